@@ -1,0 +1,22 @@
+//! doorstep-core: the form engine shared by the app (compiled to wasm) and the server.
+//!
+//! It holds the form format and its loader ([`schema`]), the expression language ([`expr`]),
+//! validation ([`validate`]), a record's life cycle ([`record`]), the outbox state machine
+//! ([`sync`]) and the wire format ([`protocol`]).
+//!
+//! Invariant: nothing here does I/O, reads a clock or draws random numbers. Time, ids and
+//! randomness are passed in, so the same code runs, and is tested, natively and in the browser.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod expr;
+pub mod protocol;
+pub mod record;
+pub mod schema;
+pub mod sync;
+pub mod validate;
+
+pub use record::{Answers, Record, Status};
+pub use schema::{Form, Localized, SchemaError, Severity};
+pub use validate::{validate, Issue, Report};

@@ -1,0 +1,110 @@
+//! What the app and the server say to each other over HTTP: the shapes of requests and answers.
+//!
+//! Both sides use these types, so they cannot drift apart.
+
+use serde::{Deserialize, Serialize};
+
+use crate::record::{Answers, Millis};
+use crate::validate::Issue;
+
+/// The most records one upload may carry.
+pub const MAX_BATCH_RECORDS: usize = 100;
+
+/// The largest request body the server reads, in bytes.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// One completed record as sent to the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// The record's id, made on the device.
+    pub id: String,
+    /// The form's id.
+    pub form: String,
+    /// The version of the form the record was made with.
+    pub form_version: String,
+    /// The record's revision.
+    pub revision: u32,
+    /// The answers.
+    pub answers: Answers,
+    /// When the record was started on the device.
+    pub created_at: Millis,
+    /// When it was completed on the device.
+    #[serde(default)]
+    pub completed_at: Option<Millis>,
+}
+
+/// The body of `POST /api/v1/submissions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionBatch {
+    /// The records, at most [`MAX_BATCH_RECORDS`].
+    pub records: Vec<Submission>,
+}
+
+/// What became of one record of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Stored.
+    Accepted,
+    /// Already stored with the same content: as good as accepted.
+    Duplicate,
+    /// A record with this id but other content is already stored.
+    Conflict,
+    /// Not stored: the checks found errors, or the form is unknown.
+    Rejected,
+}
+
+impl Outcome {
+    /// Whether the record can leave the device's outbox.
+    pub fn is_delivered(self) -> bool {
+        matches!(self, Outcome::Accepted | Outcome::Duplicate)
+    }
+}
+
+/// The server's answer about one record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionResult {
+    /// The record's id.
+    pub id: String,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// Why it was rejected: the same issues the app's own check reports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<Issue>,
+}
+
+/// The body of the answer to `POST /api/v1/submissions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionResponse {
+    /// One result per record, in the order sent.
+    pub results: Vec<SubmissionResult>,
+}
+
+/// The body of every error answer from the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// A machine-readable code and a human-readable message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// A stable code, such as `malformed_json` or `body_too_large`.
+    pub code: String,
+    /// What went wrong and where.
+    pub message: String,
+}
+
+/// One entry of `GET /api/v1/forms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormSummary {
+    /// The form's id.
+    pub id: String,
+    /// Its current version.
+    pub version: String,
+    /// Where its definition is served.
+    pub url: String,
+}

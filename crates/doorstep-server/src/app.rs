@@ -1,0 +1,183 @@
+//! The HTTP routes: the API, the forms, and the built app with its service worker.
+//!
+//! [`app`] builds the whole [`Router`] from an [`AppState`], so tests drive it without a socket
+//! and `doorstep serve` puts the same router on one.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use doorstep_core::protocol::{
+    FormSummary, Outcome, Submission, SubmissionBatch, SubmissionResponse, SubmissionResult,
+    MAX_BATCH_RECORDS, MAX_BODY_BYTES,
+};
+use doorstep_core::{validate, Issue, Localized, Severity};
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::error::AppError;
+use crate::forms::FormRegistry;
+use crate::store::Store;
+
+/// What every request handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The forms, loaded at start.
+    pub forms: Arc<FormRegistry>,
+    /// The database.
+    pub store: Arc<Mutex<Store>>,
+    /// The built app (Trunk's `dist/`).
+    pub app_dir: PathBuf,
+    /// The folder the forms were loaded from, served under `/schemas/`.
+    pub schemas_dir: PathBuf,
+}
+
+/// The whole server as one router.
+pub fn app(state: AppState) -> Router {
+    let index = state.app_dir.join("index.html");
+    let app_files = ServeDir::new(&state.app_dir).fallback(ServeFile::new(index));
+    let schemas = ServeDir::new(&state.schemas_dir);
+    Router::new()
+        .route("/api/v1/health", get(|| async { "ok" }))
+        .route("/api/v1/forms", get(list_forms))
+        .route(
+            "/api/v1/submissions",
+            post(submit).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
+        .nest_service("/schemas", schemas)
+        .fallback_service(app_files)
+        .with_state(state)
+}
+
+async fn list_forms(State(state): State<AppState>) -> Json<Vec<FormSummary>> {
+    let forms = state
+        .forms
+        .iter()
+        .map(|(form, path)| FormSummary {
+            id: form.def.id.clone(),
+            version: form.def.version.clone(),
+            url: format!(
+                "/schemas/{}",
+                path.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+            ),
+        })
+        .collect();
+    Json(forms)
+}
+
+fn rejected(id: &str, code: &str, message: Localized) -> SubmissionResult {
+    SubmissionResult {
+        id: id.to_string(),
+        outcome: Outcome::Rejected,
+        issues: vec![Issue {
+            field: String::new(),
+            severity: Severity::Error,
+            code: code.to_string(),
+            message,
+        }],
+    }
+}
+
+/// Checks one record with the same engine the app ran; `Ok` when it may be stored.
+fn check(state: &AppState, record: &Submission) -> Result<(), SubmissionResult> {
+    if record.id.is_empty() || record.id.len() > 64 {
+        return Err(rejected(
+            &record.id,
+            "invalid_id",
+            Localized::zh_en("记录编号无效", "the record id is empty or too long"),
+        ));
+    }
+    let Some(form) = state
+        .forms
+        .get(&record.form)
+        .filter(|f| f.def.version == record.form_version)
+    else {
+        return Err(rejected(
+            &record.id,
+            "unknown_form",
+            Localized::zh_en(
+                format!("服务器没有表单 {}（版本 {}）", record.form, record.form_version),
+                format!(
+                    "the server has no form {} at version {}",
+                    record.form, record.form_version
+                ),
+            ),
+        ));
+    };
+    let report = validate(form, &record.answers);
+    if report.has_errors() {
+        return Err(SubmissionResult {
+            id: record.id.clone(),
+            outcome: Outcome::Rejected,
+            issues: report.issues,
+        });
+    }
+    Ok(())
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<SubmissionResponse>, AppError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::BodyTooLarge {
+                limit: MAX_BODY_BYTES,
+            }
+        } else {
+            AppError::UnreadableBody(rejection.body_text())
+        }
+    })?;
+    let mut de = serde_json::Deserializer::from_slice(&body);
+    let batch: SubmissionBatch = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| AppError::MalformedJson(format!("at {}: {}", e.path(), e.into_inner())))?;
+    de.end()
+        .map_err(|e| AppError::MalformedJson(e.to_string()))?;
+    if batch.records.len() > MAX_BATCH_RECORDS {
+        return Err(AppError::BatchTooLarge {
+            limit: MAX_BATCH_RECORDS,
+            count: batch.records.len(),
+        });
+    }
+    let mut results: Vec<Option<SubmissionResult>> = Vec::with_capacity(batch.records.len());
+    let mut accepted = Vec::new();
+    for (i, record) in batch.records.iter().enumerate() {
+        match check(&state, record) {
+            Ok(()) => {
+                accepted.push(i);
+                results.push(None);
+            }
+            Err(result) => results.push(Some(result)),
+        }
+    }
+    let store = state.store.clone();
+    let outcomes = tokio::task::spawn_blocking(move || {
+        let records: Vec<&Submission> = accepted.iter().map(|&i| &batch.records[i]).collect();
+        let mut store = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        store
+            .insert(&records, now_millis())
+            .map(|outcomes| (outcomes, accepted, batch))
+    })
+    .await??;
+    let (outcomes, accepted, batch) = outcomes;
+    for (outcome, i) in outcomes.into_iter().zip(accepted) {
+        results[i] = Some(SubmissionResult {
+            id: batch.records[i].id.clone(),
+            outcome,
+            issues: Vec::new(),
+        });
+    }
+    Ok(Json(SubmissionResponse {
+        results: results.into_iter().flatten().collect(),
+    }))
+}

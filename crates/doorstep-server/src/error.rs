@@ -1,0 +1,72 @@
+//! The server's one error type, and how each error becomes an HTTP answer.
+//!
+//! Every failure a request can cause is an [`AppError`]; its [`IntoResponse`] picks the status
+//! and writes an [`ErrorBody`] saying what went wrong, so clients always get JSON they can read.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use doorstep_core::protocol::{ErrorBody, ErrorDetail};
+use thiserror::Error;
+
+use crate::store::StoreError;
+
+/// Everything that can go wrong while answering a request.
+#[derive(Debug, Error)]
+pub enum AppError {
+    /// The body is not JSON, or not of the expected shape.
+    #[error("the request body is not valid: {0}")]
+    MalformedJson(String),
+    /// The body is larger than the server accepts.
+    #[error("the request body is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body could not be read for another reason.
+    #[error("the request body could not be read: {0}")]
+    UnreadableBody(String),
+    /// A batch has more records than allowed.
+    #[error("a batch may hold at most {limit} records, this one has {count}")]
+    BatchTooLarge {
+        /// The limit.
+        limit: usize,
+        /// What was sent.
+        count: usize,
+    },
+    /// The database failed.
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+    /// A blocking task could not finish.
+    #[error("internal task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl AppError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            AppError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            AppError::UnreadableBody(_) => (StatusCode::BAD_REQUEST, "unreadable_body"),
+            AppError::BatchTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large"),
+            AppError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_failed"),
+            AppError::Task(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_string(),
+                message: self.to_string(),
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,98 @@
+//! The forms the server knows: every form definition in the schemas folder, loaded and checked.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use doorstep_core::{Form, SchemaError};
+use thiserror::Error;
+
+/// Why the schemas folder could not be loaded.
+#[derive(Debug, Error)]
+pub enum FormsError {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A form is not valid; the error says where in the file.
+    #[error("{path}: {source}")]
+    Schema {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and where.
+        source: SchemaError,
+    },
+    /// Two files define the same form id.
+    #[error("{path}: form id `{id}` is already defined by {other}")]
+    DuplicateId {
+        /// The second file.
+        path: PathBuf,
+        /// The id.
+        id: String,
+        /// The first file.
+        other: PathBuf,
+    },
+}
+
+/// Reads and checks one form file.
+pub fn load_form(path: &Path) -> Result<Form, FormsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| FormsError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Form::from_json(&text).map_err(|source| FormsError::Schema {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The loaded forms, by id, with the file each came from.
+#[derive(Debug, Default)]
+pub struct FormRegistry {
+    forms: BTreeMap<String, (Form, PathBuf)>,
+}
+
+impl FormRegistry {
+    /// Loads every `*.json` file of the folder except JSON Schemas (`*.schema.json`).
+    pub fn load_dir(dir: &Path) -> Result<FormRegistry, FormsError> {
+        let read_err = |source| FormsError::Read {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(read_err)? {
+            let path = entry.map_err(read_err)?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name.ends_with(".json") && !name.ends_with(".schema.json") {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        let mut registry = FormRegistry::default();
+        for path in paths {
+            let form = load_form(&path)?;
+            if let Some((_, other)) = registry.forms.get(&form.def.id) {
+                return Err(FormsError::DuplicateId {
+                    id: form.def.id.clone(),
+                    other: other.clone(),
+                    path,
+                });
+            }
+            registry.forms.insert(form.def.id.clone(), (form, path));
+        }
+        Ok(registry)
+    }
+
+    /// The form with this id.
+    pub fn get(&self, id: &str) -> Option<&Form> {
+        self.forms.get(id).map(|(form, _)| form)
+    }
+
+    /// Every form with the name of its file.
+    pub fn iter(&self) -> impl Iterator<Item = (&Form, &Path)> {
+        self.forms.values().map(|(form, path)| (form, path.as_path()))
+    }
+}

@@ -1,0 +1,193 @@
+//! The `doorstep` command line: `serve` runs the server, `check` checks forms and records.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use clap::{Parser, Subcommand};
+use doorstep_server::app::{app, AppState};
+use doorstep_server::check;
+use doorstep_server::forms::FormRegistry;
+use doorstep_server::store::Store;
+
+/// doorstep: an offline-first survey form runtime.
+#[derive(Parser)]
+#[command(name = "doorstep", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the app, the forms and the API on 127.0.0.1.
+    Serve {
+        /// The port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The folder for the database.
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// The built app (Trunk's output).
+        #[arg(long, default_value = "dist")]
+        app: PathBuf,
+        /// The folder of form definitions.
+        #[arg(long, default_value = "schemas")]
+        schemas: PathBuf,
+    },
+    /// Write every stored record to standard output, one JSON object per line.
+    Export {
+        /// The folder of the database.
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+    },
+    /// Check a form, and optionally a JSON Lines file of records against it.
+    Check {
+        /// The form definition.
+        #[arg(long)]
+        form: PathBuf,
+        /// Records, one JSON object per line; `-` reads standard input.
+        records: Option<PathBuf>,
+        /// The language of messages (zh-CN or en).
+        #[arg(long, default_value = "zh-CN")]
+        locale: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            port,
+            data,
+            app,
+            schemas,
+        } => serve(port, data, app, schemas),
+        Command::Check {
+            form,
+            records,
+            locale,
+        } => run_check(&form, records.as_deref(), &locale),
+        Command::Export { data } => export(&data),
+    }
+}
+
+fn run_check(form: &std::path::Path, records: Option<&std::path::Path>, locale: &str) -> ExitCode {
+    let form = match check::load(form) {
+        Ok(form) => form,
+        Err(e) => {
+            eprintln!("doorstep check: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(path) = records else {
+        println!("ok: form `{}` version {} is valid ({} fields)", form.def.id, form.def.version, form.fields.len());
+        return ExitCode::SUCCESS;
+    };
+    let stdout = std::io::stdout().lock();
+    let result = if path.as_os_str() == "-" {
+        check::check_records(&form, std::io::stdin().lock(), path, stdout, locale)
+    } else {
+        match std::fs::File::open(path) {
+            Ok(file) => check::check_records(&form, std::io::BufReader::new(file), path, stdout, locale),
+            Err(source) => Err(check::CheckError::Io { path: path.to_path_buf(), source }),
+        }
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("doorstep check: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn export(data: &std::path::Path) -> ExitCode {
+    use std::io::Write;
+    let records = match Store::open(data).and_then(|store| store.records()) {
+        Ok(records) => records,
+        Err(e) => {
+            eprintln!("doorstep export: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for r in records {
+        let line = serde_json::json!({
+            "id": r.id,
+            "form": r.form_id,
+            "form_version": r.form_version,
+            "revision": r.revision,
+            "answers": r.answers,
+        });
+        if writeln!(out, "{line}").is_err() {
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn serve(port: u16, data: PathBuf, app_dir: PathBuf, schemas: PathBuf) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "doorstep=info,tower_http=warn".into()),
+        )
+        .init();
+    let forms = match FormRegistry::load_dir(&schemas) {
+        Ok(forms) => forms,
+        Err(e) => {
+            eprintln!("doorstep serve: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if !app_dir.join("index.html").is_file() {
+        eprintln!(
+            "doorstep serve: {} has no index.html; build the app first (cargo xtask run does)",
+            app_dir.display()
+        );
+        return ExitCode::from(2);
+    }
+    let store = match Store::open(&data) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("doorstep serve: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let state = AppState {
+        forms: Arc::new(forms),
+        store: Arc::new(Mutex::new(store)),
+        app_dir,
+        schemas_dir: schemas,
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("doorstep serve: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("doorstep serve: cannot listen on 127.0.0.1:{port}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = listener.local_addr().map_or_else(|_| format!("127.0.0.1:{port}"), |a| a.to_string());
+        println!("doorstep: serving http://{addr}/ (database {})", data.join(doorstep_server::store::DATABASE_FILE).display());
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        match axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("doorstep serve: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

@@ -1,0 +1,184 @@
+//! Where received records are kept: an embedded SQLite database in the data folder.
+//!
+//! The schema is created and upgraded by numbered migrations recorded in `user_version`. The
+//! record id is the key, so a record sent twice is stored once: a repeat with the same content
+//! is a duplicate, a newer revision replaces the stored one, anything else is a conflict.
+
+use std::path::{Path, PathBuf};
+
+use doorstep_core::protocol::{Outcome, Submission};
+use rusqlite::{params, Connection, OptionalExtension};
+use thiserror::Error;
+
+/// The database file's name inside the data folder.
+pub const DATABASE_FILE: &str = "doorstep.sqlite";
+
+/// Each migration, in order; the database's `user_version` counts those applied.
+const MIGRATIONS: &[&str] = &["CREATE TABLE submissions (
+        id           TEXT PRIMARY KEY NOT NULL,
+        form_id      TEXT NOT NULL,
+        form_version TEXT NOT NULL,
+        revision     INTEGER NOT NULL,
+        answers      TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        completed_at INTEGER,
+        received_at  INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX submissions_form ON submissions (form_id);"];
+
+/// What can go wrong with the database.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The data folder could not be made.
+    #[error("cannot create the data folder {path}: {source}")]
+    DataFolder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database was made by a newer doorstep.
+    #[error("the database has schema version {found}, newer than this doorstep knows ({known})")]
+    TooNew {
+        /// The version in the file.
+        found: usize,
+        /// The newest version this build knows.
+        known: usize,
+    },
+    /// Answers could not be encoded.
+    #[error("cannot encode answers: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// A record as stored, for reading back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    /// The record's id.
+    pub id: String,
+    /// Its form.
+    pub form_id: String,
+    /// The form's version.
+    pub form_version: String,
+    /// The stored revision.
+    pub revision: u32,
+    /// The answers.
+    pub answers: serde_json::Value,
+}
+
+/// An open database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating when needed) the database in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataFolder {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let conn = Connection::open(data_dir.join(DATABASE_FILE))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: usize = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Stores the checked records of one batch in one transaction and says what became of each.
+    pub fn insert(&mut self, records: &[&Submission], now: i64) -> Result<Vec<Outcome>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut outcomes = Vec::with_capacity(records.len());
+        for record in records {
+            let answers = serde_json::to_string(&record.answers)?;
+            let existing: Option<(u32, String)> = tx
+                .query_row(
+                    "SELECT revision, answers FROM submissions WHERE id = ?1",
+                    [&record.id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let outcome = match existing {
+                None => {
+                    tx.execute(
+                        "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![record.id, record.form, record.form_version, record.revision, answers, record.created_at, record.completed_at, now],
+                    )?;
+                    Outcome::Accepted
+                }
+                Some((_, stored)) if stored == answers => Outcome::Duplicate,
+                Some((revision, _)) if record.revision > revision => {
+                    tx.execute(
+                        "UPDATE submissions SET form_version = ?2, revision = ?3, answers = ?4, completed_at = ?5, received_at = ?6 WHERE id = ?1",
+                        params![record.id, record.form_version, record.revision, answers, record.completed_at, now],
+                    )?;
+                    Outcome::Accepted
+                }
+                Some(_) => Outcome::Conflict,
+            };
+            outcomes.push(outcome);
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    }
+
+    /// Every stored record, oldest id first.
+    pub fn records(&self) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, form_id, form_version, revision, answers FROM submissions ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, u32>(3)?,
+                row.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, form_id, form_version, revision, answers) = row?;
+            out.push(StoredRecord {
+                id,
+                form_id,
+                form_version,
+                revision,
+                answers: serde_json::from_str(&answers)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many records are stored.
+    pub fn count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM submissions", [], |row| row.get(0))?)
+    }
+}

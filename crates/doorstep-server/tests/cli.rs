@@ -1,0 +1,86 @@
+//! The `doorstep` binary's `check` and `export` subcommands, run as a user would.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn doorstep() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_doorstep"))
+}
+
+fn demo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/demo.json")
+}
+
+#[test]
+fn check_reports_each_line_and_exits_1_on_an_invalid_record() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("records.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"form": "demo", "id": "a", "answers": {"name": "张三", "visited": "1", "age": 30}}"#, "\n",
+            r#"{"form": "demo", "id": "b", "answers": {"name": "李四", "visited": "2", "age": 130}}"#, "\n",
+        ),
+    )
+    .expect("write");
+    let out = doorstep().args(["check", "--locale", "en", "--form"]).arg(demo()).arg(&input).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["valid"], true);
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[1]["id"], "b");
+    assert_eq!(lines[1]["valid"], false);
+    let fields: Vec<&str> = lines[1]["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    assert_eq!(fields, vec!["reason", "age"]);
+    assert_eq!(lines[1]["errors"][1]["message"], "Age must be between 0 and 120");
+}
+
+#[test]
+fn check_names_file_and_line_when_input_is_unusable() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("broken.jsonl");
+    std::fs::write(&input, "{\"form\": \"demo\", \"answers\": {}}\n{not json\n").expect("write");
+    let out = doorstep().args(["check", "--form"]).arg(demo()).arg(&input).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.jsonl:2:"), "{stderr}");
+}
+
+#[test]
+fn a_malformed_form_is_named_with_its_place() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let form = dir.path().join("bad-form.json");
+    let text = std::fs::read_to_string(demo()).expect("demo").replacen("\"integer\"", "\"integr\"", 1);
+    std::fs::write(&form, text).expect("write");
+    let out = doorstep().args(["check", "--form"]).arg(&form).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad-form.json"), "{stderr}");
+    assert!(stderr.contains("sections[0].fields[3].type"), "{stderr}");
+    assert!(stderr.contains("line "), "{stderr}");
+
+    let ok = doorstep().args(["check", "--form"]).arg(demo()).output().expect("runs");
+    assert_eq!(ok.status.code(), Some(0));
+}
+
+#[test]
+fn serve_refuses_a_broken_schemas_folder_and_says_which_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("oops.json"), "{\"id\": 1}").expect("write");
+    std::fs::write(dir.path().join("index.html"), "x").expect("write");
+    let out = doorstep()
+        .args(["serve", "--port", "0", "--schemas"])
+        .arg(dir.path())
+        .arg("--app")
+        .arg(dir.path())
+        .arg("--data")
+        .arg(dir.path().join("data"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("oops.json"));
+}

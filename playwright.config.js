@@ -1,0 +1,31 @@
+// Playwright drives Debian's Chromium (never a downloaded one) against `doorstep serve` on
+// 127.0.0.1, with a fresh database folder per run. `cargo xtask test` builds both first.
+const { defineConfig } = require("@playwright/test");
+const path = require("path");
+
+const port = Number(process.env.DOORSTEP_E2E_PORT || 8765);
+const data = process.env.DOORSTEP_E2E_DATA || path.join(__dirname, "target", "e2e-data");
+
+module.exports = defineConfig({
+  testDir: "tests/e2e",
+  timeout: 60_000,
+  workers: 1,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      ],
+    },
+  },
+  webServer: {
+    command: `${path.join(__dirname, "target", "release", "doorstep")} serve --port ${port} --data ${data}`,
+    url: `http://127.0.0.1:${port}/api/v1/health`,
+    cwd: __dirname,
+    reuseExistingServer: false,
+    timeout: 30_000,
+  },
+});

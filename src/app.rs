@@ -1,0 +1,332 @@
+//! The root component: owns the state, and runs the effects that connect it to the device
+//! store, the network and the outbox. Components below it only render.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use doorstep_core::sync::Event;
+use doorstep_core::{Form, Record, Status};
+use gloo_events::EventListener;
+use serde_json::Value as Json;
+use yew::prelude::*;
+
+use crate::components::form::FormView;
+use crate::i18n::{Locale, Text};
+use crate::outbox::OutboxDriver;
+use crate::state::{Action, Notice, Phase, State};
+use crate::store::{DeviceStore, DATABASE};
+use crate::{device, net};
+
+/// The form shown when the address does not name one.
+pub const DEFAULT_FORM: &str = "demo";
+
+/// The form id from the address (`?form=ID`), if it names a safe one.
+fn form_from_location() -> String {
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("form="))
+        .find(|id| {
+            !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+        .unwrap_or(DEFAULT_FORM)
+        .to_string()
+}
+
+/// The last revision and status written to the device for each record.
+type Persisted = Rc<RefCell<HashMap<String, (Status, u32)>>>;
+
+async fn start(dispatch: UseReducerDispatcher<State>) -> Option<(DeviceStore, Vec<Record>)> {
+    let store = match DeviceStore::open(DATABASE).await {
+        Ok(store) => store,
+        Err(e) => {
+            dispatch.dispatch(Action::StorageFailed(e.to_string()));
+            return None;
+        }
+    };
+    let url = format!("/schemas/{}.json", form_from_location());
+    let form = match net::get_text(&url).await {
+        Ok(text) => match Form::from_json(&text) {
+            Ok(form) => form,
+            Err(e) => {
+                dispatch.dispatch(Action::LoadFailed(format!("{url}: {e}")));
+                return None;
+            }
+        },
+        Err(e) => {
+            dispatch.dispatch(Action::LoadFailed(format!("{url}: {e}")));
+            return None;
+        }
+    };
+    let stored = match store.all().await {
+        Ok((records, unreadable)) => {
+            for e in unreadable {
+                web_sys::console::error_1(&e.to_string().into());
+            }
+            records
+        }
+        Err(e) => {
+            dispatch.dispatch(Action::StorageFailed(e.to_string()));
+            return None;
+        }
+    };
+    dispatch.dispatch(Action::Loaded {
+        form: Rc::new(form),
+        stored: stored.clone(),
+        new_id: device::new_record_id(),
+        now: device::now_millis(),
+    });
+    Some((store, stored))
+}
+
+/// The app.
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(State::default);
+    let store = use_state(|| None::<DeviceStore>);
+    let driver = use_mut_ref(|| None::<OutboxDriver>);
+    let persisted: Persisted = use_mut_ref(HashMap::new);
+
+    // Start: open the store, load the form and the records, start the outbox.
+    {
+        let dispatch = state.dispatcher();
+        let store = store.clone();
+        let driver = driver.clone();
+        let persisted = persisted.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let Some((device_store, stored)) = start(dispatch.clone()).await else {
+                    return;
+                };
+                let on_sent = {
+                    let dispatch = dispatch.clone();
+                    Callback::from(move |id| dispatch.dispatch(Action::Sent(id)))
+                };
+                let on_returned = {
+                    let dispatch = dispatch.clone();
+                    Callback::from(move |(id, issues)| {
+                        dispatch.dispatch(Action::Returned {
+                            id,
+                            issues,
+                            now: device::now_millis(),
+                        })
+                    })
+                };
+                let outbox = OutboxDriver::new(device_store.clone(), on_sent, on_returned);
+                {
+                    let mut persisted = persisted.borrow_mut();
+                    for record in &stored {
+                        persisted.insert(record.id.clone(), (record.status, record.revision));
+                    }
+                }
+                for record in stored.iter().filter(|r| r.status == Status::Queued) {
+                    outbox.handle(Event::Queued(record.id.clone()));
+                }
+                *driver.borrow_mut() = Some(outbox);
+                store.set(Some(device_store));
+            });
+        });
+    }
+
+    // Follow the browser's online state.
+    {
+        let dispatch = state.dispatcher();
+        let driver = driver.clone();
+        use_effect_with((), move |_| {
+            dispatch.dispatch(Action::Online(net::is_online()));
+            let listeners = web_sys::window().map(|window| {
+                let on = {
+                    let (dispatch, driver) = (dispatch.clone(), driver.clone());
+                    EventListener::new(&window, "online", move |_| {
+                        dispatch.dispatch(Action::Online(true));
+                        if let Some(d) = driver.borrow().as_ref() {
+                            d.handle(Event::Online);
+                        }
+                    })
+                };
+                let off = EventListener::new(&window, "offline", move |_| {
+                    dispatch.dispatch(Action::Online(false));
+                    if let Some(d) = driver.borrow().as_ref() {
+                        d.handle(Event::Offline);
+                    }
+                });
+                (on, off)
+            });
+            move || drop(listeners)
+        });
+    }
+
+    // Mirror every changed record to the device, then tell the outbox about newly queued ones.
+    {
+        let driver = driver.clone();
+        let persisted = persisted.clone();
+        let dispatch = state.dispatcher();
+        let changed: Vec<Record> = state
+            .draft
+            .iter()
+            .chain(state.records.iter())
+            .filter(|r| persisted.borrow().get(&r.id) != Some(&(r.status, r.revision)))
+            .cloned()
+            .collect();
+        use_effect_with(((*store).clone(), changed), move |(store, changed)| {
+            if let Some(store) = store.clone() {
+                for record in changed.iter().cloned() {
+                    persisted
+                        .borrow_mut()
+                        .insert(record.id.clone(), (record.status, record.revision));
+                    let (driver, dispatch) = (driver.clone(), dispatch.clone());
+                    let store = store.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        match store.put(&record).await {
+                            Ok(()) if record.status == Status::Queued => {
+                                if let Some(d) = driver.borrow().as_ref() {
+                                    d.handle(Event::Queued(record.id.clone()));
+                                }
+                            }
+                            Ok(()) => {}
+                            Err(e) => dispatch.dispatch(Action::StorageFailed(e.to_string())),
+                        }
+                    });
+                }
+            }
+        });
+    }
+
+    // Keep the document's language in step with the interface.
+    use_effect_with(state.locale, |locale| {
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("lang", locale.tag());
+        }
+    });
+
+    let on_change = {
+        let dispatch = state.dispatcher();
+        use_callback((), move |(field, value): (String, Json), _| {
+            dispatch.dispatch(Action::Answer {
+                field,
+                value,
+                now: device::now_millis(),
+            })
+        })
+    };
+    let on_submit = {
+        let dispatch = state.dispatcher();
+        use_callback((), move |(), _| {
+            dispatch.dispatch(Action::Submit {
+                now: device::now_millis(),
+                next_id: device::new_record_id(),
+            })
+        })
+    };
+    let switch_locale = {
+        let dispatch = state.dispatcher();
+        let other = state.locale.other();
+        Callback::from(move |_| dispatch.dispatch(Action::SetLocale(other)))
+    };
+
+    let locale = state.locale;
+    let t = |text: Text| text.get(locale);
+    let main = match &state.phase {
+        Phase::Loading => html! { <p class="loading" role="status">{ t(Text::Loading) }</p> },
+        Phase::Failed(message) => html! {
+            <div class="load-error" role="alert">
+                <h1>{ t(Text::FormFailed) }</h1>
+                <pre>{ message }</pre>
+            </div>
+        },
+        Phase::Ready => match (&state.form, &state.draft) {
+            (Some(form), Some(draft)) => html! {
+                <FormView form={form.clone()} draft={draft.clone()} report={state.report.clone()}
+                    attempted={state.attempted} locale={locale}
+                    on_change={on_change} on_submit={on_submit} />
+            },
+            _ => html! {},
+        },
+    };
+    let notice = state.notice.map(|notice| {
+        let (text, class) = match notice {
+            Notice::Queued => (t(Text::SubmittedWaiting), "notice waiting"),
+            Notice::Sent => (t(Text::SubmittedSent), "notice sent"),
+            Notice::Returned => (t(Text::Returned), "notice returned"),
+        };
+        html! { <p class={class}>{ text }</p> }
+    });
+    html! {
+        <>
+            <header class="bar">
+                <span class="brand">{ t(Text::AppName) }</span>
+                <span class={classes!("network", if state.online { "online" } else { "offline" })} role="status">
+                    { if state.online { t(Text::Online) } else { t(Text::Offline) } }
+                </span>
+                <button type="button" class="locale" onclick={switch_locale}
+                    aria-label={t(Text::SwitchLanguage)} lang={locale.other().tag()}>
+                    { locale.other().name() }
+                </button>
+            </header>
+            <main>
+                if let Some(error) = &state.storage_error {
+                    <p class="storage-error" role="alert">{ format!("{}: {error}", t(Text::StorageFailed)) }</p>
+                }
+                <div aria-live="polite" class="notices">{ for notice }</div>
+                { main }
+                <RecordList records={state.records.clone()} locale={locale}
+                    title_field={state.form.as_ref().and_then(|f| f.0.fields.iter()
+                        .find(|field| field.def.field_type == doorstep_core::schema::FieldType::Text)
+                        .map(|field| field.def.id.clone()))} />
+            </main>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct RecordListProps {
+    records: Vec<Record>,
+    locale: Locale,
+    /// The field whose answer names a record in the list: the form's first text field.
+    title_field: Option<String>,
+}
+
+/// The completed records on this device and where each one is.
+#[function_component(RecordList)]
+fn record_list(props: &RecordListProps) -> Html {
+    if props.records.is_empty() {
+        return html! {};
+    }
+    let locale = props.locale;
+    html! {
+        <section class="records" aria-labelledby="records-title">
+            <h2 id="records-title">{ Text::RecordsOnDevice.get(locale) }</h2>
+            <ul>
+                { for props.records.iter().map(|r| {
+                    let status = match r.status {
+                        Status::Draft => Text::StatusDraft,
+                        Status::Queued => Text::StatusQueued,
+                        Status::Sent => Text::StatusSent,
+                    };
+                    let name = props
+                        .title_field
+                        .as_ref()
+                        .and_then(|f| r.answers.get(f))
+                        .and_then(Json::as_str)
+                        .unwrap_or("—");
+                    html! {
+                        <li key={r.id.clone()} class={classes!("record", format!("status-{:?}", r.status).to_lowercase())} data-id={r.id.clone()}>
+                            <span class="record-name">{ name }</span>
+                            <span class="record-status">{ status.get(locale) }</span>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}

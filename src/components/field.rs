@@ -1,0 +1,185 @@
+//! One question of a form: its label, its input, its hint and its issues, wired for
+//! assistive technology (`aria-invalid`, `aria-describedby`) and for fingers (large targets).
+
+use std::rc::Rc;
+
+use doorstep_core::schema::FieldType;
+use doorstep_core::{Issue, Severity};
+use serde_json::Value as Json;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::i18n::{Locale, Text};
+use crate::state::FormRef;
+
+/// What a question needs to render; compared cheaply, so only changed questions re-render.
+#[derive(Properties, PartialEq)]
+pub struct FieldProps {
+    /// The form.
+    pub form: FormRef,
+    /// The field's index in the form.
+    pub index: usize,
+    /// The current answer.
+    pub value: Option<Json>,
+    /// Whether the question is asked.
+    pub relevant: bool,
+    /// The issues to show at this field.
+    pub issues: Rc<Vec<Issue>>,
+    /// Whether the field is required now.
+    pub required: bool,
+    /// The interface language.
+    pub locale: Locale,
+    /// Called with `(field id, new answer)`.
+    pub on_change: Callback<(String, Json)>,
+}
+
+/// The DOM id of a field's input.
+pub fn input_id(field: &str) -> String {
+    format!("f-{field}")
+}
+
+/// Turns what was typed into an integer field into an answer: a number when it is one, the
+/// text as typed otherwise (so nothing typed is lost and the check can say what is wrong).
+fn integer_answer(text: &str) -> Json {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        Json::Null
+    } else {
+        trimmed
+            .parse::<i64>()
+            .map(Json::from)
+            .unwrap_or_else(|_| Json::String(text.to_string()))
+    }
+}
+
+fn display_value(value: &Option<Json>) -> String {
+    match value {
+        Some(Json::String(s)) => s.clone(),
+        Some(Json::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// One question.
+#[function_component(FieldView)]
+pub fn field_view(props: &FieldProps) -> Html {
+    let field = &props.form.0.fields[props.index];
+    let id = field.def.id.clone();
+    let field_type = field.def.field_type;
+    let on_input = {
+        let on_change = props.on_change.clone();
+        let id = id.clone();
+        use_callback((id, on_change), move |e: InputEvent, (id, on_change)| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let text = input.value();
+            let value = match field_type {
+                FieldType::Integer => integer_answer(&text),
+                _ => Json::String(text),
+            };
+            on_change.emit((id.clone(), value));
+        })
+    };
+    let on_choice = {
+        let on_change = props.on_change.clone();
+        let id = id.clone();
+        use_callback((id, on_change), move |e: Event, (id, on_change)| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            on_change.emit((id.clone(), Json::String(input.value())));
+        })
+    };
+    if !props.relevant {
+        // Hidden questions stay mounted and render nothing, so the list keeps its shape.
+        return html! {};
+    }
+    let locale = props.locale.tag();
+    let input_id = input_id(&id);
+    let error_id = format!("{input_id}-issues");
+    let hint_id = format!("{input_id}-hint");
+    let has_error = props.issues.iter().any(|i| i.severity == Severity::Error);
+    let mut described = Vec::new();
+    if field.def.hint.is_some() {
+        described.push(hint_id.clone());
+    }
+    if !props.issues.is_empty() {
+        described.push(error_id.clone());
+    }
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    let label = field.def.label.get(locale);
+    let required_mark = props.required.then(|| {
+        html! { <span class="required" aria-hidden="true" title={Text::Required.get(props.locale)}>{" *"}</span> }
+    });
+    let hint = field
+        .def
+        .hint
+        .as_ref()
+        .map(|h| html! { <p class="hint" id={hint_id.clone()}>{ h.get(locale) }</p> });
+    let issues = (!props.issues.is_empty()).then(|| {
+        html! {
+            <ul class="issues" id={error_id.clone()}>
+                { for props.issues.iter().map(|i| html! {
+                    <li class={classes!("issue", if i.severity == Severity::Error { "error" } else { "warning" })}>
+                        { i.message.get(locale) }
+                    </li>
+                }) }
+            </ul>
+        }
+    });
+    let aria_invalid = if has_error { "true" } else { "false" };
+    let body = match field_type {
+        FieldType::SingleChoice => {
+            let current = display_value(&props.value);
+            html! {
+                <fieldset class="choices" aria-invalid={aria_invalid} aria-describedby={described.clone()} aria-required={props.required.to_string()}>
+                    <legend>{ label }{ required_mark }</legend>
+                    { for field.def.options.iter().enumerate().map(|(n, option)| {
+                        let option_id = format!("{input_id}-{n}");
+                        html! {
+                            <label class="choice" for={option_id.clone()}>
+                                <input type="radio" id={option_id} name={input_id.clone()}
+                                    value={option.code.clone()}
+                                    checked={current == option.code}
+                                    onchange={on_choice.clone()} />
+                                <span>{ option.label.get(locale) }</span>
+                            </label>
+                        }
+                    }) }
+                </fieldset>
+            }
+        }
+        FieldType::Text | FieldType::Integer => {
+            let numeric = field_type == FieldType::Integer;
+            html! {
+                <>
+                    <label for={input_id.clone()}>{ label }{ required_mark }</label>
+                    <input id={input_id.clone()} type="text"
+                        inputmode={numeric.then_some("numeric")}
+                        autocomplete="off"
+                        value={display_value(&props.value)}
+                        aria-invalid={aria_invalid}
+                        aria-required={props.required.to_string()}
+                        aria-describedby={described.clone()}
+                        oninput={on_input} />
+                </>
+            }
+        }
+    };
+    html! {
+        <div class={classes!("field", has_error.then_some("has-error"))} data-field={id}>
+            { body }
+            { hint }
+            { issues }
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_numbers_and_anything_else_is_kept_as_typed() {
+        assert_eq!(integer_answer(" 42 "), Json::from(42));
+        assert_eq!(integer_answer(""), Json::Null);
+        assert_eq!(integer_answer("4x"), Json::String("4x".into()));
+    }
+}

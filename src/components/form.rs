@@ -1,0 +1,127 @@
+//! A whole form: its sections and questions, the error summary that links to each question,
+//! and the submit button.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use doorstep_core::validate::Evaluation;
+use doorstep_core::{Issue, Record, Report};
+use serde_json::Value as Json;
+use yew::prelude::*;
+
+use crate::components::field::{input_id, FieldView};
+use crate::i18n::{Locale, Text};
+use crate::state::FormRef;
+
+/// What the form needs to render.
+#[derive(Properties, PartialEq)]
+pub struct FormProps {
+    /// The form.
+    pub form: FormRef,
+    /// The record being filled in.
+    pub draft: Record,
+    /// The check of the draft.
+    pub report: Rc<Report>,
+    /// Whether to flag unanswered required questions.
+    pub attempted: bool,
+    /// The interface language.
+    pub locale: Locale,
+    /// Called with `(field id, answer)` on every change.
+    pub on_change: Callback<(String, Json)>,
+    /// Called when the collector submits.
+    pub on_submit: Callback<()>,
+}
+
+fn focus(id: &str) {
+    if let Some(element) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+    {
+        if let Ok(element) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(element) {
+            let _ = element.focus();
+        }
+    }
+}
+
+/// The form.
+#[function_component(FormView)]
+pub fn form_view(props: &FormProps) -> Html {
+    let form = &props.form.0;
+    let locale = props.locale;
+    let tag = locale.tag();
+    let eval = Evaluation::new(form, &props.draft.answers);
+    // Issues per field: "required" only once the collector tried to submit, everything else
+    // as soon as there is an answer to find fault with.
+    let mut by_field: HashMap<&str, Vec<Issue>> = HashMap::new();
+    for issue in &props.report.issues {
+        if issue.code == "required" && !props.attempted {
+            continue;
+        }
+        by_field.entry(issue.field.as_str()).or_default().push(issue.clone());
+    }
+    let empty = Rc::new(Vec::new());
+    let on_submit = {
+        let on_submit = props.on_submit.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            on_submit.emit(());
+        })
+    };
+    let summary: Vec<(String, String, String)> = if props.attempted {
+        props
+            .report
+            .errors()
+            .filter_map(|issue| {
+                let field = form.field_by_id(&issue.field)?;
+                let target = match field.def.field_type {
+                    doorstep_core::schema::FieldType::SingleChoice => format!("{}-0", input_id(&issue.field)),
+                    _ => input_id(&issue.field),
+                };
+                Some((target, field.def.label.get(tag).to_string(), issue.message.get(tag).to_string()))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    html! {
+        <form class="survey" novalidate=true onsubmit={on_submit} aria-labelledby="form-title">
+            <h1 id="form-title">{ form.def.title.get(tag) }</h1>
+            { for form.def.sections.iter().enumerate().map(|(s, section)| html! {
+                <section class="section" key={section.id.clone()} aria-labelledby={format!("s-{}", section.id)}>
+                    <h2 id={format!("s-{}", section.id)}>{ section.title.get(tag) }</h2>
+                    { for form.fields.iter().enumerate().filter(|(_, f)| f.section == s).map(|(i, field)| {
+                        let id = field.def.id.as_str();
+                        let issues = by_field.get(id).map(|v| Rc::new(v.clone())).unwrap_or_else(|| empty.clone());
+                        html! {
+                            <FieldView key={id.to_string()}
+                                form={props.form.clone()}
+                                index={i}
+                                value={props.draft.answers.get(id).cloned()}
+                                relevant={eval.is_relevant(i)}
+                                required={eval.is_required(form, i).unwrap_or(true)}
+                                issues={issues}
+                                locale={locale}
+                                on_change={props.on_change.clone()} />
+                        }
+                    }) }
+                </section>
+            }) }
+            if !summary.is_empty() {
+                <div class="error-summary" role="alert" tabindex="-1">
+                    <h2>{ Text::FixErrors.get(locale) }</h2>
+                    <ul>
+                        { for summary.into_iter().map(|(target, label, message)| {
+                            let href = format!("#{target}");
+                            let onclick = Callback::from(move |e: MouseEvent| {
+                                e.prevent_default();
+                                focus(&target);
+                            });
+                            html! { <li><a href={href} onclick={onclick}>{ format!("{label}：{message}") }</a></li> }
+                        }) }
+                    </ul>
+                </div>
+            }
+            <button type="submit" class="primary">{ Text::Submit.get(locale) }</button>
+        </form>
+    }
+}

@@ -1,0 +1,4 @@
+//! The components that render state. They hold no data of their own and do no I/O.
+
+pub mod field;
+pub mod form;

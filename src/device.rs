@@ -1,0 +1,28 @@
+//! What the device provides that the core must not reach for itself: the time and randomness.
+
+/// Milliseconds since the Unix epoch, from the browser's clock.
+pub fn now_millis() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+/// A new record id (UUID version 7) from the clock and the browser's random source.
+pub fn new_record_id() -> String {
+    let mut random = [0u8; 10];
+    let filled = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .and_then(|c| c.get_random_values_with_u8_array(&mut random).ok())
+        .is_some();
+    if !filled {
+        // Without crypto (very old WebViews) fall back to Math.random: ids stay unique in
+        // practice because the time part differs too.
+        for byte in &mut random {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    doorstep_core::record::record_id(now_millis().max(0) as u64, random)
+}
+
+/// A number from 0 to 1000, to spread retries out.
+pub fn jitter() -> u16 {
+    (js_sys::Math::random() * 1001.0) as u16
+}

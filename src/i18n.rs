@@ -1,0 +1,111 @@
+//! The app's own words in Chinese (the default) and English. Forms carry their own texts.
+
+/// A language the interface can be shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Locale {
+    /// Simplified Chinese, the default.
+    #[default]
+    ZhCn,
+    /// English.
+    En,
+}
+
+impl Locale {
+    /// The BCP 47 tag, as used by form texts and the `lang` attribute.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::ZhCn => "zh-CN",
+            Locale::En => "en",
+        }
+    }
+
+    /// The other language, for the switch button.
+    pub fn other(self) -> Locale {
+        match self {
+            Locale::ZhCn => Locale::En,
+            Locale::En => Locale::ZhCn,
+        }
+    }
+
+    /// The language's name in itself, for the switch button.
+    pub fn name(self) -> &'static str {
+        match self {
+            Locale::ZhCn => "中文",
+            Locale::En => "English",
+        }
+    }
+}
+
+/// Every text the app shows that does not come from a form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    /// The app's name.
+    AppName,
+    /// While the form loads.
+    Loading,
+    /// The form could not be loaded.
+    FormFailed,
+    /// The device storage could not be used.
+    StorageFailed,
+    /// Online indicator.
+    Online,
+    /// Offline indicator.
+    Offline,
+    /// The submit button.
+    Submit,
+    /// Heading of the error summary.
+    FixErrors,
+    /// Marks a required question.
+    Required,
+    /// Heading of the list of records on this device.
+    RecordsOnDevice,
+    /// A record waiting for the network.
+    StatusQueued,
+    /// A record the server has.
+    StatusSent,
+    /// A draft.
+    StatusDraft,
+    /// Shown after submitting.
+    SubmittedWaiting,
+    /// Shown after submitting when the upload succeeded.
+    SubmittedSent,
+    /// Label of the language switch.
+    SwitchLanguage,
+    /// The draft is saved on the device.
+    DraftSaved,
+    /// A record the server returned.
+    Returned,
+}
+
+impl Text {
+    /// The text in a language.
+    pub fn get(self, locale: Locale) -> &'static str {
+        let (zh, en) = match self {
+            Text::AppName => ("入户登记", "doorstep"),
+            Text::Loading => ("正在加载表单…", "Loading the form…"),
+            Text::FormFailed => ("表单无法加载", "The form cannot be loaded"),
+            Text::StorageFailed => ("本机存储不可用", "Device storage is unavailable"),
+            Text::Online => ("在线", "Online"),
+            Text::Offline => ("离线", "Offline"),
+            Text::Submit => ("提交", "Submit"),
+            Text::FixErrors => ("请先修改以下问题：", "Please fix these first:"),
+            Text::Required => ("必填", "required"),
+            Text::RecordsOnDevice => ("本机记录", "Records on this device"),
+            Text::StatusQueued => ("待上传（等待网络）", "Waiting for the network"),
+            Text::StatusSent => ("已上传", "Sent"),
+            Text::StatusDraft => ("草稿", "Draft"),
+            Text::SubmittedWaiting => (
+                "已提交，等待网络连接后自动上传",
+                "Submitted: it will be uploaded when the network is back",
+            ),
+            Text::SubmittedSent => ("已提交并上传", "Submitted and uploaded"),
+            Text::SwitchLanguage => ("切换语言", "Switch language"),
+            Text::DraftSaved => ("草稿已保存在本机", "Draft saved on this device"),
+            Text::Returned => ("被退回，请修改后重新提交", "Returned: please fix and submit again"),
+        };
+        match locale {
+            Locale::ZhCn => zh,
+            Locale::En => en,
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The app's only door to the network: fetching forms and posting records.
+
+use doorstep_core::protocol::{ErrorBody, SubmissionBatch, SubmissionResponse};
+use thiserror::Error;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+/// Why a request did not give a usable answer.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum NetError {
+    /// No answer: offline, refused, timed out, or the request could not be made.
+    #[error("no answer from the server: {0}")]
+    Unreachable(String),
+    /// The server answered with an error status.
+    #[error("the server answered {status}: {message}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The server's error message, or the status text.
+        message: String,
+    },
+    /// The answer could not be read.
+    #[error("the server's answer is unreadable: {0}")]
+    BadBody(String),
+}
+
+impl NetError {
+    /// Whether trying again later may succeed (network trouble or a server error).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            NetError::Unreachable(_) | NetError::BadBody(_) => true,
+            NetError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+        }
+    }
+}
+
+fn js_error(e: JsValue) -> NetError {
+    NetError::Unreachable(
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_else(|| format!("{e:?}")),
+    )
+}
+
+async fn send(request: Request) -> Result<(u16, String), NetError> {
+    let window = web_sys::window().ok_or_else(|| NetError::Unreachable("no window".into()))?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(js_error)?
+        .dyn_into()
+        .map_err(js_error)?;
+    let text = JsFuture::from(response.text().map_err(js_error)?)
+        .await
+        .map_err(js_error)?
+        .as_string()
+        .unwrap_or_default();
+    Ok((response.status(), text))
+}
+
+fn status_error(status: u16, body: &str) -> NetError {
+    let message = serde_json::from_str::<ErrorBody>(body)
+        .map(|b| b.error.message)
+        .unwrap_or_else(|_| body.chars().take(200).collect());
+    NetError::Status { status, message }
+}
+
+/// Fetches a text resource, such as a form definition.
+pub async fn get_text(url: &str) -> Result<String, NetError> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    let request = Request::new_with_str_and_init(url, &init).map_err(js_error)?;
+    let (status, text) = send(request).await?;
+    if (200..300).contains(&status) {
+        Ok(text)
+    } else {
+        Err(status_error(status, &text))
+    }
+}
+
+/// Posts a batch of records and returns the server's answer for each.
+pub async fn post_submissions(batch: &SubmissionBatch) -> Result<SubmissionResponse, NetError> {
+    let body = serde_json::to_string(batch).map_err(|e| NetError::BadBody(e.to_string()))?;
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&body));
+    let request =
+        Request::new_with_str_and_init("/api/v1/submissions", &init).map_err(js_error)?;
+    request
+        .headers()
+        .set("Content-Type", "application/json")
+        .map_err(js_error)?;
+    let (status, text) = send(request).await?;
+    if !(200..300).contains(&status) {
+        return Err(status_error(status, &text));
+    }
+    serde_json::from_str(&text).map_err(|e| NetError::BadBody(e.to_string()))
+}
+
+/// Whether the browser believes it is online.
+pub fn is_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}

@@ -1,0 +1,94 @@
+//! Drives the core's outbox state machine: turns its commands into uploads and timers, and
+//! the results back into events. It reads records from the device store and talks to the
+//! server only through `net`; what becomes of a record is told to the reducer.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use doorstep_core::protocol::SubmissionBatch;
+use doorstep_core::sync::{Command, Event, Outbox};
+use doorstep_core::Issue;
+use yew::Callback;
+
+use crate::store::DeviceStore;
+use crate::{device, net};
+
+/// The outbox and what it needs to act.
+#[derive(Clone)]
+pub struct OutboxDriver {
+    outbox: Rc<RefCell<Outbox>>,
+    store: DeviceStore,
+    on_sent: Callback<String>,
+    on_returned: Callback<(String, Vec<Issue>)>,
+}
+
+impl OutboxDriver {
+    /// A driver for an empty outbox.
+    pub fn new(
+        store: DeviceStore,
+        on_sent: Callback<String>,
+        on_returned: Callback<(String, Vec<Issue>)>,
+    ) -> OutboxDriver {
+        OutboxDriver {
+            outbox: Rc::new(RefCell::new(Outbox::new(net::is_online()))),
+            store,
+            on_sent,
+            on_returned,
+        }
+    }
+
+    /// Tells the outbox what happened and carries out what it asks for.
+    pub fn handle(&self, event: Event) {
+        let commands = self.outbox.borrow_mut().handle(event);
+        for command in commands {
+            self.run(command);
+        }
+    }
+
+    fn run(&self, command: Command) {
+        match command {
+            Command::Upload(ids) => {
+                let this = self.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let event = this.upload(&ids).await;
+                    this.handle(event);
+                });
+            }
+            Command::MarkSent(id) => self.on_sent.emit(id),
+            Command::Return { id, issues } => self.on_returned.emit((id, issues)),
+            Command::RetryAfter(ms) => {
+                let this = self.clone();
+                let ms = u32::try_from(ms).unwrap_or(u32::MAX);
+                gloo_timers::callback::Timeout::new(ms, move || this.handle(Event::Retry))
+                    .forget();
+            }
+        }
+    }
+
+    async fn upload(&self, ids: &[String]) -> Event {
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.store.get(id).await {
+                Ok(Some(record)) => records.push(record.to_submission()),
+                // A record that cannot be read now is retried with the rest later.
+                Ok(None) | Err(_) => {
+                    return Event::Failed {
+                        jitter: device::jitter(),
+                    }
+                }
+            }
+        }
+        match net::post_submissions(&SubmissionBatch { records }).await {
+            Ok(response) => Event::Answered(response.results),
+            Err(e) if e.is_retryable() => Event::Failed {
+                jitter: device::jitter(),
+            },
+            Err(e) => {
+                web_sys::console::warn_1(&format!("upload refused: {e}").into());
+                Event::Failed {
+                    jitter: device::jitter(),
+                }
+            }
+        }
+    }
+}

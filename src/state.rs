@@ -1,0 +1,293 @@
+//! The app's state and its reducer: pure, no I/O. Every change to records goes through here
+//! and through `doorstep-core`; the root component mirrors the result to IndexedDB.
+
+use std::rc::Rc;
+
+use doorstep_core::record::LifecycleError;
+use doorstep_core::{validate, Form, Issue, Record, Report, Status};
+use serde_json::Value as Json;
+use yew::Reducible;
+
+use crate::i18n::Locale;
+
+/// A shared form, compared by pointer so that passing it down never costs a deep comparison.
+#[derive(Debug, Clone)]
+pub struct FormRef(pub Rc<Form>);
+
+impl PartialEq for FormRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Where the app is in starting up.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Opening storage and loading the form.
+    Loading,
+    /// The form is shown.
+    Ready,
+    /// The form could not be loaded; the message says why and where.
+    Failed(String),
+}
+
+/// What the collector was last told about a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// The record is complete and waits in the outbox.
+    Queued,
+    /// The server accepted it.
+    Sent,
+    /// The server returned it.
+    Returned,
+}
+
+/// Everything the screen shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    /// The interface language.
+    pub locale: Locale,
+    /// Start-up progress.
+    pub phase: Phase,
+    /// The form being filled in.
+    pub form: Option<FormRef>,
+    /// The record being filled in.
+    pub draft: Option<Record>,
+    /// The check of the draft, kept current with every change.
+    pub report: Rc<Report>,
+    /// Whether the collector tried to submit: then unanswered required questions are flagged.
+    pub attempted: bool,
+    /// Completed records on this device, newest first.
+    pub records: Vec<Record>,
+    /// Whether the browser is online.
+    pub online: bool,
+    /// The last thing to tell the collector about a submission.
+    pub notice: Option<Notice>,
+    /// Why device storage failed, if it did.
+    pub storage_error: Option<String>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            locale: Locale::default(),
+            phase: Phase::Loading,
+            form: None,
+            draft: None,
+            report: Rc::new(Report::default()),
+            attempted: false,
+            records: Vec::new(),
+            online: true,
+            notice: None,
+            storage_error: None,
+        }
+    }
+}
+
+/// Something that happened, to be folded into the state.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// The form and the stored records are loaded. `new_id` and `now` start a draft when
+    /// there is none.
+    Loaded {
+        /// The form.
+        form: Rc<Form>,
+        /// Every record stored on the device for any form.
+        stored: Vec<Record>,
+        /// An id for a new draft.
+        new_id: String,
+        /// The time.
+        now: i64,
+    },
+    /// Loading the form failed.
+    LoadFailed(String),
+    /// The collector changed an answer.
+    Answer {
+        /// The field id.
+        field: String,
+        /// The new answer; null or an empty string clears it.
+        value: Json,
+        /// The time.
+        now: i64,
+    },
+    /// The collector pressed 提交.
+    Submit {
+        /// The time.
+        now: i64,
+        /// An id for the next draft.
+        next_id: String,
+    },
+    /// The server has the record.
+    Sent(String),
+    /// The server refused the record.
+    Returned {
+        /// The record's id.
+        id: String,
+        /// Why.
+        issues: Vec<Issue>,
+        /// The time.
+        now: i64,
+    },
+    /// The browser went online or offline.
+    Online(bool),
+    /// Switch the interface language.
+    SetLocale(Locale),
+    /// Device storage failed.
+    StorageFailed(String),
+}
+
+fn check(form: &Option<FormRef>, draft: &Option<Record>) -> Rc<Report> {
+    match (form, draft) {
+        (Some(form), Some(draft)) => Rc::new(validate(&form.0, &draft.answers)),
+        _ => Rc::new(Report::default()),
+    }
+}
+
+impl State {
+    /// Folds one action into the state.
+    pub fn apply(mut self, action: Action) -> State {
+        match action {
+            Action::Loaded {
+                form,
+                stored,
+                new_id,
+                now,
+            } => {
+                let id = form.def.id.clone();
+                let mine = |r: &Record| r.form_id == id;
+                let draft = stored
+                    .iter()
+                    .filter(|r| mine(r) && r.status == Status::Draft)
+                    .filter(|r| r.form_version == form.def.version)
+                    .max_by_key(|r| r.updated_at)
+                    .cloned()
+                    .unwrap_or_else(|| Record::new(new_id, &form, now));
+                self.records = stored
+                    .into_iter()
+                    .filter(|r| mine(r) && r.status != Status::Draft)
+                    .collect();
+                self.records.sort_by(|a, b| b.id.cmp(&a.id));
+                self.form = Some(FormRef(form));
+                self.draft = Some(draft);
+                self.report = check(&self.form, &self.draft);
+                self.phase = Phase::Ready;
+            }
+            Action::LoadFailed(message) => self.phase = Phase::Failed(message),
+            Action::Answer { field, value, now } => {
+                if let Some(draft) = &mut self.draft {
+                    if draft.set_answer(&field, value, now).is_ok() {
+                        self.report = check(&self.form, &self.draft);
+                        self.notice = None;
+                    }
+                }
+            }
+            Action::Submit { now, next_id } => {
+                let (Some(form), Some(draft)) = (&self.form, &mut self.draft) else {
+                    return self;
+                };
+                match draft.submit(&form.0, now) {
+                    Ok(()) => {
+                        let next = Record::new(next_id, &form.0, now);
+                        let done = std::mem::replace(draft, next);
+                        self.records.insert(0, done);
+                        self.attempted = false;
+                        self.notice = Some(Notice::Queued);
+                        self.report = check(&self.form, &self.draft);
+                    }
+                    Err(LifecycleError::Invalid(report)) => {
+                        self.report = Rc::new(report);
+                        self.attempted = true;
+                    }
+                    Err(_) => {}
+                }
+            }
+            Action::Sent(id) => {
+                for record in &mut self.records {
+                    if record.id == id && record.mark_sent().is_ok() && self.notice == Some(Notice::Queued) {
+                        self.notice = Some(Notice::Sent);
+                    }
+                }
+            }
+            Action::Returned { id, issues, now } => {
+                if let Some(at) = self.records.iter().position(|r| r.id == id) {
+                    let mut record = self.records.remove(at);
+                    if record.reopen(now).is_ok() {
+                        // The returned record becomes the draft; the empty draft it replaces
+                        // is dropped only when nothing was typed into it.
+                        let replaced = self.draft.replace(record);
+                        if let Some(old) = replaced.filter(|d| !d.answers.is_empty()) {
+                            self.records.push(old);
+                        }
+                        self.report = Rc::new(Report { issues });
+                        self.attempted = true;
+                        self.notice = Some(Notice::Returned);
+                    } else {
+                        self.records.insert(at, record);
+                    }
+                }
+            }
+            Action::Online(online) => self.online = online,
+            Action::SetLocale(locale) => self.locale = locale,
+            Action::StorageFailed(message) => self.storage_error = Some(message),
+        }
+        self
+    }
+}
+
+impl Reducible for State {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        Rc::new((*self).clone().apply(action))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn loaded(stored: Vec<Record>) -> State {
+        let form = Rc::new(Form::from_json(include_str!("../schemas/demo.json")).expect("demo"));
+        State::default().apply(Action::Loaded {
+            form,
+            stored,
+            new_id: "new".into(),
+            now: 1,
+        })
+    }
+
+    fn answer(state: State, field: &str, value: Json) -> State {
+        state.apply(Action::Answer {
+            field: field.into(),
+            value,
+            now: 2,
+        })
+    }
+
+    #[test]
+    fn a_stored_draft_is_resumed_and_submitted() {
+        let state = loaded(vec![]);
+        let state = answer(state, "name", json!("张三"));
+        let draft = state.draft.clone().expect("draft");
+        let state = loaded(vec![draft]);
+        assert_eq!(state.draft.as_ref().map(|d| d.answers.len()), Some(1));
+
+        let state = state.apply(Action::Submit { now: 3, next_id: "next".into() });
+        assert!(state.attempted);
+        assert!(state.report.has_errors());
+        assert!(state.records.is_empty());
+
+        let state = answer(answer(state, "visited", json!("1")), "age", json!(30));
+        let state = state.apply(Action::Submit { now: 4, next_id: "next".into() });
+        assert_eq!(state.records.len(), 1);
+        assert_eq!(state.records[0].status, Status::Queued);
+        assert_eq!(state.draft.as_ref().map(|d| d.id.as_str()), Some("next"));
+        assert_eq!(state.notice, Some(Notice::Queued));
+
+        let id = state.records[0].id.clone();
+        let state = state.apply(Action::Sent(id));
+        assert_eq!(state.records[0].status, Status::Sent);
+        assert_eq!(state.notice, Some(Notice::Sent));
+    }
+}

@@ -1,0 +1,108 @@
+//! The app's only door to IndexedDB (through rexie): records and drafts kept on the device.
+//!
+//! Every record, whatever its status, is one object in the `records` store keyed by its id,
+//! holding the record's JSON as written by `doorstep-core`. A status change is one `put` of
+//! the whole record, so a record is never half in the outbox.
+
+use doorstep_core::Record;
+use rexie::{ObjectStore, Rexie, TransactionMode};
+use thiserror::Error;
+use wasm_bindgen::JsValue;
+
+/// The database name the app uses.
+pub const DATABASE: &str = "doorstep";
+
+const RECORDS: &str = "records";
+
+/// What can go wrong with the device's storage.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// IndexedDB refused the operation (unavailable, quota exceeded, blocked).
+    #[error("IndexedDB: {0}")]
+    Database(String),
+    /// A stored object is not a record this version understands.
+    #[error("stored record is unreadable: {0}")]
+    Corrupt(String),
+}
+
+impl From<rexie::Error> for StoreError {
+    fn from(e: rexie::Error) -> Self {
+        StoreError::Database(format!("{e:?}"))
+    }
+}
+
+/// An open connection to the device's database.
+#[derive(Debug, Clone)]
+pub struct DeviceStore {
+    db: std::rc::Rc<Rexie>,
+}
+
+impl PartialEq for DeviceStore {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.db, &other.db)
+    }
+}
+
+fn to_js(record: &Record) -> Result<JsValue, StoreError> {
+    let text = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|e| StoreError::Corrupt(format!("{e:?}")))
+}
+
+fn from_js(value: &JsValue) -> Result<Record, StoreError> {
+    let text: String = js_sys::JSON::stringify(value)
+        .map_err(|e| StoreError::Corrupt(format!("{e:?}")))?
+        .into();
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl DeviceStore {
+    /// Opens (creating or upgrading when needed) the database with this name.
+    pub async fn open(name: &str) -> Result<DeviceStore, StoreError> {
+        let db = Rexie::builder(name)
+            .version(1)
+            .add_object_store(ObjectStore::new(RECORDS).key_path("id"))
+            .build()
+            .await?;
+        Ok(DeviceStore {
+            db: std::rc::Rc::new(db),
+        })
+    }
+
+    /// Writes a record, replacing the stored copy with the same id; done when it is durable.
+    pub async fn put(&self, record: &Record) -> Result<(), StoreError> {
+        let value = to_js(record)?;
+        let tx = self.db.transaction(&[RECORDS], TransactionMode::ReadWrite)?;
+        tx.store(RECORDS)?.put(&value, None).await?;
+        tx.done().await?;
+        Ok(())
+    }
+
+    /// Reads one record by id.
+    pub async fn get(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        let tx = self.db.transaction(&[RECORDS], TransactionMode::ReadOnly)?;
+        let value = tx.store(RECORDS)?.get(JsValue::from_str(id)).await?;
+        value.as_ref().map(from_js).transpose()
+    }
+
+    /// Every stored record, in id order (which is creation order for version 7 ids), and the
+    /// errors of any stored objects that could not be read: one bad object never hides the rest.
+    pub async fn all(&self) -> Result<(Vec<Record>, Vec<StoreError>), StoreError> {
+        let tx = self.db.transaction(&[RECORDS], TransactionMode::ReadOnly)?;
+        let values = tx.store(RECORDS)?.get_all(None, None).await?;
+        let mut records = Vec::with_capacity(values.len());
+        let mut unreadable = Vec::new();
+        for value in &values {
+            match from_js(value) {
+                Ok(record) => records.push(record),
+                Err(e) => unreadable.push(e),
+            }
+        }
+        Ok((records, unreadable))
+    }
+
+    /// Deletes the whole database: for tests.
+    pub async fn delete(name: &str) -> Result<(), StoreError> {
+        Rexie::delete(name).await?;
+        Ok(())
+    }
+}

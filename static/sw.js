@@ -1,0 +1,81 @@
+// doorstep's service worker: keeps the app shell and the forms on the device so that the
+// app opens and works without network. `cargo xtask` writes the two lines below at build
+// time: VERSION is a hash of the build, PRECACHE lists every file the build produced.
+const VERSION = "dev";
+const PRECACHE = [];
+
+const SHELL_CACHE = `doorstep-shell-${VERSION}`;
+const FORMS_CACHE = "doorstep-forms";
+
+// Forms are cached at install too, because the page that registers the worker fetches its
+// form before the worker controls it.
+async function cacheForms() {
+  try {
+    const response = await fetch("/api/v1/forms", { cache: "no-store" });
+    if (!response.ok) return;
+    const forms = await response.json();
+    const cache = await caches.open(FORMS_CACHE);
+    await Promise.all(forms.map((form) => cache.add(form.url).catch(() => undefined)));
+  } catch (_) {
+    // Offline at install: forms are cached when they are next fetched.
+  }
+}
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(SHELL_CACHE);
+      await cache.addAll(["/", ...PRECACHE]);
+      await cacheForms();
+      await self.skipWaiting();
+    })(),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("doorstep-shell-") && name !== SHELL_CACHE) {
+          await caches.delete(name);
+        }
+      }
+      await self.clients.claim();
+    })(),
+  );
+});
+
+async function networkFirst(request) {
+  const cache = await caches.open(FORMS_CACHE);
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request, response.clone());
+    return response;
+  } catch (error) {
+    const cached = await cache.match(request);
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+async function shellFirst(request) {
+  const cached = await caches.match(request, { ignoreSearch: request.mode === "navigate" });
+  if (cached) return cached;
+  if (request.mode === "navigate") {
+    const shell = await caches.match("/");
+    if (shell) return shell;
+  }
+  return fetch(request);
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/api/")) return;
+  if (url.pathname.startsWith("/schemas/")) {
+    event.respondWith(networkFirst(request));
+    return;
+  }
+  event.respondWith(shellFirst(request));
+});

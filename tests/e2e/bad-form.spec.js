@@ -1,0 +1,20 @@
+// A form that does not load must say which file and where, in the app.
+const { test, expect } = require("@playwright/test");
+
+// The service worker would answer the form request itself; block it so the route below does.
+test.use({ serviceWorkers: "block" });
+
+test("a malformed form is reported with its file and place", async ({ page }) => {
+  await page.route("**/schemas/demo.json", (route) =>
+    route.fulfill({
+      contentType: "application/json",
+      body: '{"id": "demo", "version": "1", "title": {}, "sections": [{"id": 3}]}',
+    }),
+  );
+  await page.goto("/");
+  const alert = page.getByRole("alert");
+  await expect(alert).toContainText("表单无法加载");
+  await expect(alert).toContainText("/schemas/demo.json");
+  await expect(alert).toContainText("sections[0].id");
+  await expect(alert).toContainText("line 1");
+});

@@ -1,0 +1,85 @@
+// The foundation path as a collector lives it: fill the demo form, reload, go offline,
+// submit, reload offline, come back online, and the server holds exactly one record.
+const { test, expect } = require("@playwright/test");
+const { execFileSync } = require("child_process");
+const path = require("path");
+
+const root = path.join(__dirname, "..", "..");
+const data = process.env.DOORSTEP_E2E_DATA || path.join(root, "target", "e2e-data");
+
+function storedRecords() {
+  const out = execFileSync(path.join(root, "target", "release", "doorstep"), ["export", "--data", data], {
+    encoding: "utf8",
+  });
+  return out.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+}
+
+test("fill, reload, submit offline, reload offline, sync once online", async ({ page, context }) => {
+  const before = storedRecords().length;
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
+
+  await page.getByLabel("姓名").fill("王小明");
+  await page.getByRole("radio", { name: "否" }).check();
+  // The question shown only for one choice appears, and goes again with the other choice.
+  await expect(page.getByLabel("未入户原因")).toBeVisible();
+  await page.getByRole("radio", { name: "是" }).check();
+  await expect(page.getByLabel("未入户原因")).toHaveCount(0);
+  await page.getByLabel("年龄").fill("130");
+  await expect(page.getByLabel("年龄")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByText("年龄应在 0 到 120 岁之间")).toBeVisible();
+  await page.getByLabel("年龄").fill("67");
+  await expect(page.getByLabel("年龄")).toHaveAttribute("aria-invalid", "false");
+
+  // The service worker controls the page before we rely on it offline.
+  await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller !== null, null, {
+    timeout: 20_000,
+  });
+
+  await page.reload();
+  await expect(page.getByLabel("姓名")).toHaveValue("王小明");
+  await expect(page.getByRole("radio", { name: "是" })).toBeChecked();
+  await expect(page.getByLabel("年龄")).toHaveValue("67");
+
+  await context.setOffline(true);
+  await expect(page.getByText("离线", { exact: true })).toBeVisible();
+  await page.getByRole("button", { name: "提交" }).click();
+  await expect(page.getByText("已提交，等待网络连接后自动上传")).toBeVisible();
+  const waiting = page.locator(".record", { hasText: "王小明" });
+  await expect(waiting).toContainText("待上传");
+
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
+  await expect(page.locator(".record", { hasText: "王小明" })).toContainText("待上传");
+  await expect(page.getByLabel("姓名")).toHaveValue("");
+  expect(storedRecords().length).toBe(before);
+
+  await context.setOffline(false);
+  await expect(page.locator(".record", { hasText: "王小明" })).toContainText("已上传", { timeout: 20_000 });
+  const records = storedRecords().filter((r) => r.answers.name === "王小明");
+  expect(records).toHaveLength(1);
+  expect(records[0].form).toBe("demo");
+  expect(records[0].answers).toEqual({ name: "王小明", visited: "1", age: 67 });
+});
+
+test("a required question blocks submitting, and the summary links to it", async ({ page }) => {
+  await page.goto("/");
+  await page.getByLabel("姓名").fill("");
+  await page.getByRole("button", { name: "提交" }).click();
+  const summary = page.getByRole("alert");
+  await expect(summary).toContainText("请先修改以下问题");
+  await summary.getByRole("link", { name: /姓名/ }).click();
+  await expect(page.getByLabel("姓名")).toBeFocused();
+  await expect(page.getByLabel("姓名")).toHaveAttribute("aria-invalid", "true");
+  const describedBy = await page.getByLabel("姓名").getAttribute("aria-describedby");
+  await expect(page.locator(`#${describedBy}`)).toContainText("此项必填");
+});
+
+test("English is available", async ({ page }) => {
+  await page.goto("/");
+  await page.getByRole("button", { name: "切换语言" }).click();
+  await expect(page.getByRole("heading", { name: "Demo form" })).toBeVisible();
+  await expect(page.getByLabel("Name")).toBeVisible();
+  await expect(page.locator("html")).toHaveAttribute("lang", "en");
+});
+

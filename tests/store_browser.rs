@@ -1,0 +1,60 @@
+//! The device store against real IndexedDB in headless Chromium (wasm-bindgen-test).
+#![cfg(target_arch = "wasm32")]
+
+use doorstep_app::store::DeviceStore;
+use doorstep_core::{Form, Record, Status};
+use serde_json::json;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn demo() -> Form {
+    Form::from_json(include_str!("../schemas/demo.json")).expect("demo form")
+}
+
+#[wasm_bindgen_test]
+async fn a_draft_survives_closing_and_reopening_the_database() {
+    let name = "doorstep-test-roundtrip";
+    DeviceStore::delete(name).await.expect("clean start");
+    let form = demo();
+    let mut draft = Record::new("0190-test-draft".into(), &form, 1_000);
+    draft.set_answer("name", json!("张三"), 1_001).expect("draft");
+    draft.set_answer("age", json!(42), 1_002).expect("draft");
+    {
+        let store = DeviceStore::open(name).await.expect("opens");
+        store.put(&draft).await.expect("put");
+    }
+    let store = DeviceStore::open(name).await.expect("reopens");
+    let read = store.get(&draft.id).await.expect("get").expect("present");
+    assert_eq!(read, draft);
+    assert_eq!(store.get("missing").await.expect("get"), None);
+
+    // A status change replaces the stored copy: the record is never in two states.
+    draft.set_answer("visited", json!("1"), 1_003).expect("draft");
+    draft.submit(&form, 1_004).expect("valid");
+    store.put(&draft).await.expect("put queued");
+    let (all, unreadable) = store.all().await.expect("all");
+    assert!(unreadable.is_empty());
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].status, Status::Queued);
+    assert_eq!(all[0].answers["age"], json!(42));
+    DeviceStore::delete(name).await.expect("clean up");
+}
+
+#[wasm_bindgen_test]
+async fn records_come_back_in_creation_order() {
+    let name = "doorstep-test-order";
+    DeviceStore::delete(name).await.expect("clean start");
+    let form = demo();
+    let store = DeviceStore::open(name).await.expect("opens");
+    let ids: Vec<String> = (0..5u64)
+        .map(|i| doorstep_core::record::record_id(1_700_000_000_000 + i, [9; 10]))
+        .collect();
+    for id in ids.iter().rev() {
+        store.put(&Record::new(id.clone(), &form, 0)).await.expect("put");
+    }
+    let (all, _) = store.all().await.expect("all");
+    let read: Vec<String> = all.into_iter().map(|r| r.id).collect();
+    assert_eq!(read, ids);
+    DeviceStore::delete(name).await.expect("clean up");
+}
