@@ -140,7 +140,10 @@ async fn submit(
     })?;
     let mut de = serde_json::Deserializer::from_slice(&body);
     let batch: SubmissionBatch = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| AppError::MalformedJson(format!("at {}: {}", e.path(), e.into_inner())))?;
+        .map_err(|e| {
+            let path = e.path().to_string();
+            AppError::MalformedJson(format!("at {path}: {}", e.into_inner()))
+        })?;
     de.end()
         .map_err(|e| AppError::MalformedJson(e.to_string()))?;
     if batch.records.len() > MAX_BATCH_RECORDS {

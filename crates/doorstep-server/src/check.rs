@@ -50,19 +50,19 @@ struct InputRecord {
 }
 
 #[derive(Serialize)]
-struct Problem<'a> {
-    field: &'a str,
-    code: &'a str,
-    message: &'a str,
+struct Problem {
+    field: String,
+    code: String,
+    message: String,
 }
 
 #[derive(Serialize)]
-struct OutputLine<'a> {
+struct OutputLine {
     line: usize,
     id: Option<serde_json::Value>,
     valid: bool,
-    errors: Vec<Problem<'a>>,
-    warnings: Vec<Problem<'a>>,
+    errors: Vec<Problem>,
+    warnings: Vec<Problem>,
 }
 
 /// Loads the form; the caller reports errors with the file's name.
@@ -104,18 +104,17 @@ pub fn check_records(
             )));
         }
         let report = validate(form, &record.answers);
-        let problems = |issues: Vec<&'_ doorstep_core::Issue>| -> Vec<Problem<'_>> {
+        let problems = |issues: &mut dyn Iterator<Item = &doorstep_core::Issue>| {
             issues
-                .into_iter()
                 .map(|i| Problem {
-                    field: &i.field,
-                    code: &i.code,
-                    message: i.message.get(locale),
+                    field: i.field.clone(),
+                    code: i.code.clone(),
+                    message: i.message.get(locale).to_string(),
                 })
-                .collect()
+                .collect::<Vec<_>>()
         };
-        let errors = problems(report.errors().collect());
-        let warnings = problems(report.warnings().collect());
+        let errors = problems(&mut report.errors());
+        let warnings = problems(&mut report.warnings());
         all_valid &= errors.is_empty();
         let out = OutputLine {
             line: line_no,
