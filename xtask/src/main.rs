@@ -265,7 +265,12 @@ fn write_precache(dist: &Path) -> Result {
 fn collect_files(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result {
     for entry in fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
         let path = entry.map_err(|e| e.to_string())?.path();
-        if path.is_dir() {
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if hidden {
+            continue;
+        } else if path.is_dir() {
             collect_files(base, &path, out)?;
         } else if let Ok(rel) = path.strip_prefix(base) {
             out.push(format!("/{}", rel.to_string_lossy()));
