@@ -101,7 +101,10 @@ impl Text {
             Text::SubmittedSent => ("已提交并上传", "Submitted and uploaded"),
             Text::SwitchLanguage => ("切换语言", "Switch language"),
             Text::DraftSaved => ("草稿已保存在本机", "Draft saved on this device"),
-            Text::Returned => ("被退回，请修改后重新提交", "Returned: please fix and submit again"),
+            Text::Returned => (
+                "被退回，请修改后重新提交",
+                "Returned: please fix and submit again",
+            ),
         };
         match locale {
             Locale::ZhCn => zh,

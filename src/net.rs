@@ -84,8 +84,7 @@ pub async fn post_submissions(batch: &SubmissionBatch) -> Result<SubmissionRespo
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(&body));
-    let request =
-        Request::new_with_str_and_init("/api/v1/submissions", &init).map_err(js_error)?;
+    let request = Request::new_with_str_and_init("/api/v1/submissions", &init).map_err(js_error)?;
     request
         .headers()
         .set("Content-Type", "application/json")

@@ -59,8 +59,7 @@ impl OutboxDriver {
             Command::RetryAfter(ms) => {
                 let this = self.clone();
                 let ms = u32::try_from(ms).unwrap_or(u32::MAX);
-                gloo_timers::callback::Timeout::new(ms, move || this.handle(Event::Retry))
-                    .forget();
+                gloo_timers::callback::Timeout::new(ms, move || this.handle(Event::Retry)).forget();
             }
         }
     }

@@ -203,7 +203,10 @@ impl State {
             }
             Action::Sent(id) => {
                 for record in &mut self.records {
-                    if record.id == id && record.mark_sent().is_ok() && self.notice == Some(Notice::Queued) {
+                    if record.id == id
+                        && record.mark_sent().is_ok()
+                        && self.notice == Some(Notice::Queued)
+                    {
                         self.notice = Some(Notice::Sent);
                     }
                 }
@@ -273,13 +276,19 @@ mod tests {
         let state = loaded(vec![draft]);
         assert_eq!(state.draft.as_ref().map(|d| d.answers.len()), Some(1));
 
-        let state = state.apply(Action::Submit { now: 3, next_id: "next".into() });
+        let state = state.apply(Action::Submit {
+            now: 3,
+            next_id: "next".into(),
+        });
         assert!(state.attempted);
         assert!(state.report.has_errors());
         assert!(state.records.is_empty());
 
         let state = answer(answer(state, "visited", json!("1")), "age", json!(30));
-        let state = state.apply(Action::Submit { now: 4, next_id: "next".into() });
+        let state = state.apply(Action::Submit {
+            now: 4,
+            next_id: "next".into(),
+        });
         assert_eq!(state.records.len(), 1);
         assert_eq!(state.records[0].status, Status::Queued);
         assert_eq!(state.draft.as_ref().map(|d| d.id.as_str()), Some("next"));

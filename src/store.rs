@@ -71,7 +71,9 @@ impl DeviceStore {
     /// Writes a record, replacing the stored copy with the same id; done when it is durable.
     pub async fn put(&self, record: &Record) -> Result<(), StoreError> {
         let value = to_js(record)?;
-        let tx = self.db.transaction(&[RECORDS], TransactionMode::ReadWrite)?;
+        let tx = self
+            .db
+            .transaction(&[RECORDS], TransactionMode::ReadWrite)?;
         tx.store(RECORDS)?.put(&value, None).await?;
         tx.done().await?;
         Ok(())
@@ -98,6 +100,14 @@ impl DeviceStore {
             }
         }
         Ok((records, unreadable))
+    }
+
+    /// Closes the connection once no other handle shares it. IndexedDB cannot delete or
+    /// upgrade a database while a connection to it is open.
+    pub fn close(self) {
+        if let Ok(db) = std::rc::Rc::try_unwrap(self.db) {
+            db.close();
+        }
     }
 
     /// Deletes the whole database: for tests.

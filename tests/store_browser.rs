@@ -18,11 +18,14 @@ async fn a_draft_survives_closing_and_reopening_the_database() {
     DeviceStore::delete(name).await.expect("clean start");
     let form = demo();
     let mut draft = Record::new("0190-test-draft".into(), &form, 1_000);
-    draft.set_answer("name", json!("张三"), 1_001).expect("draft");
+    draft
+        .set_answer("name", json!("张三"), 1_001)
+        .expect("draft");
     draft.set_answer("age", json!(42), 1_002).expect("draft");
     {
         let store = DeviceStore::open(name).await.expect("opens");
         store.put(&draft).await.expect("put");
+        store.close();
     }
     let store = DeviceStore::open(name).await.expect("reopens");
     let read = store.get(&draft.id).await.expect("get").expect("present");
@@ -30,7 +33,9 @@ async fn a_draft_survives_closing_and_reopening_the_database() {
     assert_eq!(store.get("missing").await.expect("get"), None);
 
     // A status change replaces the stored copy: the record is never in two states.
-    draft.set_answer("visited", json!("1"), 1_003).expect("draft");
+    draft
+        .set_answer("visited", json!("1"), 1_003)
+        .expect("draft");
     draft.submit(&form, 1_004).expect("valid");
     store.put(&draft).await.expect("put queued");
     let (all, unreadable) = store.all().await.expect("all");
@@ -38,6 +43,7 @@ async fn a_draft_survives_closing_and_reopening_the_database() {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].status, Status::Queued);
     assert_eq!(all[0].answers["age"], json!(42));
+    store.close();
     DeviceStore::delete(name).await.expect("clean up");
 }
 
@@ -51,10 +57,14 @@ async fn records_come_back_in_creation_order() {
         .map(|i| doorstep_core::record::record_id(1_700_000_000_000 + i, [9; 10]))
         .collect();
     for id in ids.iter().rev() {
-        store.put(&Record::new(id.clone(), &form, 0)).await.expect("put");
+        store
+            .put(&Record::new(id.clone(), &form, 0))
+            .await
+            .expect("put");
     }
     let (all, _) = store.all().await.expect("all");
     let read: Vec<String> = all.into_iter().map(|r| r.id).collect();
     assert_eq!(read, ids);
+    store.close();
     DeviceStore::delete(name).await.expect("clean up");
 }

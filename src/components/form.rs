@@ -57,7 +57,10 @@ pub fn form_view(props: &FormProps) -> Html {
         if issue.code == "required" && !props.attempted {
             continue;
         }
-        by_field.entry(issue.field.as_str()).or_default().push(issue.clone());
+        by_field
+            .entry(issue.field.as_str())
+            .or_default()
+            .push(issue.clone());
     }
     let empty = Rc::new(Vec::new());
     let on_submit = {
@@ -74,10 +77,16 @@ pub fn form_view(props: &FormProps) -> Html {
             .filter_map(|issue| {
                 let field = form.field_by_id(&issue.field)?;
                 let target = match field.def.field_type {
-                    doorstep_core::schema::FieldType::SingleChoice => format!("{}-0", input_id(&issue.field)),
+                    doorstep_core::schema::FieldType::SingleChoice => {
+                        format!("{}-0", input_id(&issue.field))
+                    }
                     _ => input_id(&issue.field),
                 };
-                Some((target, field.def.label.get(tag).to_string(), issue.message.get(tag).to_string()))
+                Some((
+                    target,
+                    field.def.label.get(tag).to_string(),
+                    issue.message.get(tag).to_string(),
+                ))
             })
             .collect()
     } else {

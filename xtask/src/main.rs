@@ -66,7 +66,9 @@ fn tool_path() -> String {
     if let Some(home) = cargo_home {
         parts.push(home.join("bin"));
     }
-    let mut path = env::join_paths(parts).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut path = env::join_paths(parts)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if let Some(existing) = env::var_os("PATH") {
         path.push(':');
         path.push_str(&existing.to_string_lossy());
@@ -89,10 +91,16 @@ fn exec(command: &mut Command) -> Result {
     let shown = format!(
         "{} {}",
         command.get_program().to_string_lossy(),
-        command.get_args().map(OsStr::to_string_lossy).collect::<Vec<_>>().join(" ")
+        command
+            .get_args()
+            .map(OsStr::to_string_lossy)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     eprintln!("xtask: $ {shown}");
-    let status = command.status().map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -110,7 +118,8 @@ fn output_of(program: &str, args: &[&str]) -> Option<String> {
 
 /// The version of a package pinned in Cargo.lock.
 fn locked_version(package: &str) -> Result<String> {
-    let lock = fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock =
+        fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
     let needle = format!("name = \"{package}\"");
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
@@ -134,7 +143,11 @@ fn apt_install(packages: &[&str]) -> Result {
     }
     let run = |args: &[&str]| {
         let all: Vec<&str> = prefix.iter().copied().chain(args.iter().copied()).collect();
-        exec(cmd(all[0]).args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive"))
+        exec(
+            cmd(all[0])
+                .args(&all[1..])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
     };
     run(&["apt-get", "update", "-qq"])?;
     let mut args = vec!["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
@@ -159,7 +172,15 @@ fn setup_build() -> Result {
         // Trunk 0.22 declares a newer rustc than this machine has, but builds and runs on it.
         // A debug build of Trunk compiles in a fraction of the time and is fast enough: the
         // heavy work (cargo, wasm-bindgen, wasm-opt) runs in other programs.
-        exec(cmd("cargo").args(["install", "trunk", "--locked", "--debug", "--version", TRUNK_VERSION, "--ignore-rust-version"]))?;
+        exec(cmd("cargo").args([
+            "install",
+            "trunk",
+            "--locked",
+            "--debug",
+            "--version",
+            TRUNK_VERSION,
+            "--ignore-rust-version",
+        ]))?;
     }
 
     let wbg_version = locked_version("wasm-bindgen")?;
@@ -181,7 +202,8 @@ fn npm_install() -> Result {
     if output_of("npm", &["--version"]).is_none() {
         apt_install(&["nodejs", "npm"])?;
     }
-    let lock = fs::read(root().join("package-lock.json")).map_err(|e| format!("package-lock.json: {e}"))?;
+    let lock = fs::read(root().join("package-lock.json"))
+        .map_err(|e| format!("package-lock.json: {e}"))?;
     let mut hasher = DefaultHasher::new();
     lock.hash(&mut hasher);
     let stamp = format!("{:x}", hasher.finish());
@@ -191,7 +213,11 @@ fn npm_install() -> Result {
         return Ok(());
     }
     // Playwright must never download its own browser: Debian's Chromium is used.
-    exec(cmd("npm").args(["ci", "--no-audit", "--no-fund"]).env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
+    exec(
+        cmd("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    )?;
     fs::write(&stamp_file, stamp).map_err(|e| format!("{}: {e}", stamp_file.display()))
 }
 
@@ -232,12 +258,18 @@ fn write_precache(dist: &Path) -> Result {
     for file in &files {
         file.hash(&mut hasher);
         let path = dist.join(file.trim_start_matches('/'));
-        fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?.hash(&mut hasher);
+        fs::read(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .hash(&mut hasher);
     }
     let version = format!("{:016x}", hasher.finish());
     let sw_path = dist.join("sw.js");
     let sw = fs::read_to_string(&sw_path).map_err(|e| format!("{}: {e}", sw_path.display()))?;
-    let list = files.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", ");
+    let list = files
+        .iter()
+        .map(|f| format!("{f:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut replaced = 0;
     let sw: String = sw
         .lines()
@@ -255,10 +287,16 @@ fn write_precache(dist: &Path) -> Result {
         .collect::<Vec<_>>()
         .join("\n");
     if replaced != 2 {
-        return Err(format!("{}: the VERSION and PRECACHE lines are missing", sw_path.display()));
+        return Err(format!(
+            "{}: the VERSION and PRECACHE lines are missing",
+            sw_path.display()
+        ));
     }
     fs::write(&sw_path, sw + "\n").map_err(|e| format!("{}: {e}", sw_path.display()))?;
-    eprintln!("xtask: service worker precaches {} files, version {version}", files.len());
+    eprintln!(
+        "xtask: service worker precaches {} files, version {version}",
+        files.len()
+    );
     Ok(())
 }
 
@@ -308,15 +346,45 @@ fn test() -> Result {
     step("format");
     exec(cmd("cargo").args(["fmt", "--all", "--check"]))?;
     step("lint (native crates, then the app for wasm32)");
-    exec(cmd("cargo").args(["clippy", "--workspace", "--exclude", "doorstep-app", "--all-targets", "--", "-D", "warnings"]))?;
-    exec(cmd("cargo").args(["clippy", "-p", "doorstep-app", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"]))?;
+    exec(cmd("cargo").args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "doorstep-app",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    exec(cmd("cargo").args([
+        "clippy",
+        "-p",
+        "doorstep-app",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     step("native tests (core, server, app reducer)");
     exec(cmd("cargo").args(["test", "--workspace"]))?;
     step("browser tests (wasm-bindgen-test in headless Chromium)");
     exec(
         cmd("cargo")
-            .args(["test", "-p", "doorstep-app", "--target", "wasm32-unknown-unknown", "--test", "store_browser"])
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+            .args([
+                "test",
+                "-p",
+                "doorstep-app",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--test",
+                "store_browser",
+            ])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                "wasm-bindgen-test-runner",
+            )
             .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
     )?;
     build_app()?;

@@ -361,8 +361,9 @@ impl<'a> Lexer<'a> {
                 '.' if !self.chars.peek().is_some_and(|(_, c)| c.is_ascii_digit()) => Token::Dot,
                 c if c.is_ascii_digit() || c == '.' => {
                     let mut end = start + c.len_utf8();
-                    while let Some((i, ch)) =
-                        self.chars.next_if(|(_, ch)| ch.is_ascii_digit() || *ch == '.')
+                    while let Some((i, ch)) = self
+                        .chars
+                        .next_if(|(_, ch)| ch.is_ascii_digit() || *ch == '.')
                     {
                         end = i + ch.len_utf8();
                     }
@@ -391,8 +392,9 @@ impl<'a> Lexer<'a> {
                 }
                 c if c.is_alphabetic() || c == '_' => {
                     let mut end = start + c.len_utf8();
-                    while let Some((i, ch)) =
-                        self.chars.next_if(|(_, ch)| ch.is_alphanumeric() || *ch == '_')
+                    while let Some((i, ch)) = self
+                        .chars
+                        .next_if(|(_, ch)| ch.is_alphanumeric() || *ch == '_')
                     {
                         end = i + ch.len_utf8();
                     }
@@ -480,8 +482,7 @@ impl<S: Scope> Parser<'_, S> {
             let right = self.expression(precedence + 1)?;
             left = self.binary(op, column, left, right)?;
             // Comparisons do not chain: `a < b < c` is an error rather than a surprise.
-            if precedence == 4 && matches!(self.peek(), Token::Op(next) if next.precedence() == 4)
-            {
+            if precedence == 4 && matches!(self.peek(), Token::Op(next) if next.precedence() == 4) {
                 return self.syntax("comparisons cannot be chained; join them with `and`");
             }
         }
@@ -623,10 +624,7 @@ impl<S: Scope> Parser<'_, S> {
                 if !ok(left.ty) || !ok(right.ty) {
                     return Err(mismatch());
                 }
-                if op == BinaryOp::Div
-                    || left.ty == Type::Decimal
-                    || right.ty == Type::Decimal
-                {
+                if op == BinaryOp::Div || left.ty == Type::Decimal || right.ty == Type::Decimal {
                     Type::Decimal
                 } else {
                     Type::Integer
@@ -662,7 +660,11 @@ fn describe(token: &Token) -> String {
 /// Parses, resolves and type-checks an expression.
 ///
 /// `current` is the answer type of the field the expression checks, when `.` is allowed.
-pub fn compile<S: Scope>(source: &str, scope: &S, current: Option<Type>) -> Result<Expr, ExprError> {
+pub fn compile<S: Scope>(
+    source: &str,
+    scope: &S,
+    current: Option<Type>,
+) -> Result<Expr, ExprError> {
     if source.len() > MAX_SOURCE_LEN {
         return Err(ExprError::Syntax {
             column: 1,
@@ -704,9 +706,8 @@ impl Expr {
         budget: u32,
     ) -> Result<Value, EvalError> {
         let mut steps = budget;
-        eval_node(&self.root, answers, current, &mut steps).map_err(|()| {
-            EvalError::BudgetExceeded { budget }
-        })
+        eval_node(&self.root, answers, current, &mut steps)
+            .map_err(|()| EvalError::BudgetExceeded { budget })
     }
 
     /// Evaluates a condition: anything but `true` (including no answer) is false.
@@ -836,11 +837,11 @@ fn apply(op: BinaryOp, l: &Value, r: &Value) -> Value {
             },
         },
         BinaryOp::Div => match (l.as_f64(), r.as_f64()) {
-            (Some(_), Some(b)) if b == 0.0 => Value::Null,
-            (Some(a), Some(b)) => Value::Decimal(a / b),
+            (Some(a), Some(b)) if b != 0.0 => Value::Decimal(a / b),
             _ => Value::Null,
         },
-        BinaryOp::And | BinaryOp::Or => Value::Bool(l.is_true() && r.is_true()),
+        BinaryOp::And => Value::Bool(l.is_true() && r.is_true()),
+        BinaryOp::Or => Value::Bool(l.is_true() || r.is_true()),
     }
 }
 
@@ -852,7 +853,10 @@ mod tests {
 
     impl Scope for Fields {
         fn field(&self, id: &str) -> Option<(usize, Type)> {
-            self.0.iter().position(|(n, _)| *n == id).map(|i| (i, self.0[i].1))
+            self.0
+                .iter()
+                .position(|(n, _)| *n == id)
+                .map(|i| (i, self.0[i].1))
         }
         fn field_id(&self, index: usize) -> &str {
             self.0[index].0
@@ -868,7 +872,11 @@ mod tests {
     }
 
     fn scope() -> Fields {
-        Fields(vec![("age", Type::Integer), ("visited", Type::Text), ("weight", Type::Decimal)])
+        Fields(vec![
+            ("age", Type::Integer),
+            ("visited", Type::Text),
+            ("weight", Type::Decimal),
+        ])
     }
 
     fn eval(src: &str, row: &[Value]) -> Value {
@@ -912,15 +920,30 @@ mod tests {
         let err = |src: &str| compile(src, &scope(), None).expect_err(src);
         assert_eq!(
             err("age > 1 and agee < 3"),
-            ExprError::UnknownField { column: 13, name: "agee".into() }
+            ExprError::UnknownField {
+                column: 13,
+                name: "agee".into()
+            }
         );
-        assert!(matches!(err("age > 'x'"), ExprError::TypeMismatch { column: 5, .. }));
+        assert!(matches!(
+            err("age > 'x'"),
+            ExprError::TypeMismatch { column: 5, .. }
+        ));
         assert!(matches!(err("age >"), ExprError::Syntax { column: 6, .. }));
-        assert!(matches!(err("(age > 1"), ExprError::Syntax { column: 9, .. }));
-        assert!(matches!(err("age @ 1"), ExprError::Syntax { column: 5, .. }));
+        assert!(matches!(
+            err("(age > 1"),
+            ExprError::Syntax { column: 9, .. }
+        ));
+        assert!(matches!(
+            err("age @ 1"),
+            ExprError::Syntax { column: 5, .. }
+        ));
         assert!(matches!(err("'open"), ExprError::Syntax { column: 1, .. }));
         assert!(matches!(err("1 < age < 3"), ExprError::Syntax { .. }));
-        assert!(matches!(err(". > 1"), ExprError::NoCurrentField { column: 1 }));
+        assert!(matches!(
+            err(". > 1"),
+            ExprError::NoCurrentField { column: 1 }
+        ));
         assert!(matches!(err("visited + 1"), ExprError::TypeMismatch { .. }));
         assert!(matches!(err(&"(".repeat(1000)), ExprError::Syntax { .. }));
     }
@@ -928,7 +951,11 @@ mod tests {
     #[test]
     fn printing_then_parsing_gives_the_same_tree() {
         let s = scope();
-        for src in ["1 + 2 * -3 >= age", "not (visited = 'a' or age != 3) and true", "weight / 2.5 < 1"] {
+        for src in [
+            "1 + 2 * -3 >= age",
+            "not (visited = 'a' or age != 3) and true",
+            "weight / 2.5 < 1",
+        ] {
             let expr = compile(src, &s, None).expect("compiles");
             let printed = expr.display(&s).to_string();
             let again = compile(&printed, &s, None).expect("reparses");

@@ -116,7 +116,12 @@ impl Record {
     }
 
     /// Sets or clears (with `Json::Null` or an empty string) one answer of a draft.
-    pub fn set_answer(&mut self, field: &str, value: Json, now: Millis) -> Result<(), LifecycleError> {
+    pub fn set_answer(
+        &mut self,
+        field: &str,
+        value: Json,
+        now: Millis,
+    ) -> Result<(), LifecycleError> {
         self.expect(Status::Draft)?;
         let empty = value.is_null() || value.as_str().is_some_and(str::is_empty);
         let changed = if empty {
@@ -209,7 +214,9 @@ mod tests {
         let mut record = Record::new(record_id(1, [0; 10]), &form, 10);
         record.set_answer("name", json!("张三"), 11).expect("draft");
         record.set_answer("visited", json!("2"), 12).expect("draft");
-        record.set_answer("reason", json!("外出务工"), 13).expect("draft");
+        record
+            .set_answer("reason", json!("外出务工"), 13)
+            .expect("draft");
         record.set_answer("age", json!(34), 14).expect("draft");
         record.set_answer("visited", json!("1"), 15).expect("draft");
         assert_eq!(record.revision, 5);
@@ -228,7 +235,10 @@ mod tests {
         record.set_answer("age", json!(34), 19).expect("draft");
         record.submit(&form, 20).expect("valid");
         assert_eq!(record.status, Status::Queued);
-        assert!(!record.answers.contains_key("reason"), "irrelevant answer dropped");
+        assert!(
+            !record.answers.contains_key("reason"),
+            "irrelevant answer dropped"
+        );
         assert_eq!(record.completed_at, Some(20));
         assert!(matches!(
             record.set_answer("age", json!(1), 21),
@@ -244,6 +254,9 @@ mod tests {
         let form = demo();
         let mut record = Record::new("r".into(), &form, 0);
         record.form_version = "0".into();
-        assert!(matches!(record.submit(&form, 1), Err(LifecycleError::WrongForm { .. })));
+        assert!(matches!(
+            record.submit(&form, 1),
+            Err(LifecycleError::WrongForm { .. })
+        ));
     }
 }

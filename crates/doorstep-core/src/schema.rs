@@ -277,7 +277,11 @@ impl Form {
             let path = e.path().to_string();
             let inner = e.into_inner();
             SchemaError::Malformed {
-                path: if path == "." { "(document)".into() } else { path },
+                path: if path == "." {
+                    "(document)".into()
+                } else {
+                    path
+                },
                 line: inner.line(),
                 column: inner.column(),
                 message: strip_position(&inner.to_string()),
@@ -302,7 +306,10 @@ impl Form {
             return Err(invalid("form".into(), "the form id is empty"));
         }
         if def.version.is_empty() {
-            return Err(invalid(format!("form `{}`", def.id), "the version is empty"));
+            return Err(invalid(
+                format!("form `{}`", def.id),
+                "the version is empty",
+            ));
         }
         let mut index = HashMap::new();
         let mut types = Vec::new();
@@ -348,15 +355,14 @@ impl Form {
         for (section_index, section) in def.sections.iter().enumerate() {
             for field in &section.fields {
                 let compile = |property: String, source: &str, current: Option<Type>| {
-                    let compiled =
-                        expr::compile(source, &scope, current).map_err(|error| {
-                            SchemaError::Expression {
-                                field: field.id.clone(),
-                                property: property.clone(),
-                                expr: source.to_string(),
-                                error,
-                            }
-                        })?;
+                    let compiled = expr::compile(source, &scope, current).map_err(|error| {
+                        SchemaError::Expression {
+                            field: field.id.clone(),
+                            property: property.clone(),
+                            expr: source.to_string(),
+                            error,
+                        }
+                    })?;
                     if !matches!(compiled.ty, Type::Bool | Type::Null) {
                         return Err(SchemaError::Invalid {
                             place: format!("field `{}`, {property} `{source}`", field.id),
@@ -435,7 +441,12 @@ mod tests {
             .expect("replaced")
             + 1;
         match Form::from_json(&text) {
-            Err(SchemaError::Malformed { path, line: l, message, .. }) => {
+            Err(SchemaError::Malformed {
+                path,
+                line: l,
+                message,
+                ..
+            }) => {
                 assert!(path.starts_with("sections[0].fields["), "{path}");
                 assert!(path.ends_with("].type"), "{path}");
                 assert_eq!(l, line);
@@ -458,10 +469,17 @@ mod tests {
         let text = DEMO.replacen("visited = '2'", "visitd = '2'", 1);
         let err = Form::from_json(&text).expect_err("unknown field");
         match &err {
-            SchemaError::Expression { field, property, error, .. } => {
+            SchemaError::Expression {
+                field,
+                property,
+                error,
+                ..
+            } => {
                 assert_eq!(property, "relevant");
                 assert!(!field.is_empty());
-                assert!(matches!(error, ExprError::UnknownField { column: 1, name } if name == "visitd"));
+                assert!(
+                    matches!(error, ExprError::UnknownField { column: 1, name } if name == "visitd")
+                );
             }
             other => panic!("expected an expression error, got {other:?}"),
         }
@@ -471,8 +489,14 @@ mod tests {
     #[test]
     fn structural_mistakes_are_refused() {
         let dup = DEMO.replacen("\"id\": \"age\"", "\"id\": \"name\"", 1);
-        assert!(matches!(Form::from_json(&dup), Err(SchemaError::Invalid { .. })));
+        assert!(matches!(
+            Form::from_json(&dup),
+            Err(SchemaError::Invalid { .. })
+        ));
         let not_bool = DEMO.replacen("visited = '2'", "1 + 1", 1);
-        assert!(matches!(Form::from_json(&not_bool), Err(SchemaError::Invalid { .. })));
+        assert!(matches!(
+            Form::from_json(&not_bool),
+            Err(SchemaError::Invalid { .. })
+        ));
     }
 }

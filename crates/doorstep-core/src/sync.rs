@@ -143,7 +143,10 @@ impl Outbox {
                 commands.push(Command::RetryAfter(retry_delay(self.failures, jitter)));
             }
         }
-        if self.online && self.in_flight.is_none() && !self.retry_pending && !self.waiting.is_empty()
+        if self.online
+            && self.in_flight.is_none()
+            && !self.retry_pending
+            && !self.waiting.is_empty()
         {
             let batch: Vec<String> = self.waiting.iter().take(self.batch_size).cloned().collect();
             self.in_flight = Some(batch.clone());
@@ -157,7 +160,9 @@ impl Outbox {
 /// [`MAX_RETRY_MS`], and the jitter picks a point in its upper half.
 pub fn retry_delay(failures: u32, jitter: u16) -> u64 {
     let exponent = failures.saturating_sub(1).min(20);
-    let full = BASE_RETRY_MS.saturating_mul(1 << exponent).min(MAX_RETRY_MS);
+    let full = BASE_RETRY_MS
+        .saturating_mul(1 << exponent)
+        .min(MAX_RETRY_MS);
     let jitter = u64::from(jitter.min(1000));
     full / 2 + full / 2 * jitter / 1000
 }
@@ -232,7 +237,10 @@ mod tests {
         outbox.handle(Event::Queued("b".into()));
         outbox.handle(Event::Queued("c".into()));
         let cmds = outbox.handle(Event::Online);
-        assert_eq!(cmds, vec![Command::Upload(vec!["a".into(), "b".into(), "c".into()])]);
+        assert_eq!(
+            cmds,
+            vec![Command::Upload(vec!["a".into(), "b".into(), "c".into()])]
+        );
         let cmds = outbox.handle(Event::Answered(vec![
             result("a", Outcome::Rejected),
             result("b", Outcome::Duplicate),
@@ -241,7 +249,10 @@ mod tests {
         assert_eq!(
             cmds,
             vec![
-                Command::Return { id: "a".into(), issues: vec![] },
+                Command::Return {
+                    id: "a".into(),
+                    issues: vec![]
+                },
                 Command::MarkSent("b".into()),
                 Command::Upload(vec!["c".into()]),
             ]
@@ -273,7 +284,9 @@ mod tests {
                 Command::Upload(batch) => {
                     let roll = random() % 10;
                     if roll < 3 {
-                        Event::Failed { jitter: (random() % 1001) as u16 }
+                        Event::Failed {
+                            jitter: (random() % 1001) as u16,
+                        }
                     } else {
                         let deliveries = if roll == 9 { 2 } else { 1 };
                         let mut results = Vec::new();
@@ -283,14 +296,20 @@ mod tests {
                                 .map(|id| {
                                     let count = server.entry(id.clone()).or_insert(0);
                                     *count += 1;
-                                    let outcome = if *count == 1 { Outcome::Accepted } else { Outcome::Duplicate };
+                                    let outcome = if *count == 1 {
+                                        Outcome::Accepted
+                                    } else {
+                                        Outcome::Duplicate
+                                    };
                                     result(id, outcome)
                                 })
                                 .collect();
                         }
                         if roll < 5 {
                             // The answer is lost on the way back.
-                            Event::Failed { jitter: (random() % 1001) as u16 }
+                            Event::Failed {
+                                jitter: (random() % 1001) as u16,
+                            }
                         } else {
                             Event::Answered(results)
                         }

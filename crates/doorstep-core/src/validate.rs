@@ -45,7 +45,9 @@ impl Report {
 
     /// The issues that need confirming.
     pub fn warnings(&self) -> impl Iterator<Item = &Issue> {
-        self.issues.iter().filter(|i| i.severity == Severity::Warning)
+        self.issues
+            .iter()
+            .filter(|i| i.severity == Severity::Warning)
     }
 
     /// The issues about one field.
@@ -270,7 +272,10 @@ mod tests {
 
     #[test]
     fn a_complete_record_has_no_issues() {
-        let report = validate(&demo(), &answers(json!({"name": "张三", "visited": "1", "age": 40})));
+        let report = validate(
+            &demo(),
+            &answers(json!({"name": "张三", "visited": "1", "age": 40})),
+        );
         assert_eq!(report.issues, vec![]);
     }
 
@@ -280,14 +285,26 @@ mod tests {
         let report = validate(&form, &answers(json!({"visited": "1"})));
         assert_eq!(
             codes(&report),
-            vec![("name".into(), "required".into()), ("age".into(), "required".into())]
+            vec![
+                ("name".into(), "required".into()),
+                ("age".into(), "required".into())
+            ]
         );
-        let report = validate(&form, &answers(json!({"name": "李四", "visited": "2", "age": 3})));
+        let report = validate(
+            &form,
+            &answers(json!({"name": "李四", "visited": "2", "age": 3})),
+        );
         assert_eq!(codes(&report), vec![("reason".into(), "required".into())]);
-        let report = validate(&form, &answers(json!({"name": " ", "visited": "2", "reason": "", "age": 3})));
+        let report = validate(
+            &form,
+            &answers(json!({"name": " ", "visited": "2", "reason": "", "age": 3})),
+        );
         assert_eq!(
             codes(&report),
-            vec![("name".into(), "required".into()), ("reason".into(), "required".into())]
+            vec![
+                ("name".into(), "required".into()),
+                ("reason".into(), "required".into())
+            ]
         );
     }
 
@@ -309,7 +326,10 @@ mod tests {
         assert!(report.has_errors());
         let age = report.for_field("age").next().expect("age issue");
         assert_eq!(age.message.get("en"), "Age must be between 0 and 120");
-        let report = validate(&demo(), &answers(json!({"name": "王五", "visited": "1", "age": "12"})));
+        let report = validate(
+            &demo(),
+            &answers(json!({"name": "王五", "visited": "1", "age": "12"})),
+        );
         assert_eq!(codes(&report), vec![("age".into(), "wrong_type".into())]);
     }
 
@@ -319,6 +339,9 @@ mod tests {
             &demo(),
             &answers(json!({"name": "赵六", "visited": "1", "reason": "外出", "age": 50})),
         );
-        assert_eq!(kept, answers(json!({"name": "赵六", "visited": "1", "age": 50})));
+        assert_eq!(
+            kept,
+            answers(json!({"name": "赵六", "visited": "1", "age": 50}))
+        );
     }
 }

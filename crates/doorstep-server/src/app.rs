@@ -62,7 +62,9 @@ async fn list_forms(State(state): State<AppState>) -> Json<Vec<FormSummary>> {
             version: form.def.version.clone(),
             url: format!(
                 "/schemas/{}",
-                path.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
             ),
         })
         .collect();
@@ -100,7 +102,10 @@ fn check(state: &AppState, record: &Submission) -> Result<(), SubmissionResult> 
             &record.id,
             "unknown_form",
             Localized::zh_en(
-                format!("服务器没有表单 {}（版本 {}）", record.form, record.form_version),
+                format!(
+                    "服务器没有表单 {}（版本 {}）",
+                    record.form, record.form_version
+                ),
                 format!(
                     "the server has no form {} at version {}",
                     record.form, record.form_version
@@ -139,11 +144,10 @@ async fn submit(
         }
     })?;
     let mut de = serde_json::Deserializer::from_slice(&body);
-    let batch: SubmissionBatch = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| {
-            let path = e.path().to_string();
-            AppError::MalformedJson(format!("at {path}: {}", e.into_inner()))
-        })?;
+    let batch: SubmissionBatch = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        AppError::MalformedJson(format!("at {path}: {}", e.into_inner()))
+    })?;
     de.end()
         .map_err(|e| AppError::MalformedJson(e.to_string()))?;
     if batch.records.len() > MAX_BATCH_RECORDS {
@@ -166,7 +170,9 @@ async fn submit(
     let store = state.store.clone();
     let outcomes = tokio::task::spawn_blocking(move || {
         let records: Vec<&Submission> = accepted.iter().map(|&i| &batch.records[i]).collect();
-        let mut store = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut store = store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         store
             .insert(&records, now_millis())
             .map(|outcomes| (outcomes, accepted, batch))

@@ -95,8 +95,7 @@ pub fn check_records(
             line: line_no,
             message,
         };
-        let record: InputRecord =
-            serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
+        let record: InputRecord = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
         if record.form != form.def.id {
             return Err(bad(format!(
                 "the record is for form `{}`, but the form given is `{}`",

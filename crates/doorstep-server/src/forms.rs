@@ -23,7 +23,7 @@ pub enum FormsError {
         /// The file.
         path: PathBuf,
         /// What is wrong and where.
-        source: SchemaError,
+        source: Box<SchemaError>,
     },
     /// Two files define the same form id.
     #[error("{path}: form id `{id}` is already defined by {other}")]
@@ -45,7 +45,7 @@ pub fn load_form(path: &Path) -> Result<Form, FormsError> {
     })?;
     Form::from_json(&text).map_err(|source| FormsError::Schema {
         path: path.to_path_buf(),
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -65,7 +65,10 @@ impl FormRegistry {
         let mut paths = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(read_err)? {
             let path = entry.map_err(read_err)?.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             if name.ends_with(".json") && !name.ends_with(".schema.json") {
                 paths.push(path);
             }
@@ -93,6 +96,8 @@ impl FormRegistry {
 
     /// Every form with the name of its file.
     pub fn iter(&self) -> impl Iterator<Item = (&Form, &Path)> {
-        self.forms.values().map(|(form, path)| (form, path.as_path()))
+        self.forms
+            .values()
+            .map(|(form, path)| (form, path.as_path()))
     }
 }

@@ -81,7 +81,12 @@ fn run_check(form: &std::path::Path, records: Option<&std::path::Path>, locale: 
         }
     };
     let Some(path) = records else {
-        println!("ok: form `{}` version {} is valid ({} fields)", form.def.id, form.def.version, form.fields.len());
+        println!(
+            "ok: form `{}` version {} is valid ({} fields)",
+            form.def.id,
+            form.def.version,
+            form.fields.len()
+        );
         return ExitCode::SUCCESS;
     };
     let stdout = std::io::stdout().lock();
@@ -89,8 +94,13 @@ fn run_check(form: &std::path::Path, records: Option<&std::path::Path>, locale: 
         check::check_records(&form, std::io::stdin().lock(), path, stdout, locale)
     } else {
         match std::fs::File::open(path) {
-            Ok(file) => check::check_records(&form, std::io::BufReader::new(file), path, stdout, locale),
-            Err(source) => Err(check::CheckError::Io { path: path.to_path_buf(), source }),
+            Ok(file) => {
+                check::check_records(&form, std::io::BufReader::new(file), path, stdout, locale)
+            }
+            Err(source) => Err(check::CheckError::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
         }
     };
     match result {
@@ -177,12 +187,20 @@ fn serve(port: u16, data: PathBuf, app_dir: PathBuf, schemas: PathBuf) -> ExitCo
                 return ExitCode::FAILURE;
             }
         };
-        let addr = listener.local_addr().map_or_else(|_| format!("127.0.0.1:{port}"), |a| a.to_string());
-        println!("doorstep: serving http://{addr}/ (database {})", data.join(doorstep_server::store::DATABASE_FILE).display());
+        let addr = listener
+            .local_addr()
+            .map_or_else(|_| format!("127.0.0.1:{port}"), |a| a.to_string());
+        println!(
+            "doorstep: serving http://{addr}/ (database {})",
+            data.join(doorstep_server::store::DATABASE_FILE).display()
+        );
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        match axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await {
+        match axum::serve(listener, app(state))
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("doorstep serve: {e}");

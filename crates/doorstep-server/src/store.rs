@@ -110,7 +110,11 @@ impl Store {
     }
 
     /// Stores the checked records of one batch in one transaction and says what became of each.
-    pub fn insert(&mut self, records: &[&Submission], now: i64) -> Result<Vec<Outcome>, StoreError> {
+    pub fn insert(
+        &mut self,
+        records: &[&Submission],
+        now: i64,
+    ) -> Result<Vec<Outcome>, StoreError> {
         let tx = self.conn.transaction()?;
         let mut outcomes = Vec::with_capacity(records.len());
         for record in records {

@@ -25,8 +25,11 @@ struct Fixture {
 fn fixture() -> Fixture {
     let data = tempfile::tempdir().expect("temp dir");
     let app_dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(app_dir.path().join("index.html"), "<!doctype html><title>app</title>")
-        .expect("write index");
+    std::fs::write(
+        app_dir.path().join("index.html"),
+        "<!doctype html><title>app</title>",
+    )
+    .expect("write index");
     let state = AppState {
         forms: Arc::new(FormRegistry::load_dir(&schemas_dir()).expect("forms load")),
         store: Arc::new(Mutex::new(Store::open(data.path()).expect("store opens"))),
@@ -54,8 +57,16 @@ async fn post(state: &AppState, body: impl Into<Body>) -> (StatusCode, Value) {
         .expect("request");
     let response = app(state.clone()).oneshot(request).await.expect("response");
     let status = response.status();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 fn stored(state: &AppState) -> u64 {
@@ -73,8 +84,17 @@ async fn a_valid_record_is_stored_once() {
     let (_, again) = post(&f.state, body).await;
     assert_eq!(again["results"][0]["outcome"], "duplicate");
     assert_eq!(stored(&f.state), 1);
-    let records = f.state.store.lock().expect("lock").records().expect("records");
-    assert_eq!(records[0].answers, json!({"name": "张三", "visited": "1", "age": 40}));
+    let records = f
+        .state
+        .store
+        .lock()
+        .expect("lock")
+        .records()
+        .expect("records");
+    assert_eq!(
+        records[0].answers,
+        json!({"name": "张三", "visited": "1", "age": 40})
+    );
 }
 
 #[tokio::test]
@@ -105,7 +125,13 @@ async fn a_changed_record_conflicts_unless_newer() {
     newer["revision"] = json!(4);
     let (_, answer) = post(&f.state, json!({"records": [newer]}).to_string()).await;
     assert_eq!(answer["results"][0]["outcome"], "accepted");
-    let records = f.state.store.lock().expect("lock").records().expect("records");
+    let records = f
+        .state
+        .store
+        .lock()
+        .expect("lock")
+        .records()
+        .expect("records");
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].answers["age"], 42);
 }
@@ -126,7 +152,10 @@ async fn malformed_json_is_400_with_an_error_body_and_stores_nothing() {
         assert!(!error.error.message.is_empty());
     }
     let (_, answer) = post(&f.state, json!({"records": [{"id": "x"}]}).to_string()).await;
-    assert!(answer["error"]["message"].as_str().unwrap_or("").contains("records[0]"));
+    assert!(answer["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("records[0]"));
     assert_eq!(stored(&f.state), 0);
 }
 
@@ -158,14 +187,23 @@ async fn forms_and_the_app_are_served() {
                 .await
                 .expect("response");
             let status = response.status();
-            let bytes = response.into_body().collect().await.expect("body").to_bytes();
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
             (status, String::from_utf8_lossy(&bytes).into_owned())
         }
     };
     let (status, body) = get("/api/v1/forms").await;
     assert_eq!(status, StatusCode::OK);
     let forms: Value = serde_json::from_str(&body).expect("json");
-    assert!(forms.as_array().expect("list").iter().any(|f| f["id"] == "demo" && f["url"] == "/schemas/demo.json"));
+    assert!(forms
+        .as_array()
+        .expect("list")
+        .iter()
+        .any(|f| f["id"] == "demo" && f["url"] == "/schemas/demo.json"));
     let (status, body) = get("/schemas/demo.json").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("\"id\": \"demo\""));
@@ -178,7 +216,9 @@ async fn forms_and_the_app_are_served() {
 #[tokio::test]
 async fn over_a_real_socket() {
     let f = fixture();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let router = app(f.state.clone());
     let server = tokio::spawn(async move { axum::serve(listener, router).await });

@@ -23,7 +23,12 @@ fn check_reports_each_line_and_exits_1_on_an_invalid_record() {
         ),
     )
     .expect("write");
-    let out = doorstep().args(["check", "--locale", "en", "--form"]).arg(demo()).arg(&input).output().expect("runs");
+    let out = doorstep()
+        .args(["check", "--locale", "en", "--form"])
+        .arg(demo())
+        .arg(&input)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -34,9 +39,17 @@ fn check_reports_each_line_and_exits_1_on_an_invalid_record() {
     assert_eq!(lines[1]["line"], 2);
     assert_eq!(lines[1]["id"], "b");
     assert_eq!(lines[1]["valid"], false);
-    let fields: Vec<&str> = lines[1]["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    let fields: Vec<&str> = lines[1]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
     assert_eq!(fields, vec!["reason", "age"]);
-    assert_eq!(lines[1]["errors"][1]["message"], "Age must be between 0 and 120");
+    assert_eq!(
+        lines[1]["errors"][1]["message"],
+        "Age must be between 0 and 120"
+    );
 }
 
 #[test]
@@ -44,7 +57,12 @@ fn check_names_file_and_line_when_input_is_unusable() {
     let dir = tempfile::tempdir().expect("temp dir");
     let input = dir.path().join("broken.jsonl");
     std::fs::write(&input, "{\"form\": \"demo\", \"answers\": {}}\n{not json\n").expect("write");
-    let out = doorstep().args(["check", "--form"]).arg(demo()).arg(&input).output().expect("runs");
+    let out = doorstep()
+        .args(["check", "--form"])
+        .arg(demo())
+        .arg(&input)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("broken.jsonl:2:"), "{stderr}");
@@ -54,16 +72,27 @@ fn check_names_file_and_line_when_input_is_unusable() {
 fn a_malformed_form_is_named_with_its_place() {
     let dir = tempfile::tempdir().expect("temp dir");
     let form = dir.path().join("bad-form.json");
-    let text = std::fs::read_to_string(demo()).expect("demo").replacen("\"integer\"", "\"integr\"", 1);
+    let text =
+        std::fs::read_to_string(demo())
+            .expect("demo")
+            .replacen("\"integer\"", "\"integr\"", 1);
     std::fs::write(&form, text).expect("write");
-    let out = doorstep().args(["check", "--form"]).arg(&form).output().expect("runs");
+    let out = doorstep()
+        .args(["check", "--form"])
+        .arg(&form)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad-form.json"), "{stderr}");
     assert!(stderr.contains("sections[0].fields[3].type"), "{stderr}");
     assert!(stderr.contains("line "), "{stderr}");
 
-    let ok = doorstep().args(["check", "--form"]).arg(demo()).output().expect("runs");
+    let ok = doorstep()
+        .args(["check", "--form"])
+        .arg(demo())
+        .output()
+        .expect("runs");
     assert_eq!(ok.status.code(), Some(0));
 }
 
