@@ -82,6 +82,7 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<(DeviceStore, Ve
         stored: stored.clone(),
         new_id: device::new_record_id(),
         now: device::now_millis(),
+        context: device::context(),
     });
     Some((store, stored))
 }
@@ -216,6 +217,7 @@ pub fn app() -> Html {
                 field,
                 value,
                 now: device::now_millis(),
+                context: device::context(),
             })
         })
     };
@@ -225,6 +227,7 @@ pub fn app() -> Html {
             dispatch.dispatch(Action::Submit {
                 now: device::now_millis(),
                 next_id: device::new_record_id(),
+                context: device::context(),
             })
         })
     };
@@ -246,7 +249,8 @@ pub fn app() -> Html {
         },
         Phase::Ready => match (&state.form, &state.draft) {
             (Some(form), Some(draft)) => html! {
-                <FormView form={form.clone()} draft={draft.clone()} report={state.report.clone()}
+                <FormView form={form.clone()} draft={draft.clone()}
+                    evaluation={state.evaluation.clone()} returned={state.returned.clone()}
                     attempted={state.attempted} locale={locale}
                     on_change={on_change} on_submit={on_submit} />
             },

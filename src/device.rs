@@ -26,3 +26,21 @@ pub fn new_record_id() -> String {
 pub fn jitter() -> u16 {
     (js_sys::Math::random() * 1001.0) as u16
 }
+
+/// Today's date on the device, in its local time zone.
+pub fn today() -> Option<jiff::civil::Date> {
+    let now = js_sys::Date::new_0();
+    let year = i16::try_from(now.get_full_year()).ok()?;
+    let month = i8::try_from(now.get_month() + 1).ok()?;
+    let day = i8::try_from(now.get_date()).ok()?;
+    jiff::civil::Date::new(year, month, day).ok()
+}
+
+/// The dates the form's rules may read: today from the device; the reference date is the
+/// form's own.
+pub fn context() -> doorstep_core::Context {
+    doorstep_core::Context {
+        today: today(),
+        reference_date: None,
+    }
+}

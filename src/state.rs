@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use doorstep_core::record::LifecycleError;
-use doorstep_core::{validate, Form, Issue, Record, Report, Status};
+use doorstep_core::{Context, Evaluation, Form, Issue, Record, Report, Status};
 use serde_json::Value as Json;
 use yew::Reducible;
 
@@ -53,8 +53,10 @@ pub struct State {
     pub form: Option<FormRef>,
     /// The record being filled in.
     pub draft: Option<Record>,
-    /// The check of the draft, kept current with every change.
-    pub report: Rc<Report>,
+    /// The state of every field of the draft, kept current with every change.
+    pub evaluation: Option<Rc<Evaluation>>,
+    /// Issues the server returned the draft with, shown until the next change.
+    pub returned: Rc<Report>,
     /// Whether the collector tried to submit: then unanswered required questions are flagged.
     pub attempted: bool,
     /// Completed records on this device, newest first.
@@ -74,7 +76,8 @@ impl Default for State {
             phase: Phase::Loading,
             form: None,
             draft: None,
-            report: Rc::new(Report::default()),
+            evaluation: None,
+            returned: Rc::new(Report::default()),
             attempted: false,
             records: Vec::new(),
             online: true,
@@ -98,6 +101,8 @@ pub enum Action {
         new_id: String,
         /// The time.
         now: i64,
+        /// Today's date and the reference date, for the rules.
+        context: Context,
     },
     /// Loading the form failed.
     LoadFailed(String),
@@ -109,6 +114,8 @@ pub enum Action {
         value: Json,
         /// The time.
         now: i64,
+        /// Today's date and the reference date, for the rules.
+        context: Context,
     },
     /// The collector pressed 提交.
     Submit {
@@ -116,6 +123,8 @@ pub enum Action {
         now: i64,
         /// An id for the next draft.
         next_id: String,
+        /// Today's date and the reference date, for the rules.
+        context: Context,
     },
     /// The server has the record.
     Sent(String),
@@ -136,10 +145,16 @@ pub enum Action {
     StorageFailed(String),
 }
 
-fn check(form: &Option<FormRef>, draft: &Option<Record>) -> Rc<Report> {
+fn evaluate(
+    form: &Option<FormRef>,
+    draft: &Option<Record>,
+    context: Context,
+) -> Option<Rc<Evaluation>> {
     match (form, draft) {
-        (Some(form), Some(draft)) => Rc::new(validate(&form.0, &draft.answers)),
-        _ => Rc::new(Report::default()),
+        (Some(form), Some(draft)) => {
+            Some(Rc::new(Evaluation::new(&form.0, &draft.answers, context)))
+        }
+        _ => None,
     }
 }
 
@@ -152,6 +167,7 @@ impl State {
                 stored,
                 new_id,
                 now,
+                context,
             } => {
                 let id = form.def.id.clone();
                 let mine = |r: &Record| r.form_id == id;
@@ -169,33 +185,50 @@ impl State {
                 self.records.sort_by(|a, b| b.id.cmp(&a.id));
                 self.form = Some(FormRef(form));
                 self.draft = Some(draft);
-                self.report = check(&self.form, &self.draft);
+                self.evaluation = evaluate(&self.form, &self.draft, context);
                 self.phase = Phase::Ready;
             }
             Action::LoadFailed(message) => self.phase = Phase::Failed(message),
-            Action::Answer { field, value, now } => {
-                if let Some(draft) = &mut self.draft {
-                    if draft.set_answer(&field, value, now).is_ok() {
-                        self.report = check(&self.form, &self.draft);
+            Action::Answer {
+                field,
+                value,
+                now,
+                context,
+            } => {
+                if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
+                    if draft.set_answer(&field, value.clone(), now).is_ok() {
+                        // Only the fields that read this one are re-evaluated.
+                        match &mut self.evaluation {
+                            Some(evaluation) => {
+                                Rc::make_mut(evaluation).set(&form.0, &field, value);
+                            }
+                            None => self.evaluation = evaluate(&self.form, &self.draft, context),
+                        }
+                        self.returned = Rc::new(Report::default());
                         self.notice = None;
                     }
                 }
             }
-            Action::Submit { now, next_id } => {
+            Action::Submit {
+                now,
+                next_id,
+                context,
+            } => {
                 let (Some(form), Some(draft)) = (&self.form, &mut self.draft) else {
                     return self;
                 };
-                match draft.submit(&form.0, now) {
+                match draft.submit(&form.0, context, now) {
                     Ok(()) => {
                         let next = Record::new(next_id, &form.0, now);
                         let done = std::mem::replace(draft, next);
                         self.records.insert(0, done);
                         self.attempted = false;
                         self.notice = Some(Notice::Queued);
-                        self.report = check(&self.form, &self.draft);
+                        self.evaluation = evaluate(&self.form, &self.draft, context);
                     }
-                    Err(LifecycleError::Invalid(report)) => {
-                        self.report = Rc::new(report);
+                    Err(LifecycleError::Invalid(_)) => {
+                        // The evaluation already holds every issue; now they are all shown.
+                        self.evaluation = evaluate(&self.form, &self.draft, context);
                         self.attempted = true;
                     }
                     Err(_) => {}
@@ -221,7 +254,8 @@ impl State {
                         if let Some(old) = replaced.filter(|d| !d.answers.is_empty()) {
                             self.records.push(old);
                         }
-                        self.report = Rc::new(Report { issues });
+                        self.evaluation = evaluate(&self.form, &self.draft, Context::default());
+                        self.returned = Rc::new(Report { issues });
                         self.attempted = true;
                         self.notice = Some(Notice::Returned);
                     } else {
@@ -257,6 +291,7 @@ mod tests {
             stored,
             new_id: "new".into(),
             now: 1,
+            context: Context::default(),
         })
     }
 
@@ -265,6 +300,7 @@ mod tests {
             field: field.into(),
             value,
             now: 2,
+            context: Context::default(),
         })
     }
 
@@ -279,15 +315,23 @@ mod tests {
         let state = state.apply(Action::Submit {
             now: 3,
             next_id: "next".into(),
+            context: Context::default(),
         });
         assert!(state.attempted);
-        assert!(state.report.has_errors());
+        let form = state.form.clone().expect("form");
+        let report = state
+            .evaluation
+            .as_ref()
+            .expect("evaluation")
+            .report(&form.0);
+        assert!(report.has_errors());
         assert!(state.records.is_empty());
 
         let state = answer(answer(state, "visited", json!("1")), "age", json!(30));
         let state = state.apply(Action::Submit {
             now: 4,
             next_id: "next".into(),
+            context: Context::default(),
         });
         assert_eq!(state.records.len(), 1);
         assert_eq!(state.records[0].status, Status::Queued);

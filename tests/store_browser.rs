@@ -36,7 +36,9 @@ async fn a_draft_survives_closing_and_reopening_the_database() {
     draft
         .set_answer("visited", json!("1"), 1_003)
         .expect("draft");
-    draft.submit(&form, 1_004).expect("valid");
+    draft
+        .submit(&form, doorstep_core::Context::default(), 1_004)
+        .expect("valid");
     store.put(&draft).await.expect("put queued");
     let (all, unreadable) = store.all().await.expect("all");
     assert!(unreadable.is_empty());

@@ -27,6 +27,8 @@ pub struct FieldProps {
     pub issues: Rc<Vec<Issue>>,
     /// Whether the field is required now.
     pub required: bool,
+    /// For a filtered choice field, which options are offered.
+    pub offered: Option<Vec<bool>>,
     /// The interface language.
     pub locale: Locale,
     /// Called with `(field id, new answer)`.
@@ -52,6 +54,20 @@ fn integer_answer(text: &str) -> Json {
     }
 }
 
+/// Turns what was typed into a decimal field into an answer, like [`integer_answer`].
+fn decimal_answer(text: &str) -> Json {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Json::Null;
+    }
+    trimmed
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map(Json::Number)
+        .unwrap_or_else(|| Json::String(text.to_string()))
+}
+
 fn display_value(value: &Option<Json>) -> String {
     match value {
         Some(Json::String(s)) => s.clone(),
@@ -74,10 +90,33 @@ pub fn field_view(props: &FieldProps) -> Html {
             let text = input.value();
             let value = match field_type {
                 FieldType::Integer => integer_answer(&text),
+                FieldType::Decimal => decimal_answer(&text),
                 _ => Json::String(text),
             };
             on_change.emit((id.clone(), value));
         })
+    };
+    let on_toggle = {
+        let on_change = props.on_change.clone();
+        let id = id.clone();
+        let value = props.value.clone();
+        use_callback(
+            (id, on_change, value),
+            move |e: Event, (id, on_change, value)| {
+                let input: HtmlInputElement = e.target_unchecked_into();
+                let mut codes: Vec<Json> = value
+                    .as_ref()
+                    .and_then(Json::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let code = Json::String(input.value());
+                codes.retain(|c| *c != code);
+                if input.checked() {
+                    codes.push(code);
+                }
+                on_change.emit((id.clone(), Json::Array(codes)));
+            },
+        )
     };
     let on_choice = {
         let on_change = props.on_change.clone();
@@ -125,34 +164,74 @@ pub fn field_view(props: &FieldProps) -> Html {
         }
     });
     let aria_invalid = if has_error { "true" } else { "false" };
-    let body = match field_type {
-        FieldType::SingleChoice => {
-            let current = display_value(&props.value);
-            html! {
-                <fieldset class="choices" aria-invalid={aria_invalid} aria-describedby={described.clone()} aria-required={props.required.to_string()}>
-                    <legend>{ label }{ required_mark }</legend>
-                    { for field.def.options.iter().enumerate().map(|(n, option)| {
-                        let option_id = format!("{input_id}-{n}");
-                        html! {
-                            <label class="choice" for={option_id.clone()}>
+    let options = |multiple: bool| {
+        let chosen: Vec<String> = match &props.value {
+            Some(Json::Array(items)) => items
+                .iter()
+                .filter_map(Json::as_str)
+                .map(str::to_string)
+                .collect(),
+            Some(Json::String(code)) => vec![code.clone()],
+            _ => Vec::new(),
+        };
+        html! {
+            <fieldset class="choices" aria-invalid={aria_invalid} aria-describedby={described.clone()} aria-required={props.required.to_string()}>
+                <legend>{ label }{ required_mark.clone() }</legend>
+                { for field.options.iter().enumerate().map(|(n, option)| {
+                    let offered = props.offered.as_ref().is_none_or(|o| o.get(n).copied().unwrap_or(true));
+                    let option_id = format!("{input_id}-{n}");
+                    let checked = chosen.contains(&option.code);
+                    // An option that is not offered is hidden, unless it was chosen before the
+                    // filter changed: then it stays visible so it can be taken back.
+                    if !offered && !checked {
+                        return html! {};
+                    }
+                    html! {
+                        <label class="choice" for={option_id.clone()}>
+                            if multiple {
+                                <input type="checkbox" id={option_id} name={input_id.clone()}
+                                    value={option.code.clone()} checked={checked}
+                                    onchange={on_toggle.clone()} />
+                            } else {
                                 <input type="radio" id={option_id} name={input_id.clone()}
-                                    value={option.code.clone()}
-                                    checked={current == option.code}
+                                    value={option.code.clone()} checked={checked}
                                     onchange={on_choice.clone()} />
-                                <span>{ option.label.get(locale) }</span>
-                            </label>
-                        }
-                    }) }
-                </fieldset>
-            }
+                            }
+                            <span>{ option.label.get(locale) }</span>
+                        </label>
+                    }
+                }) }
+            </fieldset>
         }
-        FieldType::Text | FieldType::Integer => {
-            let numeric = field_type == FieldType::Integer;
+    };
+    let body = match field_type {
+        FieldType::SingleChoice => options(false),
+        FieldType::MultipleChoice => options(true),
+        FieldType::Calculated => html! {
+            <>
+                <label for={input_id.clone()}>{ label }</label>
+                <input id={input_id.clone()} type="text" readonly=true class="derived"
+                    value={display_value(&props.value)}
+                    aria-invalid={aria_invalid}
+                    aria-describedby={described.clone()} />
+            </>
+        },
+        FieldType::Text
+        | FieldType::Integer
+        | FieldType::Decimal
+        | FieldType::Date
+        | FieldType::Region => {
+            let (input_type, inputmode) = match field_type {
+                FieldType::Integer | FieldType::Region => ("text", Some("numeric")),
+                FieldType::Decimal => ("text", Some("decimal")),
+                FieldType::Date => ("date", None),
+                _ => ("text", None),
+            };
             html! {
                 <>
                     <label for={input_id.clone()}>{ label }{ required_mark }</label>
-                    <input id={input_id.clone()} type="text"
-                        inputmode={numeric.then_some("numeric")}
+                    <input id={input_id.clone()} type={input_type}
+                        inputmode={inputmode}
                         autocomplete="off"
                         value={display_value(&props.value)}
                         aria-invalid={aria_invalid}
@@ -181,5 +260,7 @@ mod tests {
         assert_eq!(integer_answer(" 42 "), Json::from(42));
         assert_eq!(integer_answer(""), Json::Null);
         assert_eq!(integer_answer("4x"), Json::String("4x".into()));
+        assert_eq!(decimal_answer("61.5"), serde_json::json!(61.5));
+        assert_eq!(decimal_answer("6,5"), Json::String("6,5".into()));
     }
 }

@@ -1,11 +1,10 @@
 //! A whole form: its sections and questions, the error summary that links to each question,
 //! and the submit button.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
-use doorstep_core::validate::Evaluation;
-use doorstep_core::{Issue, Record, Report};
+use doorstep_core::schema::FieldType;
+use doorstep_core::{Evaluation, Issue, Record, Report};
 use serde_json::Value as Json;
 use yew::prelude::*;
 
@@ -20,8 +19,10 @@ pub struct FormProps {
     pub form: FormRef,
     /// The record being filled in.
     pub draft: Record,
-    /// The check of the draft.
-    pub report: Rc<Report>,
+    /// The state of every field of the draft.
+    pub evaluation: Option<Rc<Evaluation>>,
+    /// Issues the server returned the draft with.
+    pub returned: Rc<Report>,
     /// Whether to flag unanswered required questions.
     pub attempted: bool,
     /// The interface language.
@@ -43,26 +44,38 @@ fn focus(id: &str) {
     }
 }
 
+/// The issues to show at a field: "required" only once the collector tried to submit,
+/// everything else as soon as there is an answer to find fault with.
+fn shown_issues(
+    evaluation: &Evaluation,
+    returned: &Report,
+    index: usize,
+    id: &str,
+    attempted: bool,
+) -> Vec<Issue> {
+    let mut issues: Vec<Issue> = evaluation
+        .state(index)
+        .map(|s| {
+            s.issues
+                .iter()
+                .filter(|i| attempted || i.code != "required")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    issues.extend(returned.for_field(id).cloned());
+    issues
+}
+
 /// The form.
 #[function_component(FormView)]
 pub fn form_view(props: &FormProps) -> Html {
     let form = &props.form.0;
     let locale = props.locale;
     let tag = locale.tag();
-    let eval = Evaluation::new(form, &props.draft.answers);
-    // Issues per field: "required" only once the collector tried to submit, everything else
-    // as soon as there is an answer to find fault with.
-    let mut by_field: HashMap<&str, Vec<Issue>> = HashMap::new();
-    for issue in &props.report.issues {
-        if issue.code == "required" && !props.attempted {
-            continue;
-        }
-        by_field
-            .entry(issue.field.as_str())
-            .or_default()
-            .push(issue.clone());
-    }
-    let empty = Rc::new(Vec::new());
+    let Some(evaluation) = props.evaluation.as_deref() else {
+        return html! {};
+    };
     let on_submit = {
         let on_submit = props.on_submit.clone();
         Callback::from(move |e: SubmitEvent| {
@@ -71,16 +84,16 @@ pub fn form_view(props: &FormProps) -> Html {
         })
     };
     let summary: Vec<(String, String, String)> = if props.attempted {
-        props
-            .report
+        evaluation
+            .report(form)
             .errors()
+            .chain(props.returned.errors())
             .filter_map(|issue| {
                 let field = form.field_by_id(&issue.field)?;
-                let target = match field.def.field_type {
-                    doorstep_core::schema::FieldType::SingleChoice => {
-                        format!("{}-0", input_id(&issue.field))
-                    }
-                    _ => input_id(&issue.field),
+                let target = if field.def.field_type.has_options() {
+                    format!("{}-0", input_id(&issue.field))
+                } else {
+                    input_id(&issue.field)
                 };
                 Some((
                     target,
@@ -100,15 +113,21 @@ pub fn form_view(props: &FormProps) -> Html {
                     <h2 id={format!("s-{}", section.id)}>{ section.title.get(tag) }</h2>
                     { for form.fields.iter().enumerate().filter(|(_, f)| f.section == s).map(|(i, field)| {
                         let id = field.def.id.as_str();
-                        let issues = by_field.get(id).map(|v| Rc::new(v.clone())).unwrap_or_else(|| empty.clone());
+                        let state = evaluation.state(i).cloned().unwrap_or_default();
+                        let value = if field.def.field_type == FieldType::Calculated {
+                            Some(state.value.to_answer()).filter(|v| !v.is_null())
+                        } else {
+                            props.draft.answers.get(id).cloned()
+                        };
                         html! {
                             <FieldView key={id.to_string()}
                                 form={props.form.clone()}
                                 index={i}
-                                value={props.draft.answers.get(id).cloned()}
-                                relevant={eval.is_relevant(i)}
-                                required={eval.is_required(form, i).unwrap_or(true)}
-                                issues={issues}
+                                value={value}
+                                relevant={state.relevant}
+                                required={state.required}
+                                offered={state.offered}
+                                issues={Rc::new(shown_issues(evaluation, &props.returned, i, id, props.attempted))}
                                 locale={locale}
                                 on_change={props.on_change.clone()} />
                         }

@@ -17,6 +17,7 @@ pub mod schema;
 pub mod sync;
 pub mod validate;
 
+pub use expr::Context;
 pub use record::{Answers, Record, Status};
 pub use schema::{Form, Localized, SchemaError, Severity};
-pub use validate::{validate, Issue, Report};
+pub use validate::{validate, Evaluation, Issue, Report};

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use thiserror::Error;
 
+use crate::expr::Context;
 use crate::protocol::Submission;
 use crate::schema::Form;
 use crate::validate::{self, Report};
@@ -141,7 +142,12 @@ impl Record {
 
     /// Checks the draft and, when nothing blocks it, completes it and puts it in the outbox:
     /// answers of questions that are not asked are dropped.
-    pub fn submit(&mut self, form: &Form, now: Millis) -> Result<(), LifecycleError> {
+    pub fn submit(
+        &mut self,
+        form: &Form,
+        context: Context,
+        now: Millis,
+    ) -> Result<(), LifecycleError> {
         self.expect(Status::Draft)?;
         if form.def.id != self.form_id || form.def.version != self.form_version {
             return Err(LifecycleError::WrongForm {
@@ -149,11 +155,12 @@ impl Record {
                 form: format!("{}@{}", form.def.id, form.def.version),
             });
         }
-        let report = validate::validate(form, &self.answers);
+        let evaluation = validate::Evaluation::new(form, &self.answers, context);
+        let report = evaluation.report(form);
         if report.has_errors() {
             return Err(LifecycleError::Invalid(report));
         }
-        self.answers = validate::relevant_answers(form, &self.answers);
+        self.answers = evaluation.completed_answers(form);
         self.status = Status::Queued;
         self.revision += 1;
         self.updated_at = now;
@@ -224,7 +231,7 @@ mod tests {
         assert_eq!(record.updated_at, 15, "an unchanged answer is not a change");
 
         record.set_answer("age", json!(300), 17).expect("draft");
-        match record.submit(&form, 18) {
+        match record.submit(&form, Context::default(), 18) {
             Err(LifecycleError::Invalid(report)) => {
                 assert_eq!(report.issues[0].field, "age")
             }
@@ -233,7 +240,7 @@ mod tests {
         assert_eq!(record.status, Status::Draft);
 
         record.set_answer("age", json!(34), 19).expect("draft");
-        record.submit(&form, 20).expect("valid");
+        record.submit(&form, Context::default(), 20).expect("valid");
         assert_eq!(record.status, Status::Queued);
         assert!(
             !record.answers.contains_key("reason"),
@@ -255,7 +262,7 @@ mod tests {
         let mut record = Record::new("r".into(), &form, 0);
         record.form_version = "0".into();
         assert!(matches!(
-            record.submit(&form, 1),
+            record.submit(&form, Context::default(), 1),
             Err(LifecycleError::WrongForm { .. })
         ));
     }

@@ -1,19 +1,23 @@
 //! The form format: what a form's JSON says ([`FormDefinition`]), and the checked, compiled form
 //! that the rest of the engine works with ([`Form`]).
 //!
-//! Loading a form ([`Form::from_json`]) reads the JSON, then resolves and type-checks every
-//! expression. Every problem is a [`SchemaError`] that says where it is: a JSON path and line
-//! for a malformed document, a field id, the property and the expression's column otherwise.
+//! Loading a form ([`Form::from_json`]) reads the JSON, resolves shared choice lists, infers the
+//! types of calculated fields, compiles and type-checks every expression, and orders the fields
+//! so that each is evaluated after everything it reads. Every problem is a [`SchemaError`] that
+//! says where it is: a JSON path and line for a malformed document, a field id, the property and
+//! the expression's column otherwise. The format is documented in `docs/form-format.md`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 use thiserror::Error;
 
-use crate::expr::{self, Expr, ExprError, Scope, Type};
+use crate::expr::{self, Allowed, Expr, ExprError, Scope, Type};
 
 /// A text in several languages, keyed by BCP 47 tag (`zh-CN`, `en`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct Localized(pub BTreeMap<String, String>);
 
@@ -41,7 +45,7 @@ impl Localized {
 }
 
 /// A form as written in JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FormDefinition {
     /// A stable identifier, used by records and the server.
@@ -50,56 +54,79 @@ pub struct FormDefinition {
     pub version: String,
     /// The form's title.
     pub title: Localized,
+    /// The reference date (`YYYY-MM-DD`) used when the caller supplies none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_date: Option<String>,
+    /// Choice lists shared by several fields, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub choices: BTreeMap<String, Vec<ChoiceOption>>,
     /// The form's sections, in order.
     pub sections: Vec<SectionDefinition>,
 }
 
 /// A section of a form: a page of questions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SectionDefinition {
     /// A stable identifier.
     pub id: String,
     /// The section's heading.
     pub title: Localized,
+    /// When the whole section is asked; every field's own rule is combined with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
     /// The questions, in order.
     pub fields: Vec<FieldDefinition>,
 }
 
 /// The kind of answer a field takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
     /// Free text.
     Text,
     /// A whole number.
     Integer,
+    /// A number that may have a fractional part.
+    Decimal,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
     /// One code out of the field's options.
     SingleChoice,
+    /// Several codes out of the field's options.
+    MultipleChoice,
+    /// A 12-digit statistical region code (统计用区划代码).
+    Region,
+    /// Computed from other answers by the field's `calculate` expression; never typed in.
+    Calculated,
 }
 
 impl FieldType {
-    /// The type an expression sees when it reads this field.
-    pub fn value_type(self) -> Type {
-        match self {
-            FieldType::Text | FieldType::SingleChoice => Type::Text,
-            FieldType::Integer => Type::Integer,
-        }
+    /// Whether the field takes its answer from a list of options.
+    pub fn has_options(self) -> bool {
+        matches!(self, FieldType::SingleChoice | FieldType::MultipleChoice)
     }
 }
 
 /// One option of a choice field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChoiceOption {
     /// The code stored in the record.
     pub code: String,
     /// What the collector sees.
     pub label: Localized,
+    /// Whether choosing it excludes every other option (such as 无 "none").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive: bool,
+    /// Values an option filter can read as `@name`: text, numbers, booleans or lists of text.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schemars(with = "BTreeMap<String, Json>")]
+    pub attributes: serde_json::Map<String, Json>,
 }
 
 /// When a field must be answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum RequiredRule {
     /// Always (`true`) or never (`false`).
@@ -115,7 +142,9 @@ impl Default for RequiredRule {
 }
 
 /// How serious a failed check is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Lets the record complete once the collector confirms it.
@@ -125,7 +154,7 @@ pub enum Severity {
 }
 
 /// A check on a field's answer, written as an expression that must hold (`.` is the answer).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConstraintDefinition {
     /// The condition the answer must meet.
@@ -144,7 +173,7 @@ fn default_severity() -> Severity {
 }
 
 /// A question as written in JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FieldDefinition {
     /// A stable identifier: the key of the answer in records.
@@ -157,9 +186,19 @@ pub struct FieldDefinition {
     /// A longer explanation shown under the label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<Localized>,
-    /// The options of a choice field.
+    /// The options of a choice field, written in place.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<ChoiceOption>,
+    /// The name of a shared choice list of the form, instead of `options`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<String>,
+    /// Which options are offered: an expression over the answers and the option's attributes
+    /// (`@name`); options for which it is not true are hidden and refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice_filter: Option<String>,
+    /// The expression a calculated field's value comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calculate: Option<String>,
     /// When the question is asked at all; always when not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relevant: Option<String>,
@@ -189,14 +228,20 @@ pub enum SchemaError {
     /// A field's expression does not compile.
     #[error("field `{field}`, {property} `{expr}`: {error}")]
     Expression {
-        /// The id of the field the expression belongs to.
+        /// The id of the field (or section) the expression belongs to.
         field: String,
-        /// `relevant`, `required` or `constraints[N]`.
+        /// `relevant`, `required`, `calculate`, `choice_filter` or `constraints[N]`.
         property: String,
         /// The expression as written.
         expr: String,
         /// What is wrong, with its column.
         error: ExprError,
+    },
+    /// Fields depend on each other in a circle.
+    #[error("fields depend on each other in a cycle: {}", .fields.join(" → "))]
+    Cycle {
+        /// The fields in the cycle.
+        fields: Vec<String>,
     },
     /// Something about the form's structure is wrong.
     #[error("{place}: {message}")]
@@ -215,44 +260,61 @@ pub struct Field {
     pub def: FieldDefinition,
     /// The index of the section the field is in.
     pub section: usize,
-    /// When the field is asked; `None` means always.
-    pub relevant: Option<Expr>,
+    /// The type expressions see when they read this field.
+    pub value_type: Type,
+    /// The options offered, shared lists resolved.
+    pub options: Vec<ChoiceOption>,
+    /// When the field is asked (the section's rule and the field's own); `None` means always.
+    pub relevant: Vec<Expr>,
     /// When the field must be answered, if that depends on other answers.
     pub required_when: Option<Expr>,
+    /// The calculation of a calculated field.
+    pub calculate: Option<Expr>,
+    /// Which options are offered.
+    pub choice_filter: Option<Expr>,
     /// The field's checks, in the order written.
     pub constraints: Vec<Expr>,
+    /// Every field any of these expressions reads.
+    pub depends_on: Vec<usize>,
 }
 
-/// A loaded form: every expression compiled and checked, fields indexed.
+/// A loaded form: every expression compiled and checked, fields indexed and ordered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Form {
     /// The form as written.
     pub def: FormDefinition,
     /// Every field of every section, in order.
     pub fields: Vec<Field>,
+    /// The field indices in an order where each comes after every field it reads.
+    pub evaluation_order: Vec<usize>,
+    /// For each field, the fields that read it.
+    pub dependents: Vec<Vec<usize>>,
+    /// The default reference date, parsed.
+    pub reference_date: Option<jiff::civil::Date>,
     index: HashMap<String, usize>,
 }
 
-struct FieldTypes<'a> {
+/// Field types known so far while a form loads; calculated fields get theirs in rounds.
+struct Types<'a> {
     index: &'a HashMap<String, usize>,
-    types: &'a [(String, Type)],
+    ids: &'a [String],
+    types: &'a [Option<Type>],
 }
 
-impl Scope for FieldTypes<'_> {
+impl Scope for Types<'_> {
     fn field(&self, id: &str) -> Option<(usize, Type)> {
-        self.index.get(id).map(|&i| (i, self.types[i].1))
+        let &i = self.index.get(id)?;
+        self.types[i].map(|ty| (i, ty))
     }
 
     fn field_id(&self, index: usize) -> &str {
-        self.types.get(index).map_or("?", |(id, _)| id.as_str())
+        self.ids.get(index).map_or("?", String::as_str)
     }
 }
 
 impl Scope for Form {
     fn field(&self, id: &str) -> Option<(usize, Type)> {
-        self.index
-            .get(id)
-            .map(|&i| (i, self.fields[i].def.field_type.value_type()))
+        self.index.get(id).map(|&i| (i, self.fields[i].value_type))
     }
 
     fn field_id(&self, index: usize) -> &str {
@@ -266,7 +328,61 @@ fn is_identifier(id: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !matches!(id, "and" | "or" | "not" | "true" | "false" | "null")
+        && !matches!(id, "and" | "or" | "not" | "in" | "true" | "false" | "null")
+}
+
+fn invalid(place: String, message: impl Into<String>) -> SchemaError {
+    SchemaError::Invalid {
+        place,
+        message: message.into(),
+    }
+}
+
+fn input_type(field_type: FieldType) -> Option<Type> {
+    match field_type {
+        FieldType::Text | FieldType::SingleChoice | FieldType::Region => Some(Type::Text),
+        FieldType::Integer => Some(Type::Integer),
+        FieldType::Decimal => Some(Type::Decimal),
+        FieldType::Date => Some(Type::Date),
+        FieldType::MultipleChoice => Some(Type::List),
+        FieldType::Calculated => None,
+    }
+}
+
+/// The type of each option attribute, from the JSON values the options give it.
+fn attribute_types(
+    place: &str,
+    options: &[ChoiceOption],
+) -> Result<Vec<(String, Type)>, SchemaError> {
+    let mut types: Vec<(String, Type)> = Vec::new();
+    for option in options {
+        for (name, value) in &option.attributes {
+            let ty = match value {
+                Json::String(_) => Type::Text,
+                Json::Number(n) if n.is_i64() => Type::Integer,
+                Json::Number(_) => Type::Decimal,
+                Json::Bool(_) => Type::Bool,
+                Json::Array(items) if items.iter().all(Json::is_string) => Type::List,
+                _ => {
+                    return Err(invalid(
+                        place.to_string(),
+                        format!("option `{}`: attribute `{name}` must be text, a number, a boolean or a list of text", option.code),
+                    ))
+                }
+            };
+            match types.iter().find(|(n, _)| n == name) {
+                Some((_, known)) if *known != ty => {
+                    return Err(invalid(
+                        place.to_string(),
+                        format!("attribute `{name}` is {known} in one option and {ty} in another"),
+                    ))
+                }
+                Some(_) => {}
+                None => types.push((name.clone(), ty)),
+            }
+        }
+    }
+    Ok(types)
 }
 
 impl Form {
@@ -298,10 +414,6 @@ impl Form {
 
     /// Checks a form definition and compiles its expressions.
     pub fn from_definition(def: FormDefinition) -> Result<Form, SchemaError> {
-        let invalid = |place: String, message: &str| SchemaError::Invalid {
-            place,
-            message: message.to_string(),
-        };
         if def.id.is_empty() {
             return Err(invalid("form".into(), "the form id is empty"));
         }
@@ -311,9 +423,32 @@ impl Form {
                 "the version is empty",
             ));
         }
+        let reference_date = match &def.reference_date {
+            None => None,
+            Some(text) => Some(expr::parse_date(text).ok_or_else(|| {
+                invalid(
+                    format!("form `{}`", def.id),
+                    format!("reference_date `{text}` is not a YYYY-MM-DD date"),
+                )
+            })?),
+        };
+        for (name, list) in &def.choices {
+            check_options(&format!("choice list `{name}`"), list)?;
+        }
+
+        // First pass: ids, options and the types of fields that are typed in.
         let mut index = HashMap::new();
+        let mut ids = Vec::new();
         let mut types = Vec::new();
+        let mut options = Vec::new();
+        let mut section_ids = HashSet::new();
         for section in &def.sections {
+            if !section_ids.insert(section.id.as_str()) {
+                return Err(invalid(
+                    format!("section `{}`", section.id),
+                    "this id is used by more than one section",
+                ));
+            }
             for field in &section.fields {
                 let place = format!("field `{}`", field.id);
                 if !is_identifier(&field.id) {
@@ -322,81 +457,186 @@ impl Form {
                         "a field id must be lower-case ASCII letters, digits and `_`, start with a letter, and not be a keyword",
                     ));
                 }
-                if index.insert(field.id.clone(), types.len()).is_some() {
+                if index.insert(field.id.clone(), ids.len()).is_some() {
                     return Err(invalid(place, "this id is used by more than one field"));
                 }
                 if field.label.0.is_empty() {
                     return Err(invalid(place, "the label is empty"));
                 }
-                let is_choice = field.field_type == FieldType::SingleChoice;
-                if is_choice && field.options.is_empty() {
-                    return Err(invalid(place, "a choice field needs at least one option"));
-                }
-                if !is_choice && !field.options.is_empty() {
-                    return Err(invalid(place, "only choice fields have options"));
-                }
-                let mut codes = std::collections::HashSet::new();
-                for option in &field.options {
-                    if option.code.is_empty() || !codes.insert(option.code.as_str()) {
+                let resolved = match (&field.choices, field.options.is_empty()) {
+                    (Some(_), false) => {
                         return Err(invalid(
                             place,
-                            &format!("option code `{}` is empty or repeated", option.code),
-                        ));
+                            "give either `options` or `choices`, not both",
+                        ))
                     }
+                    (Some(name), true) => def.choices.get(name).cloned().ok_or_else(|| {
+                        invalid(
+                            place.clone(),
+                            format!("there is no choice list named `{name}`"),
+                        )
+                    })?,
+                    (None, _) => field.options.clone(),
+                };
+                if field.field_type.has_options() {
+                    if resolved.is_empty() {
+                        return Err(invalid(place, "a choice field needs options"));
+                    }
+                    check_options(&place, &resolved)?;
+                } else if !resolved.is_empty() || field.choice_filter.is_some() {
+                    return Err(invalid(place, "only choice fields have options"));
                 }
-                types.push((field.id.clone(), field.field_type.value_type()));
+                if (field.field_type == FieldType::Calculated) != field.calculate.is_some() {
+                    return Err(invalid(
+                        place,
+                        "a calculated field needs `calculate`, and only it may have one",
+                    ));
+                }
+                ids.push(field.id.clone());
+                types.push(input_type(field.field_type));
+                options.push(resolved);
             }
         }
-        let scope = FieldTypes {
-            index: &index,
-            types: &types,
-        };
-        let mut fields = Vec::with_capacity(types.len());
-        for (section_index, section) in def.sections.iter().enumerate() {
-            for field in &section.fields {
-                let compile = |property: String, source: &str, current: Option<Type>| {
-                    let compiled = expr::compile(source, &scope, current).map_err(|error| {
-                        SchemaError::Expression {
+
+        // Second pass: calculated fields, in rounds. A calculation compiles once every field it
+        // reads has a type; a round without progress means the rest depend on each other.
+        let all_fields: Vec<&FieldDefinition> =
+            def.sections.iter().flat_map(|s| &s.fields).collect();
+        let mut calculations: Vec<Option<Expr>> = vec![None; ids.len()];
+        let mut pending: Vec<usize> = (0..ids.len()).filter(|&i| types[i].is_none()).collect();
+        while !pending.is_empty() {
+            let mut still = Vec::new();
+            for &i in &pending {
+                let field = all_fields[i];
+                let source = field.calculate.as_deref().unwrap_or_default();
+                let scope = Types {
+                    index: &index,
+                    ids: &ids,
+                    types: &types,
+                };
+                match expr::compile(source, &scope, Allowed::default()) {
+                    Ok(compiled) => {
+                        if compiled.ty == Type::Null {
+                            return Err(invalid(
+                                format!("field `{}`", field.id),
+                                "the calculation is always null",
+                            ));
+                        }
+                        types[i] = Some(compiled.ty);
+                        calculations[i] = Some(compiled);
+                    }
+                    Err(ExprError::UnknownField { ref name, .. })
+                        if index.get(name).is_some_and(|&j| types[j].is_none()) =>
+                    {
+                        still.push(i)
+                    }
+                    Err(error) => {
+                        return Err(SchemaError::Expression {
                             field: field.id.clone(),
-                            property: property.clone(),
+                            property: "calculate".into(),
                             expr: source.to_string(),
                             error,
-                        }
-                    })?;
-                    if !matches!(compiled.ty, Type::Bool | Type::Null) {
-                        return Err(SchemaError::Invalid {
-                            place: format!("field `{}`, {property} `{source}`", field.id),
-                            message: format!("is {}, but a condition must be boolean", compiled.ty),
-                        });
+                        })
                     }
-                    Ok(compiled)
-                };
-                let relevant = field
-                    .relevant
-                    .as_deref()
-                    .map(|src| compile("relevant".into(), src, None))
-                    .transpose()?;
+                }
+            }
+            if still.len() == pending.len() {
+                return Err(SchemaError::Cycle {
+                    fields: still.iter().map(|&i| ids[i].clone()).collect(),
+                });
+            }
+            pending = still;
+        }
+        let types: Vec<Type> = types.into_iter().map(|t| t.unwrap_or(Type::Null)).collect();
+        let known: Vec<Option<Type>> = types.iter().copied().map(Some).collect();
+        let scope = Types {
+            index: &index,
+            ids: &ids,
+            types: &known,
+        };
+
+        // Third pass: every other expression.
+        let mut fields = Vec::with_capacity(ids.len());
+        let mut i = 0;
+        for (section_index, section) in def.sections.iter().enumerate() {
+            let section_relevant = section
+                .relevant
+                .as_deref()
+                .map(|src| condition(&scope, &section.id, "relevant", src, Allowed::default()))
+                .transpose()?;
+            for field in &section.fields {
+                let id = &field.id;
+                let mut relevant: Vec<Expr> = section_relevant.iter().cloned().collect();
+                if let Some(src) = &field.relevant {
+                    relevant.push(condition(&scope, id, "relevant", src, Allowed::default())?);
+                }
                 let required_when = match &field.required {
-                    RequiredRule::When(src) => Some(compile("required".into(), src, None)?),
+                    RequiredRule::When(src) => {
+                        Some(condition(&scope, id, "required", src, Allowed::default())?)
+                    }
                     RequiredRule::Always(_) => None,
                 };
-                let value_type = Some(field.field_type.value_type());
+                let attributes = attribute_types(&format!("field `{id}`"), &options[i])?;
+                let choice_filter = field
+                    .choice_filter
+                    .as_deref()
+                    .map(|src| {
+                        let allowed = Allowed {
+                            current: None,
+                            option_attributes: Some(&attributes),
+                        };
+                        condition(&scope, id, "choice_filter", src, allowed)
+                    })
+                    .transpose()?;
+                let current = Allowed {
+                    current: Some(types[i]),
+                    option_attributes: None,
+                };
                 let constraints = field
                     .constraints
                     .iter()
                     .enumerate()
-                    .map(|(i, c)| compile(format!("constraints[{i}]"), &c.expr, value_type))
+                    .map(|(n, c)| {
+                        condition(&scope, id, &format!("constraints[{n}]"), &c.expr, current)
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
+                let calculate = calculations[i].take();
+                let mut depends_on: Vec<usize> = relevant
+                    .iter()
+                    .chain(&required_when)
+                    .chain(&calculate)
+                    .chain(&choice_filter)
+                    .chain(&constraints)
+                    .flat_map(|e| e.depends_on.iter().copied())
+                    .filter(|&d| d != i)
+                    .collect();
+                depends_on.sort_unstable();
+                depends_on.dedup();
                 fields.push(Field {
                     def: field.clone(),
                     section: section_index,
+                    value_type: types[i],
+                    options: std::mem::take(&mut options[i]),
                     relevant,
                     required_when,
+                    calculate,
+                    choice_filter,
                     constraints,
+                    depends_on,
                 });
+                i += 1;
             }
         }
-        Ok(Form { def, fields, index })
+
+        let (evaluation_order, dependents) = order(&fields)?;
+        Ok(Form {
+            def,
+            fields,
+            evaluation_order,
+            dependents,
+            reference_date,
+            index,
+        })
     }
 
     /// The index of the field with this id.
@@ -410,6 +650,77 @@ impl Form {
     }
 }
 
+fn check_options(place: &str, options: &[ChoiceOption]) -> Result<(), SchemaError> {
+    let mut codes = HashSet::new();
+    for option in options {
+        if option.code.is_empty() || !codes.insert(option.code.as_str()) {
+            return Err(invalid(
+                place.to_string(),
+                format!("option code `{}` is empty or repeated", option.code),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Compiles a condition and checks that it is boolean.
+fn condition<S: Scope>(
+    scope: &S,
+    owner: &str,
+    property: &str,
+    source: &str,
+    allowed: Allowed<'_>,
+) -> Result<Expr, SchemaError> {
+    let compiled =
+        expr::compile(source, scope, allowed).map_err(|error| SchemaError::Expression {
+            field: owner.to_string(),
+            property: property.to_string(),
+            expr: source.to_string(),
+            error,
+        })?;
+    if !matches!(compiled.ty, Type::Bool | Type::Null) {
+        return Err(invalid(
+            format!("field `{owner}`, {property} `{source}`"),
+            format!("is {}, but a condition must be boolean", compiled.ty),
+        ));
+    }
+    Ok(compiled)
+}
+
+/// Orders fields so each comes after every field it reads (form order among equals), and
+/// lists each field's readers. A cycle through any rule is an error naming its fields.
+fn order(fields: &[Field]) -> Result<(Vec<usize>, Vec<Vec<usize>>), SchemaError> {
+    let n = fields.len();
+    let mut dependents = vec![Vec::new(); n];
+    let mut waiting_on = vec![0usize; n];
+    for (i, field) in fields.iter().enumerate() {
+        for &d in &field.depends_on {
+            dependents[d].push(i);
+            waiting_on[i] += 1;
+        }
+    }
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..n).filter(|&i| waiting_on[i] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        for &j in &dependents[i] {
+            waiting_on[j] -= 1;
+            if waiting_on[j] == 0 {
+                ready.insert(j);
+            }
+        }
+    }
+    if order.len() < n {
+        let fields = (0..n)
+            .filter(|&i| waiting_on[i] > 0)
+            .map(|i| fields[i].def.id.clone())
+            .collect();
+        return Err(SchemaError::Cycle { fields });
+    }
+    Ok((order, dependents))
+}
+
 /// serde_json appends " at line L column C" to its messages; the error carries them apart.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
@@ -418,85 +729,10 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const DEMO: &str = include_str!("../../../schemas/demo.json");
-
-    #[test]
-    fn the_demo_form_loads() {
-        let form = Form::from_json(DEMO).expect("demo form loads");
-        assert_eq!(form.def.id, "demo");
-        assert!(form.fields.len() >= 4);
-        assert!(form.fields.iter().any(|f| f.relevant.is_some()));
-    }
-
-    #[test]
-    fn a_wrong_type_names_its_path_and_line() {
-        let text = DEMO.replacen("\"integer\"", "\"integr\"", 1);
-        let line = text
-            .lines()
-            .position(|l| l.contains("\"integr\""))
-            .expect("replaced")
-            + 1;
-        match Form::from_json(&text) {
-            Err(SchemaError::Malformed {
-                path,
-                line: l,
-                message,
-                ..
-            }) => {
-                assert!(path.starts_with("sections[0].fields["), "{path}");
-                assert!(path.ends_with("].type"), "{path}");
-                assert_eq!(l, line);
-                assert!(message.contains("integr"), "{message}");
-            }
-            other => panic!("expected a malformed error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn broken_json_names_the_line() {
-        match Form::from_json("{\n  \"id\": \"x\",\n  \"version\" \"1\"\n}") {
-            Err(SchemaError::Malformed { line, .. }) => assert_eq!(line, 3),
-            other => panic!("expected a malformed error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn an_unknown_reference_names_field_and_column() {
-        let text = DEMO.replacen("visited = '2'", "visitd = '2'", 1);
-        let err = Form::from_json(&text).expect_err("unknown field");
-        match &err {
-            SchemaError::Expression {
-                field,
-                property,
-                error,
-                ..
-            } => {
-                assert_eq!(property, "relevant");
-                assert!(!field.is_empty());
-                assert!(
-                    matches!(error, ExprError::UnknownField { column: 1, name } if name == "visitd")
-                );
-            }
-            other => panic!("expected an expression error, got {other:?}"),
-        }
-        assert!(err.to_string().contains("column 1"), "{err}");
-    }
-
-    #[test]
-    fn structural_mistakes_are_refused() {
-        let dup = DEMO.replacen("\"id\": \"age\"", "\"id\": \"name\"", 1);
-        assert!(matches!(
-            Form::from_json(&dup),
-            Err(SchemaError::Invalid { .. })
-        ));
-        let not_bool = DEMO.replacen("visited = '2'", "1 + 1", 1);
-        assert!(matches!(
-            Form::from_json(&not_bool),
-            Err(SchemaError::Invalid { .. })
-        ));
-    }
+/// The JSON Schema of the form format, as published in `schemas/form.schema.json`.
+pub fn json_schema() -> Json {
+    serde_json::to_value(schemars::schema_for!(FormDefinition)).unwrap_or(Json::Null)
 }
+
+#[cfg(test)]
+mod tests;

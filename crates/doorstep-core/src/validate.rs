@@ -1,15 +1,19 @@
-//! Checking a record's answers against a form: which questions are asked, and what is wrong.
+//! Checking a record's answers against a form: which questions are asked, which are required,
+//! what calculated fields come to, and what is wrong.
 //!
-//! The app and the server call exactly this code, so a record that the tablet accepts is a
-//! record that the server accepts. The result is a [`Report`] of [`Issue`]s, each naming the
-//! field, the severity, a stable code and a message in every language the form has.
+//! An [`Evaluation`] holds the state of every field of one record. It is built once
+//! ([`Evaluation::new`]) and then kept current one answer at a time ([`Evaluation::set`]):
+//! a change re-evaluates only the fields that read the changed field, directly or through
+//! calculations and relevance, and reports what changed so the app redraws only that.
+//! The app and the server both call this code, so a record the tablet accepts is a record the
+//! server accepts.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::expr::{self, Answers as _, Value};
+use crate::expr::{self, Context, Env, Value};
 use crate::record::Answers;
-use crate::schema::{FieldType, Form, Localized, RequiredRule, Severity};
+use crate::schema::{Field, FieldType, Form, Localized, RequiredRule, Severity};
 
 /// One problem with one answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,8 +22,9 @@ pub struct Issue {
     pub field: String,
     /// Whether it blocks completion.
     pub severity: Severity,
-    /// A stable code: `required`, `wrong_type`, `unknown_option`, `unknown_field`,
-    /// `evaluation`, or the code of the form's own constraint.
+    /// A stable code: `required`, `wrong_type`, `unknown_option`, `option_not_offered`,
+    /// `repeated_option`, `exclusive`, `unknown_field`, `evaluation`, or the code of one of the
+    /// form's own constraints.
     pub code: String,
     /// What the collector is told.
     pub message: Localized,
@@ -56,95 +61,112 @@ impl Report {
     }
 }
 
-/// A record's answers laid out by field index, with the answers of questions that are not
-/// asked blanked out.
+/// The state of one field of one record.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Evaluation {
-    values: Vec<Value>,
-    /// Whether each field (by index) is asked.
-    pub relevant: Vec<bool>,
+pub struct FieldState {
+    /// Whether the question is asked.
+    pub relevant: bool,
+    /// Whether it must be answered now.
+    pub required: bool,
+    /// Its value as expressions see it: null when not asked or not answered.
+    pub value: Value,
+    /// What is wrong with its answer.
+    pub issues: Vec<Issue>,
+    /// For a choice field with a filter, which of its options are offered.
+    pub offered: Option<Vec<bool>>,
 }
 
-/// Answers by field index, borrowed while relevance is still being worked out.
-struct Row<'a>(&'a [Value]);
+impl Default for FieldState {
+    fn default() -> Self {
+        FieldState {
+            relevant: true,
+            required: false,
+            value: Value::Null,
+            issues: Vec::new(),
+            offered: None,
+        }
+    }
+}
 
-impl expr::Answers for Row<'_> {
+/// What one change did to one field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Change {
+    /// The field's index.
+    pub field: usize,
+    /// Whether it became asked or not asked.
+    pub relevant: bool,
+    /// Whether it became required or optional.
+    pub required: bool,
+    /// Whether its value changed.
+    pub value: bool,
+    /// Whether its issues changed.
+    pub issues: bool,
+    /// Whether the options it offers changed.
+    pub options: bool,
+}
+
+/// The state of every field of one record, kept current answer by answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    context: Context,
+    raw: Vec<Option<Json>>,
+    values: Vec<Value>,
+    states: Vec<FieldState>,
+    unknown: Vec<String>,
+}
+
+struct Values<'a>(&'a [Value]);
+
+impl expr::Answers for Values<'_> {
     fn answer(&self, index: usize) -> Value {
         self.0.get(index).cloned().unwrap_or(Value::Null)
     }
 }
 
-impl expr::Answers for Evaluation {
-    fn answer(&self, index: usize) -> Value {
-        self.values.get(index).cloned().unwrap_or(Value::Null)
+fn is_empty(answer: Option<&Json>) -> bool {
+    match answer {
+        None | Some(Json::Null) => true,
+        Some(Json::String(s)) => s.trim().is_empty(),
+        Some(Json::Array(items)) => items.is_empty(),
+        Some(_) => false,
     }
 }
 
-impl Evaluation {
-    /// Works out which questions are asked, in form order: a question that is not asked
-    /// counts as unanswered for every expression evaluated after it.
-    pub fn new(form: &Form, answers: &Answers) -> Evaluation {
-        let mut values: Vec<Value> = form
-            .fields
-            .iter()
-            .map(|f| answers.get(&f.def.id).map_or(Value::Null, Value::from_json))
-            .collect();
-        let mut relevant = vec![true; form.fields.len()];
-        for (i, field) in form.fields.iter().enumerate() {
-            let asked = match &field.relevant {
-                None => true,
-                // A relevance rule that runs out of steps shows the question: asking too
-                // much is safer than losing an answer.
-                Some(expr) => expr
-                    .test(&Row(&values), &Value::Null, expr::DEFAULT_STEP_BUDGET)
-                    .unwrap_or(true),
-            };
-            if !asked {
-                relevant[i] = false;
-                values[i] = Value::Null;
-            }
-        }
-        Evaluation { values, relevant }
-    }
-
-    /// Whether the field with this index must be answered: it is asked, and its required
-    /// rule holds. A rule that runs out of steps is an error.
-    pub fn is_required(&self, form: &Form, index: usize) -> Result<bool, expr::EvalError> {
-        let Some(field) = form.fields.get(index) else {
-            return Ok(false);
-        };
-        if !self.is_relevant(index) {
-            return Ok(false);
-        }
-        match (&field.def.required, &field.required_when) {
-            (RequiredRule::Always(always), _) => Ok(*always),
-            (RequiredRule::When(_), Some(expr)) => {
-                expr.test(self, &Value::Null, expr::DEFAULT_STEP_BUDGET)
-            }
-            (RequiredRule::When(_), None) => Ok(false),
-        }
-    }
-
-    /// Whether the field with this index is asked.
-    pub fn is_relevant(&self, index: usize) -> bool {
-        self.relevant.get(index).copied().unwrap_or(false)
-    }
-}
-
-fn issue(field: &str, severity: Severity, code: &str, message: Localized) -> Issue {
+fn issue(field: &Field, severity: Severity, code: &str, message: Localized) -> Issue {
     Issue {
-        field: field.to_string(),
+        field: field.def.id.clone(),
         severity,
         code: code.to_string(),
         message,
     }
 }
 
-/// Whether a JSON answer has the shape its field takes.
+fn budget_issue(field: &Field) -> Issue {
+    issue(
+        field,
+        Severity::Error,
+        "evaluation",
+        Localized::zh_en(
+            "规则过于复杂，无法检查",
+            "the rule is too complex to evaluate",
+        ),
+    )
+}
+
+/// Whether an answer has the shape its field takes; the message says what it should be.
 fn shape_issue(field_type: FieldType, answer: &Json) -> Option<Localized> {
     let ok = match field_type {
         FieldType::Text | FieldType::SingleChoice => answer.is_string(),
+        FieldType::Region => answer
+            .as_str()
+            .is_some_and(|s| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())),
         FieldType::Integer => answer.as_i64().is_some(),
+        FieldType::Decimal => answer.is_number(),
+        FieldType::Date => answer.as_str().and_then(expr::parse_date).is_some(),
+        FieldType::MultipleChoice => answer
+            .as_array()
+            .is_some_and(|items| items.iter().all(Json::is_string)),
+        FieldType::Calculated => true,
     };
     if ok {
         return None;
@@ -152,67 +174,277 @@ fn shape_issue(field_type: FieldType, answer: &Json) -> Option<Localized> {
     Some(match field_type {
         FieldType::Text => Localized::zh_en("应为文本", "must be text"),
         FieldType::SingleChoice => Localized::zh_en("应为选项代码", "must be an option code"),
+        FieldType::MultipleChoice => {
+            Localized::zh_en("应为选项代码列表", "must be a list of option codes")
+        }
+        FieldType::Region => Localized::zh_en("应为12位区划代码", "must be a 12-digit region code"),
         FieldType::Integer => Localized::zh_en("应为整数", "must be a whole number"),
+        FieldType::Decimal => Localized::zh_en("应为数字", "must be a number"),
+        FieldType::Date => Localized::zh_en(
+            "应为有效日期（年-月-日）",
+            "must be a real date, YYYY-MM-DD",
+        ),
+        FieldType::Calculated => Localized::default(),
     })
 }
 
-fn is_empty(answer: Option<&Json>) -> bool {
-    match answer {
-        None | Some(Json::Null) => true,
-        Some(Json::String(s)) => s.trim().is_empty(),
-        Some(_) => false,
+impl Evaluation {
+    /// Evaluates every field of a record. The context's reference date falls back to the
+    /// form's own.
+    pub fn new(form: &Form, answers: &Answers, context: Context) -> Evaluation {
+        let context = Context {
+            reference_date: context.reference_date.or(form.reference_date),
+            ..context
+        };
+        let raw = form
+            .fields
+            .iter()
+            .map(|f| answers.get(&f.def.id).cloned())
+            .collect();
+        let unknown = answers
+            .keys()
+            .filter(|k| form.field_index(k).is_none())
+            .cloned()
+            .collect();
+        let mut evaluation = Evaluation {
+            context,
+            raw,
+            values: vec![Value::Null; form.fields.len()],
+            states: vec![FieldState::default(); form.fields.len()],
+            unknown,
+        };
+        for &i in &form.evaluation_order {
+            evaluation.states[i] = evaluation.compute(form, i);
+            evaluation.values[i] = evaluation.states[i].value.clone();
+        }
+        evaluation
     }
-}
 
-/// Checks answers against a form.
-pub fn validate(form: &Form, answers: &Answers) -> Report {
-    let eval = Evaluation::new(form, answers);
-    let mut issues = Vec::new();
-    for key in answers.keys() {
-        if form.field_index(key).is_none() {
-            issues.push(issue(
-                key,
-                Severity::Error,
-                "unknown_field",
-                Localized::zh_en("表单中没有这个问题", "the form has no such question"),
-            ));
+    /// Changes one answer (null, an empty text or an empty list clears it) and re-evaluates
+    /// what depends on it. Returns what changed, field by field; `None` when the form has no
+    /// such field, or the field is calculated.
+    pub fn set(&mut self, form: &Form, field: &str, answer: Json) -> Option<Vec<Change>> {
+        let index = form.field_index(field)?;
+        if form.fields[index].def.field_type == FieldType::Calculated {
+            return None;
+        }
+        self.raw[index] = (!is_empty(Some(&answer))).then_some(answer);
+        let mut dirty = vec![false; form.fields.len()];
+        dirty[index] = true;
+        let mut changes = Vec::new();
+        for &i in &form.evaluation_order {
+            if !dirty[i] {
+                continue;
+            }
+            let new = self.compute(form, i);
+            let old = &self.states[i];
+            let change = Change {
+                field: i,
+                relevant: new.relevant != old.relevant,
+                required: new.required != old.required,
+                value: new.value != old.value,
+                issues: new.issues != old.issues,
+                options: new.offered != old.offered,
+            };
+            if change.value || change.relevant {
+                for &d in &form.dependents[i] {
+                    dirty[d] = true;
+                }
+            }
+            if change.relevant
+                || change.required
+                || change.value
+                || change.issues
+                || change.options
+                || i == index
+            {
+                changes.push(change);
+            }
+            self.values[i] = new.value.clone();
+            self.states[i] = new;
+        }
+        Some(changes)
+    }
+
+    /// The state of the field with this index.
+    pub fn state(&self, index: usize) -> Option<&FieldState> {
+        self.states.get(index)
+    }
+
+    /// Whether the field with this index is asked.
+    pub fn is_relevant(&self, index: usize) -> bool {
+        self.states.get(index).is_some_and(|s| s.relevant)
+    }
+
+    /// Whether the field with this index must be answered now.
+    pub fn is_required(&self, index: usize) -> bool {
+        self.states.get(index).is_some_and(|s| s.required)
+    }
+
+    /// Every issue, answers the form does not know first, then in form order.
+    pub fn report(&self, form: &Form) -> Report {
+        let mut issues: Vec<Issue> = self
+            .unknown
+            .iter()
+            .map(|key| Issue {
+                field: key.clone(),
+                severity: Severity::Error,
+                code: "unknown_field".into(),
+                message: Localized::zh_en("表单中没有这个问题", "the form has no such question"),
+            })
+            .collect();
+        for (i, _) in form.fields.iter().enumerate() {
+            issues.extend(self.states[i].issues.iter().cloned());
+        }
+        Report { issues }
+    }
+
+    /// The answers of a completed record: those of questions that are asked and answered,
+    /// with calculated fields filled in.
+    pub fn completed_answers(&self, form: &Form) -> Answers {
+        let mut out = Answers::new();
+        for (i, field) in form.fields.iter().enumerate() {
+            if !self.states[i].relevant {
+                continue;
+            }
+            let answer = if field.calculate.is_some() {
+                Some(self.values[i].to_answer())
+            } else {
+                self.raw[i].clone()
+            };
+            if let Some(answer) = answer.filter(|a| !is_empty(Some(a))) {
+                out.insert(field.def.id.clone(), answer);
+            }
+        }
+        out
+    }
+
+    fn env<'a>(&'a self, values: &'a Values<'a>, current: &'a Value) -> Env<'a> {
+        Env {
+            answers: values,
+            current,
+            context: &self.context,
+            option: None,
         }
     }
-    let budget_message = || {
-        Localized::zh_en(
-            "规则过于复杂，无法检查",
-            "the rule is too complex to evaluate",
-        )
-    };
-    for (i, field) in form.fields.iter().enumerate() {
-        if !eval.is_relevant(i) {
-            continue;
+
+    /// Works out one field's state from the values of the fields it reads.
+    fn compute(&self, form: &Form, i: usize) -> FieldState {
+        let field = &form.fields[i];
+        let values = Values(&self.values);
+        let budget = expr::DEFAULT_STEP_BUDGET;
+        let mut issues = Vec::new();
+        // A relevance rule that runs out of steps shows the question: asking too much is
+        // safer than losing an answer.
+        let relevant = field.relevant.iter().all(|e| {
+            e.test(&self.env(&values, &Value::Null), budget)
+                .unwrap_or(true)
+        });
+        if !relevant {
+            return FieldState {
+                relevant: false,
+                ..FieldState::default()
+            };
         }
-        let id = field.def.id.as_str();
-        let answer = answers.get(id);
-        if is_empty(answer) {
-            match eval.is_required(form, i) {
-                Ok(true) => issues.push(issue(
-                    id,
+        let raw = self.raw[i].as_ref();
+        let value = match &field.calculate {
+            Some(calc) => match calc.eval(&self.env(&values, &Value::Null), budget) {
+                Ok(v) => v,
+                Err(_) => {
+                    issues.push(budget_issue(field));
+                    Value::Null
+                }
+            },
+            None => raw.map_or(Value::Null, |json| {
+                Value::from_answer(json, field.value_type)
+            }),
+        };
+        let required = match (&field.def.required, &field.required_when) {
+            (RequiredRule::Always(always), _) => *always,
+            (RequiredRule::When(_), Some(expr)) => {
+                match expr.test(&self.env(&values, &Value::Null), budget) {
+                    Ok(b) => b,
+                    Err(_) => {
+                        issues.push(budget_issue(field));
+                        true
+                    }
+                }
+            }
+            (RequiredRule::When(_), None) => false,
+        };
+        let offered = field.choice_filter.as_ref().map(|filter| {
+            field
+                .options
+                .iter()
+                .map(|option| {
+                    let env = Env {
+                        option: Some(&option.attributes),
+                        ..self.env(&values, &Value::Null)
+                    };
+                    filter.test(&env, budget).unwrap_or(true)
+                })
+                .collect::<Vec<bool>>()
+        });
+        let answered = if field.calculate.is_some() {
+            value != Value::Null
+        } else {
+            !is_empty(raw)
+        };
+        if !answered {
+            if required {
+                issues.push(issue(
+                    field,
                     Severity::Error,
                     "required",
                     Localized::zh_en("此项必填", "this question must be answered"),
-                )),
-                Ok(false) => {}
-                Err(_) => issues.push(issue(id, Severity::Error, "evaluation", budget_message())),
+                ));
             }
-            continue;
+        } else if let Some(message) = raw
+            .filter(|_| field.calculate.is_none())
+            .and_then(|json| shape_issue(field.def.field_type, json))
+        {
+            issues.push(issue(field, Severity::Error, "wrong_type", message));
+        } else if let Some(problem) = self.option_issue(field, raw, offered.as_deref()) {
+            issues.push(problem);
+        } else {
+            for (expr, def) in field.constraints.iter().zip(&field.def.constraints) {
+                match expr.test(&self.env(&values, &value), budget) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        issues.push(issue(field, def.severity, &def.code, def.message.clone()))
+                    }
+                    Err(_) => issues.push(budget_issue(field)),
+                }
+            }
         }
-        let Some(answer) = answer else { continue };
-        if let Some(message) = shape_issue(field.def.field_type, answer) {
-            issues.push(issue(id, Severity::Error, "wrong_type", message));
-            continue;
+        FieldState {
+            relevant,
+            required,
+            value,
+            issues,
+            offered,
         }
-        if field.def.field_type == FieldType::SingleChoice {
-            let code = answer.as_str().unwrap_or_default();
-            if !field.def.options.iter().any(|o| o.code == code) {
-                issues.push(issue(
-                    id,
+    }
+
+    /// Checks the codes of a choice answer: known, offered, not repeated, exclusive alone.
+    fn option_issue(
+        &self,
+        field: &Field,
+        raw: Option<&Json>,
+        offered: Option<&[bool]>,
+    ) -> Option<Issue> {
+        if !field.def.field_type.has_options() {
+            return None;
+        }
+        let codes: Vec<&str> = match raw? {
+            Json::String(code) => vec![code.as_str()],
+            Json::Array(items) => items.iter().filter_map(Json::as_str).collect(),
+            _ => return None,
+        };
+        for (n, code) in codes.iter().enumerate() {
+            let Some(at) = field.options.iter().position(|o| o.code == *code) else {
+                return Some(issue(
+                    field,
                     Severity::Error,
                     "unknown_option",
                     Localized::zh_en(
@@ -220,128 +452,60 @@ pub fn validate(form: &Form, answers: &Answers) -> Report {
                         format!("there is no option with code {code}"),
                     ),
                 ));
-                continue;
+            };
+            if offered.is_some_and(|o| !o.get(at).copied().unwrap_or(true)) {
+                let label = &field.options[at].label;
+                return Some(issue(
+                    field,
+                    Severity::Error,
+                    "option_not_offered",
+                    Localized::zh_en(
+                        format!("“{}”不适用于本条记录", label.get("zh-CN")),
+                        format!("“{}” does not apply to this record", label.get("en")),
+                    ),
+                ));
+            }
+            if codes[..n].contains(code) {
+                return Some(issue(
+                    field,
+                    Severity::Error,
+                    "repeated_option",
+                    Localized::zh_en(
+                        format!("选项 {code} 重复"),
+                        format!("option {code} is chosen twice"),
+                    ),
+                ));
+            }
+            if field.options[at].exclusive && codes.len() > 1 {
+                let label = &field.options[at].label;
+                return Some(issue(
+                    field,
+                    Severity::Error,
+                    "exclusive",
+                    Localized::zh_en(
+                        format!("“{}”不能与其他选项同时选择", label.get("zh-CN")),
+                        format!(
+                            "“{}” cannot be chosen together with other options",
+                            label.get("en")
+                        ),
+                    ),
+                ));
             }
         }
-        let current = eval.answer(i);
-        for (expr, def) in field.constraints.iter().zip(&field.def.constraints) {
-            match expr.test(&eval, &current, expr::DEFAULT_STEP_BUDGET) {
-                Ok(true) => {}
-                Ok(false) => issues.push(issue(id, def.severity, &def.code, def.message.clone())),
-                Err(_) => issues.push(issue(id, Severity::Error, "evaluation", budget_message())),
-            }
-        }
+        None
     }
-    Report { issues }
 }
 
-/// The answers of a completed record: those of questions that are not asked are dropped,
-/// and so are empty answers.
-pub fn relevant_answers(form: &Form, answers: &Answers) -> Answers {
-    let eval = Evaluation::new(form, answers);
-    answers
-        .iter()
-        .filter(|(key, value)| {
-            form.field_index(key)
-                .is_some_and(|i| eval.is_relevant(i) && !is_empty(Some(value)))
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+/// Checks answers against a form.
+pub fn validate(form: &Form, answers: &Answers, context: Context) -> Report {
+    Evaluation::new(form, answers, context).report(form)
+}
+
+/// The answers of a completed record: answers of questions that are not asked are dropped,
+/// empty answers too, and calculated fields are filled in.
+pub fn relevant_answers(form: &Form, answers: &Answers, context: Context) -> Answers {
+    Evaluation::new(form, answers, context).completed_answers(form)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn demo() -> Form {
-        Form::from_json(include_str!("../../../schemas/demo.json")).expect("demo loads")
-    }
-
-    fn answers(value: Json) -> Answers {
-        serde_json::from_value(value).expect("an object")
-    }
-
-    fn codes(report: &Report) -> Vec<(String, String)> {
-        report
-            .issues
-            .iter()
-            .map(|i| (i.field.clone(), i.code.clone()))
-            .collect()
-    }
-
-    #[test]
-    fn a_complete_record_has_no_issues() {
-        let report = validate(
-            &demo(),
-            &answers(json!({"name": "张三", "visited": "1", "age": 40})),
-        );
-        assert_eq!(report.issues, vec![]);
-    }
-
-    #[test]
-    fn required_questions_are_reported_only_when_asked() {
-        let form = demo();
-        let report = validate(&form, &answers(json!({"visited": "1"})));
-        assert_eq!(
-            codes(&report),
-            vec![
-                ("name".into(), "required".into()),
-                ("age".into(), "required".into())
-            ]
-        );
-        let report = validate(
-            &form,
-            &answers(json!({"name": "李四", "visited": "2", "age": 3})),
-        );
-        assert_eq!(codes(&report), vec![("reason".into(), "required".into())]);
-        let report = validate(
-            &form,
-            &answers(json!({"name": " ", "visited": "2", "reason": "", "age": 3})),
-        );
-        assert_eq!(
-            codes(&report),
-            vec![
-                ("name".into(), "required".into()),
-                ("reason".into(), "required".into())
-            ]
-        );
-    }
-
-    #[test]
-    fn range_type_option_and_unknown_field_checks() {
-        let report = validate(
-            &demo(),
-            &answers(json!({"name": 5, "visited": "9", "age": 121, "colour": "red"})),
-        );
-        assert_eq!(
-            codes(&report),
-            vec![
-                ("colour".into(), "unknown_field".into()),
-                ("name".into(), "wrong_type".into()),
-                ("visited".into(), "unknown_option".into()),
-                ("age".into(), "age_range".into()),
-            ]
-        );
-        assert!(report.has_errors());
-        let age = report.for_field("age").next().expect("age issue");
-        assert_eq!(age.message.get("en"), "Age must be between 0 and 120");
-        let report = validate(
-            &demo(),
-            &answers(json!({"name": "王五", "visited": "1", "age": "12"})),
-        );
-        assert_eq!(codes(&report), vec![("age".into(), "wrong_type".into())]);
-    }
-
-    #[test]
-    fn completing_drops_answers_of_questions_not_asked() {
-        let kept = relevant_answers(
-            &demo(),
-            &answers(json!({"name": "赵六", "visited": "1", "reason": "外出", "age": 50})),
-        );
-        assert_eq!(
-            kept,
-            answers(json!({"name": "赵六", "visited": "1", "age": 50}))
-        );
-    }
-}
+mod tests;

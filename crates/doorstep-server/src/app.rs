@@ -16,7 +16,7 @@ use doorstep_core::protocol::{
     FormSummary, Outcome, Submission, SubmissionBatch, SubmissionResponse, SubmissionResult,
     MAX_BATCH_RECORDS, MAX_BODY_BYTES,
 };
-use doorstep_core::{validate, Issue, Localized, Severity};
+use doorstep_core::{validate, Context, Issue, Localized, Severity};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::error::AppError;
@@ -113,7 +113,7 @@ fn check(state: &AppState, record: &Submission) -> Result<(), SubmissionResult> 
             ),
         ));
     };
-    let report = validate(form, &record.answers);
+    let report = validate(form, &record.answers, server_context());
     if report.has_errors() {
         return Err(SubmissionResult {
             id: record.id.clone(),
@@ -122,6 +122,15 @@ fn check(state: &AppState, record: &Submission) -> Result<(), SubmissionResult> 
         });
     }
     Ok(())
+}
+
+/// The dates rules may read, from the server's clock in its local time zone. The reference
+/// date is the form's own.
+pub fn server_context() -> Context {
+    Context {
+        today: Some(jiff::ZonedDateTime::now().date()),
+        reference_date: None,
+    }
 }
 
 fn now_millis() -> i64 {

@@ -8,7 +8,7 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
-use doorstep_core::{validate, Answers, Form};
+use doorstep_core::{validate, Answers, Context, Form};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -78,6 +78,7 @@ pub fn check_records(
     input_name: &Path,
     mut output: impl Write,
     locale: &str,
+    context: Context,
 ) -> Result<bool, CheckError> {
     let io_err = |source| CheckError::Io {
         path: input_name.to_path_buf(),
@@ -102,7 +103,7 @@ pub fn check_records(
                 record.form, form.def.id
             )));
         }
-        let report = validate(form, &record.answers);
+        let report = validate(form, &record.answers, context);
         let problems = |issues: &mut dyn Iterator<Item = &doorstep_core::Issue>| {
             issues
                 .map(|i| Problem {

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand};
+use doorstep_core::Context;
 use doorstep_server::app::{app, AppState};
 use doorstep_server::check;
 use doorstep_server::forms::FormRegistry;
@@ -51,7 +52,15 @@ enum Command {
         /// The language of messages (zh-CN or en).
         #[arg(long, default_value = "zh-CN")]
         locale: String,
+        /// The date `today()` gives (YYYY-MM-DD); the local date when not given.
+        #[arg(long, value_parser = parse_date)]
+        today: Option<jiff::civil::Date>,
+        /// The date `reference_date()` gives (YYYY-MM-DD); the form's own when not given.
+        #[arg(long, value_parser = parse_date)]
+        reference_date: Option<jiff::civil::Date>,
     },
+    /// Print the JSON Schema of the form format (as in schemas/form.schema.json).
+    FormSchema,
 }
 
 fn main() -> ExitCode {
@@ -67,12 +76,43 @@ fn main() -> ExitCode {
             form,
             records,
             locale,
-        } => run_check(&form, records.as_deref(), &locale),
+            today,
+            reference_date,
+        } => {
+            let context = Context {
+                today: Some(today.unwrap_or_else(|| jiff::ZonedDateTime::now().date())),
+                reference_date,
+            };
+            run_check(&form, records.as_deref(), &locale, context)
+        }
+        Command::FormSchema => {
+            let schema = doorstep_core::schema::json_schema();
+            match serde_json::to_string_pretty(&schema) {
+                Ok(text) => {
+                    println!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("doorstep form-schema: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Export { data } => export(&data),
     }
 }
 
-fn run_check(form: &std::path::Path, records: Option<&std::path::Path>, locale: &str) -> ExitCode {
+fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
+    doorstep_core::expr::parse_date(text)
+        .ok_or_else(|| format!("`{text}` is not a YYYY-MM-DD date"))
+}
+
+fn run_check(
+    form: &std::path::Path,
+    records: Option<&std::path::Path>,
+    locale: &str,
+    context: Context,
+) -> ExitCode {
     let form = match check::load(form) {
         Ok(form) => form,
         Err(e) => {
@@ -91,12 +131,24 @@ fn run_check(form: &std::path::Path, records: Option<&std::path::Path>, locale: 
     };
     let stdout = std::io::stdout().lock();
     let result = if path.as_os_str() == "-" {
-        check::check_records(&form, std::io::stdin().lock(), path, stdout, locale)
+        check::check_records(
+            &form,
+            std::io::stdin().lock(),
+            path,
+            stdout,
+            locale,
+            context,
+        )
     } else {
         match std::fs::File::open(path) {
-            Ok(file) => {
-                check::check_records(&form, std::io::BufReader::new(file), path, stdout, locale)
-            }
+            Ok(file) => check::check_records(
+                &form,
+                std::io::BufReader::new(file),
+                path,
+                stdout,
+                locale,
+                context,
+            ),
             Err(source) => Err(check::CheckError::Io {
                 path: path.to_path_buf(),
                 source,

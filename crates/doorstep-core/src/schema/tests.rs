@@ -1,0 +1,214 @@
+//! Tests of loading forms: the demo form, and each kind of mistake a form can have.
+
+use super::*;
+
+const DEMO: &str = include_str!("../../../../schemas/demo.json");
+
+fn minimal(fields: serde_json::Value) -> String {
+    serde_json::json!({
+        "id": "t", "version": "1", "title": {"zh-CN": "测试"},
+        "choices": {"yes_no": [
+            {"code": "1", "label": {"zh-CN": "是"}},
+            {"code": "2", "label": {"zh-CN": "否"}}
+        ]},
+        "sections": [{"id": "s", "title": {"zh-CN": "节"}, "fields": fields}]
+    })
+    .to_string()
+}
+
+fn field(id: &str, ty: &str) -> serde_json::Value {
+    serde_json::json!({"id": id, "type": ty, "label": {"zh-CN": id}})
+}
+
+#[test]
+fn the_demo_form_loads() {
+    let form = Form::from_json(DEMO).expect("demo form loads");
+    assert_eq!(form.def.id, "demo");
+    assert!(form.fields.len() >= 4);
+    assert!(form.fields.iter().any(|f| !f.relevant.is_empty()));
+}
+
+#[test]
+fn a_wrong_type_names_its_path_and_line() {
+    let text = DEMO.replacen("\"integer\"", "\"integr\"", 1);
+    let line = text
+        .lines()
+        .position(|l| l.contains("\"integr\""))
+        .expect("replaced")
+        + 1;
+    match Form::from_json(&text) {
+        Err(SchemaError::Malformed {
+            path,
+            line: l,
+            message,
+            ..
+        }) => {
+            assert!(path.starts_with("sections[0].fields["), "{path}");
+            assert!(path.ends_with("].type"), "{path}");
+            assert_eq!(l, line);
+            assert!(message.contains("integr"), "{message}");
+        }
+        other => panic!("expected a malformed error, got {other:?}"),
+    }
+}
+
+#[test]
+fn broken_json_names_the_line() {
+    match Form::from_json("{\n  \"id\": \"x\",\n  \"version\" \"1\"\n}") {
+        Err(SchemaError::Malformed { line, .. }) => assert_eq!(line, 3),
+        other => panic!("expected a malformed error, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_unknown_reference_names_field_and_column() {
+    let text = DEMO.replacen("visited = '2'", "visitd = '2'", 1);
+    let err = Form::from_json(&text).expect_err("unknown field");
+    match &err {
+        SchemaError::Expression {
+            field,
+            property,
+            error,
+            ..
+        } => {
+            assert_eq!(property, "relevant");
+            assert_eq!(field, "reason");
+            assert!(
+                matches!(error, ExprError::UnknownField { column: 1, name } if name == "visitd")
+            );
+        }
+        other => panic!("expected an expression error, got {other:?}"),
+    }
+    assert!(err.to_string().contains("column 1"), "{err}");
+}
+
+#[test]
+fn structural_mistakes_are_refused() {
+    let dup = DEMO.replacen("\"id\": \"age\"", "\"id\": \"name\"", 1);
+    assert!(matches!(
+        Form::from_json(&dup),
+        Err(SchemaError::Invalid { .. })
+    ));
+    let not_bool = DEMO.replacen("visited = '2'", "1 + 1", 1);
+    assert!(matches!(
+        Form::from_json(&not_bool),
+        Err(SchemaError::Invalid { .. })
+    ));
+    let mut choice = field("c", "single_choice");
+    choice["choices"] = "nope".into();
+    assert!(matches!(
+        Form::from_json(&minimal(serde_json::json!([choice]))),
+        Err(SchemaError::Invalid { .. })
+    ));
+    let mut calc = field("c", "text");
+    calc["calculate"] = "1".into();
+    assert!(matches!(
+        Form::from_json(&minimal(serde_json::json!([calc]))),
+        Err(SchemaError::Invalid { .. })
+    ));
+}
+
+#[test]
+fn calculated_fields_get_their_types_in_any_order() {
+    let mut age = field("age", "calculated");
+    age["calculate"] = "years(birth, reference_date())".into();
+    let mut birth = field("birth", "calculated");
+    birth["calculate"] = "id_birth(id_no)".into();
+    let mut adult = field("adult", "calculated");
+    adult["calculate"] = "age >= 18".into();
+    let form = Form::from_json(&minimal(serde_json::json!([
+        age,
+        adult,
+        birth,
+        field("id_no", "text")
+    ])))
+    .expect("loads");
+    assert_eq!(
+        form.field_by_id("age").map(|f| f.value_type),
+        Some(Type::Integer)
+    );
+    assert_eq!(
+        form.field_by_id("birth").map(|f| f.value_type),
+        Some(Type::Date)
+    );
+    assert_eq!(
+        form.field_by_id("adult").map(|f| f.value_type),
+        Some(Type::Bool)
+    );
+    let position = |id: &str| {
+        form.evaluation_order
+            .iter()
+            .position(|&i| form.fields[i].def.id == id)
+    };
+    assert!(position("id_no") < position("birth"));
+    assert!(position("birth") < position("age"));
+    assert!(position("age") < position("adult"));
+}
+
+#[test]
+fn a_cycle_among_calculations_names_its_fields() {
+    let mut a = field("a", "calculated");
+    a["calculate"] = "b + 1".into();
+    let mut b = field("b", "calculated");
+    b["calculate"] = "a + 1".into();
+    match Form::from_json(&minimal(serde_json::json!([a, b, field("c", "integer")]))) {
+        Err(SchemaError::Cycle { fields }) => {
+            assert_eq!(fields, vec!["a".to_string(), "b".to_string()])
+        }
+        other => panic!("expected a cycle, got {other:?}"),
+    }
+    let mut x = field("x", "integer");
+    x["relevant"] = "y > 1".into();
+    let mut y = field("y", "integer");
+    y["relevant"] = "x > 1".into();
+    assert!(matches!(
+        Form::from_json(&minimal(serde_json::json!([x, y]))),
+        Err(SchemaError::Cycle { .. })
+    ));
+}
+
+#[test]
+fn option_filters_see_option_attributes() {
+    let mut aid = field("aid", "multiple_choice");
+    aid["options"] = serde_json::json!([
+        {"code": "1", "label": {"zh-CN": "盲杖"}, "attributes": {"categories": ["1"]}},
+        {"code": "9", "label": {"zh-CN": "无"}, "exclusive": true, "attributes": {"categories": ["1", "4"]}}
+    ]);
+    aid["choice_filter"] = "category in @categories".into();
+    let form = Form::from_json(&minimal(serde_json::json!([
+        field("category", "text"),
+        aid.clone()
+    ])))
+    .expect("loads");
+    assert!(form
+        .field_by_id("aid")
+        .and_then(|f| f.choice_filter.as_ref())
+        .is_some());
+    aid["choice_filter"] = "category in @kinds".into();
+    let err = Form::from_json(&minimal(serde_json::json!([
+        field("category", "text"),
+        aid
+    ])))
+    .expect_err("unknown attribute");
+    assert!(err.to_string().contains("kinds"), "{err}");
+}
+
+#[test]
+fn shared_choice_lists_are_resolved() {
+    let mut q = field("q", "single_choice");
+    q["choices"] = "yes_no".into();
+    let form = Form::from_json(&minimal(serde_json::json!([q]))).expect("loads");
+    assert_eq!(form.fields[0].options.len(), 2);
+}
+
+#[test]
+fn the_published_json_schema_is_current() {
+    let published: Json =
+        serde_json::from_str(include_str!("../../../../schemas/form.schema.json"))
+            .expect("schemas/form.schema.json is JSON");
+    assert_eq!(
+        published,
+        json_schema(),
+        "schemas/form.schema.json is out of date: run `cargo run -p doorstep-server -- form-schema > schemas/form.schema.json`"
+    );
+}
