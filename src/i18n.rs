@@ -75,6 +75,10 @@ pub enum Text {
     DraftSaved,
     /// A record the server returned.
     Returned,
+    /// Adds an instance to a repeat group.
+    AddInstance,
+    /// Removes an instance from a repeat group.
+    RemoveInstance,
 }
 
 impl Text {
@@ -105,6 +109,8 @@ impl Text {
                 "被退回，请修改后重新提交",
                 "Returned: please fix and submit again",
             ),
+            Text::AddInstance => ("添加", "Add"),
+            Text::RemoveInstance => ("删除", "Remove"),
         };
         match locale {
             Locale::ZhCn => zh,

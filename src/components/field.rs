@@ -19,6 +19,8 @@ pub struct FieldProps {
     pub form: FormRef,
     /// The field's index in the form.
     pub index: usize,
+    /// Where the answer is: the field id, or `group[k].id` inside a repeat group's instance.
+    pub path: String,
     /// The current answer.
     pub value: Option<Json>,
     /// Whether the question is asked.
@@ -35,9 +37,23 @@ pub struct FieldProps {
     pub on_change: Callback<(String, Json)>,
 }
 
-/// The DOM id of a field's input.
-pub fn input_id(field: &str) -> String {
-    format!("f-{field}")
+/// The DOM id of a field's input, from its path (`age`, or `members[0].age` in a group).
+pub fn input_id(path: &str) -> String {
+    let mut id = String::with_capacity(path.len() + 2);
+    id.push_str("f-");
+    for c in path.chars() {
+        match c {
+            '[' | '.' => id.push('-'),
+            ']' => {}
+            c => id.push(c),
+        }
+    }
+    id
+}
+
+/// The field id at the end of an issue's path.
+pub fn field_of_path(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
 }
 
 /// Turns what was typed into an integer field into an answer: a number when it is one, the
@@ -131,7 +147,7 @@ pub fn field_view(props: &FieldProps) -> Html {
         return html! {};
     }
     let locale = props.locale.tag();
-    let input_id = input_id(&id);
+    let input_id = input_id(&props.path);
     let error_id = format!("{input_id}-issues");
     let hint_id = format!("{input_id}-hint");
     let has_error = props.issues.iter().any(|i| i.severity == Severity::Error);
@@ -207,6 +223,8 @@ pub fn field_view(props: &FieldProps) -> Html {
     let body = match field_type {
         FieldType::SingleChoice => options(false),
         FieldType::MultipleChoice => options(true),
+        // A repeat group is drawn by its own component, never as a single question.
+        FieldType::Repeat => html! {},
         FieldType::Calculated => html! {
             <>
                 <label for={input_id.clone()}>{ label }</label>
@@ -260,6 +278,9 @@ mod tests {
         assert_eq!(integer_answer(" 42 "), Json::from(42));
         assert_eq!(integer_answer(""), Json::Null);
         assert_eq!(integer_answer("4x"), Json::String("4x".into()));
+        assert_eq!(input_id("members[2].m_age"), "f-members-2-m_age");
+        assert_eq!(field_of_path("members[2].m_age"), "m_age");
+        assert_eq!(field_of_path("age"), "age");
         assert_eq!(decimal_answer("61.5"), serde_json::json!(61.5));
         assert_eq!(decimal_answer("6,5"), Json::String("6,5".into()));
     }

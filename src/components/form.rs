@@ -8,7 +8,8 @@ use doorstep_core::{Evaluation, Issue, Record, Report};
 use serde_json::Value as Json;
 use yew::prelude::*;
 
-use crate::components::field::{input_id, FieldView};
+use crate::components::field::{field_of_path, input_id, FieldView};
+use crate::components::repeat::RepeatView;
 use crate::i18n::{Locale, Text};
 use crate::state::FormRef;
 
@@ -89,9 +90,11 @@ pub fn form_view(props: &FormProps) -> Html {
             .errors()
             .chain(props.returned.errors())
             .filter_map(|issue| {
-                let field = form.field_by_id(&issue.field)?;
+                let field = form.field_by_id(field_of_path(&issue.field))?;
                 let target = if field.def.field_type.has_options() {
                     format!("{}-0", input_id(&issue.field))
+                } else if field.def.field_type == FieldType::Repeat {
+                    format!("{}-add", input_id(&issue.field))
                 } else {
                     input_id(&issue.field)
                 };
@@ -111,8 +114,23 @@ pub fn form_view(props: &FormProps) -> Html {
             { for form.def.sections.iter().enumerate().map(|(s, section)| html! {
                 <section class="section" key={section.id.clone()} aria-labelledby={format!("s-{}", section.id)}>
                     <h2 id={format!("s-{}", section.id)}>{ section.title.get(tag) }</h2>
-                    { for form.fields.iter().enumerate().filter(|(_, f)| f.section == s).map(|(i, field)| {
+                    { for form.fields.iter().enumerate().filter(|(_, f)| f.section == s && f.repeat.is_none()).map(|(i, field)| {
                         let id = field.def.id.as_str();
+                        if field.def.field_type == FieldType::Repeat {
+                            let r = form.repeats.iter().position(|r| r.field == i).unwrap_or_default();
+                            return html! {
+                                <RepeatView key={id.to_string()}
+                                    form={props.form.clone()}
+                                    repeat={r}
+                                    value={props.draft.answers.get(id).cloned()}
+                                    instances={Rc::new(evaluation.instances(r).to_vec())}
+                                    issues={Rc::new(shown_issues(evaluation, &props.returned, i, id, props.attempted)
+                                        .into_iter().filter(|issue| issue.field == id).collect::<Vec<_>>())}
+                                    attempted={props.attempted}
+                                    locale={locale}
+                                    on_change={props.on_change.clone()} />
+                            };
+                        }
                         let state = evaluation.state(i).cloned().unwrap_or_default();
                         let value = if field.def.field_type == FieldType::Calculated {
                             Some(state.value.to_answer()).filter(|v| !v.is_null())
@@ -123,6 +141,7 @@ pub fn form_view(props: &FormProps) -> Html {
                             <FieldView key={id.to_string()}
                                 form={props.form.clone()}
                                 index={i}
+                                path={id.to_string()}
                                 value={value}
                                 relevant={state.relevant}
                                 required={state.required}

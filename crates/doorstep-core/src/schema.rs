@@ -75,8 +75,37 @@ pub struct SectionDefinition {
     /// When the whole section is asked; every field's own rule is combined with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relevant: Option<String>,
+    /// Makes the section a repeat group: its questions are answered once per instance (such
+    /// as once per household member), and the answer under the section's id is a list of
+    /// objects, one per instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<RepeatDefinition>,
     /// The questions, in order.
     pub fields: Vec<FieldDefinition>,
+}
+
+/// How many times a repeat group may be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatDefinition {
+    /// The fewest instances a completed record has.
+    #[serde(default)]
+    pub min: u32,
+    /// The most instances, if limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+}
+
+/// A repeat group of a loaded form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repeat {
+    /// The index of the group's own field: the section id, whose value is the number of
+    /// instances.
+    pub field: usize,
+    /// The indices of the fields answered once per instance, in form order.
+    pub members: Vec<usize>,
+    /// The count limits.
+    pub limits: RepeatDefinition,
 }
 
 /// The kind of answer a field takes.
@@ -99,6 +128,9 @@ pub enum FieldType {
     Region,
     /// Computed from other answers by the field's `calculate` expression; never typed in.
     Calculated,
+    /// A repeat group's own field, made from its section: never written in a form.
+    #[serde(skip)]
+    Repeat,
 }
 
 impl FieldType {
@@ -276,6 +308,8 @@ pub struct Field {
     pub constraints: Vec<Expr>,
     /// Every field any of these expressions reads.
     pub depends_on: Vec<usize>,
+    /// The repeat group the field belongs to, as an index into [`Form::repeats`].
+    pub repeat: Option<usize>,
 }
 
 /// A loaded form: every expression compiled and checked, fields indexed and ordered.
@@ -291,6 +325,8 @@ pub struct Form {
     pub dependents: Vec<Vec<usize>>,
     /// The default reference date, parsed.
     pub reference_date: Option<jiff::civil::Date>,
+    /// The repeat groups.
+    pub repeats: Vec<Repeat>,
     index: HashMap<String, usize>,
 }
 
@@ -341,7 +377,7 @@ fn invalid(place: String, message: impl Into<String>) -> SchemaError {
 fn input_type(field_type: FieldType) -> Option<Type> {
     match field_type {
         FieldType::Text | FieldType::SingleChoice | FieldType::Region => Some(Type::Text),
-        FieldType::Integer => Some(Type::Integer),
+        FieldType::Integer | FieldType::Repeat => Some(Type::Integer),
         FieldType::Decimal => Some(Type::Decimal),
         FieldType::Date => Some(Type::Date),
         FieldType::MultipleChoice => Some(Type::List),
@@ -442,14 +478,64 @@ impl Form {
         let mut types = Vec::new();
         let mut options = Vec::new();
         let mut section_ids = HashSet::new();
-        for section in &def.sections {
+        let mut all_fields: Vec<FieldDefinition> = Vec::new();
+        let mut field_sections = Vec::new();
+        let mut repeat_of: Vec<Option<usize>> = Vec::new();
+        let mut repeats: Vec<Repeat> = Vec::new();
+        for (section_index, section) in def.sections.iter().enumerate() {
             if !section_ids.insert(section.id.as_str()) {
                 return Err(invalid(
                     format!("section `{}`", section.id),
                     "this id is used by more than one section",
                 ));
             }
+            let repeat = match section.repeat {
+                Some(limits) => {
+                    let place = format!("repeat group `{}`", section.id);
+                    if !is_identifier(&section.id) {
+                        return Err(invalid(place, "the id of a repeat group is the key of its answers: lower-case ASCII letters, digits and `_`"));
+                    }
+                    if limits.max.is_some_and(|max| max < limits.min.max(1)) {
+                        return Err(invalid(place, "max must be at least min, and at least 1"));
+                    }
+                    if section.fields.is_empty() {
+                        return Err(invalid(place, "a repeat group needs fields"));
+                    }
+                    repeats.push(Repeat {
+                        field: all_fields.len(),
+                        members: Vec::new(),
+                        limits,
+                    });
+                    all_fields.push(FieldDefinition {
+                        id: section.id.clone(),
+                        field_type: FieldType::Repeat,
+                        label: section.title.clone(),
+                        hint: None,
+                        options: Vec::new(),
+                        choices: None,
+                        choice_filter: None,
+                        calculate: None,
+                        relevant: None,
+                        required: RequiredRule::Always(false),
+                        constraints: Vec::new(),
+                    });
+                    field_sections.push(section_index);
+                    repeat_of.push(None);
+                    Some(repeats.len() - 1)
+                }
+                None => None,
+            };
             for field in &section.fields {
+                if let Some(r) = repeat {
+                    repeats[r].members.push(all_fields.len());
+                }
+                all_fields.push(field.clone());
+                field_sections.push(section_index);
+                repeat_of.push(repeat);
+            }
+        }
+        for field in &all_fields {
+            {
                 let place = format!("field `{}`", field.id);
                 if !is_identifier(&field.id) {
                     return Err(invalid(
@@ -500,14 +586,12 @@ impl Form {
 
         // Second pass: calculated fields, in rounds. A calculation compiles once every field it
         // reads has a type; a round without progress means the rest depend on each other.
-        let all_fields: Vec<&FieldDefinition> =
-            def.sections.iter().flat_map(|s| &s.fields).collect();
         let mut calculations: Vec<Option<Expr>> = vec![None; ids.len()];
         let mut pending: Vec<usize> = (0..ids.len()).filter(|&i| types[i].is_none()).collect();
         while !pending.is_empty() {
             let mut still = Vec::new();
             for &i in &pending {
-                let field = all_fields[i];
+                let field = &all_fields[i];
                 let source = field.calculate.as_deref().unwrap_or_default();
                 let scope = Types {
                     index: &index,
@@ -516,6 +600,7 @@ impl Form {
                 };
                 match expr::compile(source, &scope, Allowed::default()) {
                     Ok(compiled) => {
+                        check_visibility(&ids, &repeat_of, i, "calculate", &compiled)?;
                         if compiled.ty == Type::Null {
                             return Err(invalid(
                                 format!("field `{}`", field.id),
@@ -556,76 +641,101 @@ impl Form {
         };
 
         // Third pass: every other expression.
-        let mut fields = Vec::with_capacity(ids.len());
-        let mut i = 0;
-        for (section_index, section) in def.sections.iter().enumerate() {
-            let section_relevant = section
-                .relevant
-                .as_deref()
-                .map(|src| condition(&scope, &section.id, "relevant", src, Allowed::default()))
-                .transpose()?;
-            for field in &section.fields {
-                let id = &field.id;
-                let mut relevant: Vec<Expr> = section_relevant.iter().cloned().collect();
-                if let Some(src) = &field.relevant {
-                    relevant.push(condition(&scope, id, "relevant", src, Allowed::default())?);
-                }
-                let required_when = match &field.required {
-                    RequiredRule::When(src) => {
-                        Some(condition(&scope, id, "required", src, Allowed::default())?)
-                    }
-                    RequiredRule::Always(_) => None,
-                };
-                let attributes = attribute_types(&format!("field `{id}`"), &options[i])?;
-                let choice_filter = field
-                    .choice_filter
+        let mut section_relevance = Vec::with_capacity(def.sections.len());
+        for section in &def.sections {
+            section_relevance.push(
+                section
+                    .relevant
                     .as_deref()
-                    .map(|src| {
-                        let allowed = Allowed {
-                            current: None,
-                            option_attributes: Some(&attributes),
-                        };
-                        condition(&scope, id, "choice_filter", src, allowed)
-                    })
-                    .transpose()?;
-                let current = Allowed {
-                    current: Some(types[i]),
-                    option_attributes: None,
-                };
-                let constraints = field
-                    .constraints
-                    .iter()
-                    .enumerate()
-                    .map(|(n, c)| {
-                        condition(&scope, id, &format!("constraints[{n}]"), &c.expr, current)
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                let calculate = calculations[i].take();
-                let mut depends_on: Vec<usize> = relevant
-                    .iter()
-                    .chain(&required_when)
-                    .chain(&calculate)
-                    .chain(&choice_filter)
-                    .chain(&constraints)
-                    .flat_map(|e| e.depends_on.iter().copied())
-                    .filter(|&d| d != i)
-                    .collect();
-                depends_on.sort_unstable();
-                depends_on.dedup();
-                fields.push(Field {
-                    def: field.clone(),
-                    section: section_index,
-                    value_type: types[i],
-                    options: std::mem::take(&mut options[i]),
-                    relevant,
-                    required_when,
-                    calculate,
-                    choice_filter,
-                    constraints,
-                    depends_on,
-                });
-                i += 1;
+                    .map(|src| condition(&scope, &section.id, "relevant", src, Allowed::default()))
+                    .transpose()?,
+            );
+        }
+        let mut fields = Vec::with_capacity(ids.len());
+        for (i, field) in all_fields.iter().enumerate() {
+            let id = &field.id;
+            let section_index = field_sections[i];
+            let mut relevant: Vec<Expr> =
+                section_relevance[section_index].iter().cloned().collect();
+            if let Some(src) = &field.relevant {
+                relevant.push(condition(&scope, id, "relevant", src, Allowed::default())?);
             }
+            let required_when = match &field.required {
+                RequiredRule::When(src) => {
+                    Some(condition(&scope, id, "required", src, Allowed::default())?)
+                }
+                RequiredRule::Always(_) => None,
+            };
+            let attributes = attribute_types(&format!("field `{id}`"), &options[i])?;
+            let choice_filter = field
+                .choice_filter
+                .as_deref()
+                .map(|src| {
+                    let allowed = Allowed {
+                        current: None,
+                        option_attributes: Some(&attributes),
+                    };
+                    condition(&scope, id, "choice_filter", src, allowed)
+                })
+                .transpose()?;
+            let current = Allowed {
+                current: Some(types[i]),
+                option_attributes: None,
+            };
+            let constraints = field
+                .constraints
+                .iter()
+                .enumerate()
+                .map(|(n, c)| condition(&scope, id, &format!("constraints[{n}]"), &c.expr, current))
+                .collect::<Result<Vec<_>, _>>()?;
+            let calculate = calculations[i].take();
+            let properties = relevant
+                .iter()
+                .map(|e| ("relevant", e))
+                .chain(required_when.iter().map(|e| ("required", e)))
+                .chain(choice_filter.iter().map(|e| ("choice_filter", e)))
+                .chain(constraints.iter().map(|e| ("constraints", e)));
+            for (property, expr) in properties {
+                check_visibility(&ids, &repeat_of, i, property, expr)?;
+            }
+            let mut depends_on: Vec<usize> = relevant
+                .iter()
+                .chain(&required_when)
+                .chain(&calculate)
+                .chain(&choice_filter)
+                .chain(&constraints)
+                .flat_map(|e| e.depends_on.iter().copied())
+                .filter(|&d| d != i)
+                .collect();
+            depends_on.sort_unstable();
+            depends_on.dedup();
+            fields.push(Field {
+                def: field.clone(),
+                section: section_index,
+                value_type: types[i],
+                options: std::mem::take(&mut options[i]),
+                relevant,
+                required_when,
+                calculate,
+                choice_filter,
+                constraints,
+                depends_on,
+                repeat: repeat_of[i],
+            });
+        }
+        // A group is evaluated together with its instances, so it reads whatever its members
+        // read outside the group.
+        for repeat in &repeats {
+            let mut outside: Vec<usize> = repeat
+                .members
+                .iter()
+                .flat_map(|&m| fields[m].depends_on.iter().copied())
+                .filter(|d| !repeat.members.contains(d) && *d != repeat.field)
+                .chain(fields[repeat.field].depends_on.iter().copied())
+                .collect();
+            outside.sort_unstable();
+            outside.dedup();
+            fields[repeat.field].depends_on = outside;
         }
 
         let (evaluation_order, dependents) = order(&fields)?;
@@ -635,6 +745,7 @@ impl Form {
             evaluation_order,
             dependents,
             reference_date,
+            repeats,
             index,
         })
     }
@@ -648,6 +759,31 @@ impl Form {
     pub fn field_by_id(&self, id: &str) -> Option<&Field> {
         self.field_index(id).map(|i| &self.fields[i])
     }
+}
+
+/// Refuses an expression outside a repeat group that reads a field inside it: which instance
+/// would it mean? (The group's own id, its number of instances, may be read anywhere.)
+fn check_visibility(
+    ids: &[String],
+    repeat_of: &[Option<usize>],
+    owner: usize,
+    property: &str,
+    expr: &Expr,
+) -> Result<(), SchemaError> {
+    for &d in &expr.depends_on {
+        if let Some(group) = repeat_of[d] {
+            if repeat_of[owner] != Some(group) {
+                return Err(invalid(
+                    format!("field `{}`, {property} `{}`", ids[owner], expr.source),
+                    format!(
+                        "reads `{}`, which is inside a repeat group; only fields of that group may read it",
+                        ids[d]
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_options(place: &str, options: &[ChoiceOption]) -> Result<(), SchemaError> {

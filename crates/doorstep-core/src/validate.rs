@@ -105,6 +105,17 @@ pub struct Change {
     pub options: bool,
 }
 
+/// One answered instance of a repeat group.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Instance {
+    /// The answers of the group's members, by position in [`Repeat::members`].
+    ///
+    /// [`Repeat::members`]: crate::schema::Repeat::members
+    pub raw: Vec<Option<Json>>,
+    /// The state of each member, by the same position.
+    pub states: Vec<FieldState>,
+}
+
 /// The state of every field of one record, kept current answer by answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
@@ -113,6 +124,7 @@ pub struct Evaluation {
     values: Vec<Value>,
     states: Vec<FieldState>,
     unknown: Vec<String>,
+    instances: Vec<Vec<Instance>>,
 }
 
 struct Values<'a>(&'a [Value]);
@@ -166,7 +178,7 @@ fn shape_issue(field_type: FieldType, answer: &Json) -> Option<Localized> {
         FieldType::MultipleChoice => answer
             .as_array()
             .is_some_and(|items| items.iter().all(Json::is_string)),
-        FieldType::Calculated => true,
+        FieldType::Calculated | FieldType::Repeat => true,
     };
     if ok {
         return None;
@@ -184,7 +196,7 @@ fn shape_issue(field_type: FieldType, answer: &Json) -> Option<Localized> {
             "应为有效日期（年-月-日）",
             "must be a real date, YYYY-MM-DD",
         ),
-        FieldType::Calculated => Localized::default(),
+        FieldType::Calculated | FieldType::Repeat => Localized::default(),
     })
 }
 
@@ -212,20 +224,27 @@ impl Evaluation {
             values: vec![Value::Null; form.fields.len()],
             states: vec![FieldState::default(); form.fields.len()],
             unknown,
+            instances: vec![Vec::new(); form.repeats.len()],
         };
         for &i in &form.evaluation_order {
-            evaluation.states[i] = evaluation.compute(form, i);
-            evaluation.values[i] = evaluation.states[i].value.clone();
+            let (state, instances) = evaluation.compute_top(form, i);
+            if let (Some(r), Some(instances)) = (repeat_index(form, i), instances) {
+                evaluation.instances[r] = instances;
+            }
+            evaluation.values[i] = state.value.clone();
+            evaluation.states[i] = state;
         }
         evaluation
     }
 
     /// Changes one answer (null, an empty text or an empty list clears it) and re-evaluates
     /// what depends on it. Returns what changed, field by field; `None` when the form has no
-    /// such field, or the field is calculated.
+    /// such field, or the field is calculated or inside a repeat group. A repeat group is
+    /// answered as a whole, by its id, with the list of its instances.
     pub fn set(&mut self, form: &Form, field: &str, answer: Json) -> Option<Vec<Change>> {
         let index = form.field_index(field)?;
-        if form.fields[index].def.field_type == FieldType::Calculated {
+        let target = &form.fields[index];
+        if target.def.field_type == FieldType::Calculated || target.repeat.is_some() {
             return None;
         }
         self.raw[index] = (!is_empty(Some(&answer))).then_some(answer);
@@ -236,13 +255,17 @@ impl Evaluation {
             if !dirty[i] {
                 continue;
             }
-            let new = self.compute(form, i);
+            let (new, instances) = self.compute_top(form, i);
             let old = &self.states[i];
+            let instances_changed = match (repeat_index(form, i), &instances) {
+                (Some(r), Some(instances)) => self.instances[r] != *instances,
+                _ => false,
+            };
             let change = Change {
                 field: i,
                 relevant: new.relevant != old.relevant,
                 required: new.required != old.required,
-                value: new.value != old.value,
+                value: new.value != old.value || instances_changed,
                 issues: new.issues != old.issues,
                 options: new.offered != old.offered,
             };
@@ -260,10 +283,18 @@ impl Evaluation {
             {
                 changes.push(change);
             }
+            if let (Some(r), Some(instances)) = (repeat_index(form, i), instances) {
+                self.instances[r] = instances;
+            }
             self.values[i] = new.value.clone();
             self.states[i] = new;
         }
         Some(changes)
+    }
+
+    /// The answered instances of the repeat group with this index in [`Form::repeats`].
+    pub fn instances(&self, repeat: usize) -> &[Instance] {
+        self.instances.get(repeat).map_or(&[], Vec::as_slice)
     }
 
     /// The state of the field with this index.
@@ -304,7 +335,17 @@ impl Evaluation {
     pub fn completed_answers(&self, form: &Form) -> Answers {
         let mut out = Answers::new();
         for (i, field) in form.fields.iter().enumerate() {
-            if !self.states[i].relevant {
+            if !self.states[i].relevant || field.repeat.is_some() {
+                continue;
+            }
+            if let Some(r) = repeat_index(form, i) {
+                let instances: Vec<Json> = self.instances[r]
+                    .iter()
+                    .map(|instance| Json::Object(completed_instance(form, r, instance)))
+                    .collect();
+                if !instances.is_empty() {
+                    out.insert(field.def.id.clone(), Json::Array(instances));
+                }
                 continue;
             }
             let answer = if field.calculate.is_some() {
@@ -328,10 +369,159 @@ impl Evaluation {
         }
     }
 
-    /// Works out one field's state from the values of the fields it reads.
-    fn compute(&self, form: &Form, i: usize) -> FieldState {
+    /// Works out the state of a field outside any repeat group; for a group, also the state
+    /// of every instance. Members of groups have no state of their own outside an instance.
+    fn compute_top(&self, form: &Form, i: usize) -> (FieldState, Option<Vec<Instance>>) {
         let field = &form.fields[i];
+        if field.repeat.is_some() {
+            return (
+                FieldState {
+                    relevant: false,
+                    ..FieldState::default()
+                },
+                None,
+            );
+        }
+        match repeat_index(form, i) {
+            Some(r) => {
+                let (state, instances) = self.compute_group(form, r);
+                (state, Some(instances))
+            }
+            None => (
+                self.compute(form, i, &self.values, self.raw[i].as_ref()),
+                None,
+            ),
+        }
+    }
+
+    /// Evaluates a repeat group: the shape of its answer, its count limits, and every
+    /// instance with the group's members reading their own instance's answers.
+    fn compute_group(&self, form: &Form, r: usize) -> (FieldState, Vec<Instance>) {
+        let repeat = &form.repeats[r];
+        let field = &form.fields[repeat.field];
         let values = Values(&self.values);
+        let relevant = field.relevant.iter().all(|e| {
+            e.test(&self.env(&values, &Value::Null), expr::DEFAULT_STEP_BUDGET)
+                .unwrap_or(true)
+        });
+        if !relevant {
+            return (
+                FieldState {
+                    relevant: false,
+                    ..FieldState::default()
+                },
+                Vec::new(),
+            );
+        }
+        let group = field.def.id.as_str();
+        let mut issues = Vec::new();
+        let items: &[Json] = match self.raw[repeat.field].as_ref() {
+            None => &[],
+            Some(Json::Array(items)) if items.iter().all(Json::is_object) => items,
+            Some(_) => {
+                issues.push(issue(
+                    field,
+                    Severity::Error,
+                    "wrong_type",
+                    Localized::zh_en("应为多条记录的列表", "must be a list of instances"),
+                ));
+                &[]
+            }
+        };
+        let empty = serde_json::Map::new();
+        let mut instances = Vec::with_capacity(items.len());
+        for (k, item) in items.iter().enumerate() {
+            let object = item.as_object().unwrap_or(&empty);
+            let mut instance = Instance {
+                raw: repeat
+                    .members
+                    .iter()
+                    .map(|&m| object.get(&form.fields[m].def.id).cloned())
+                    .collect(),
+                states: vec![FieldState::default(); repeat.members.len()],
+            };
+            for key in object.keys() {
+                if !repeat
+                    .members
+                    .iter()
+                    .any(|&m| form.fields[m].def.id == *key)
+                {
+                    issues.push(Issue {
+                        field: format!("{group}[{k}].{key}"),
+                        severity: Severity::Error,
+                        code: "unknown_field".into(),
+                        message: Localized::zh_en(
+                            "表单中没有这个问题",
+                            "the form has no such question",
+                        ),
+                    });
+                }
+            }
+            let mut values = self.values.clone();
+            for &m in form
+                .evaluation_order
+                .iter()
+                .filter(|&&m| form.fields[m].repeat == Some(r))
+            {
+                let Some(position) = repeat.members.iter().position(|&x| x == m) else {
+                    continue;
+                };
+                let mut state = self.compute(form, m, &values, instance.raw[position].as_ref());
+                for problem in &mut state.issues {
+                    problem.field = format!("{group}[{k}].{}", problem.field);
+                }
+                values[m] = state.value.clone();
+                instance.states[position] = state;
+            }
+            for state in &instance.states {
+                issues.extend(state.issues.iter().cloned());
+            }
+            instances.push(instance);
+        }
+        let count = instances.len();
+        let limits = repeat.limits;
+        let malformed = issues
+            .iter()
+            .any(|i| i.code == "wrong_type" && i.field == group);
+        if count < limits.min as usize && !malformed {
+            issues.insert(
+                0,
+                issue(
+                    field,
+                    Severity::Error,
+                    "repeat_min",
+                    Localized::zh_en(
+                        format!("至少应填写 {} 条", limits.min),
+                        format!("at least {} needed", limits.min),
+                    ),
+                ),
+            );
+        }
+        if let Some(max) = limits.max.filter(|&max| count > max as usize) {
+            issues.insert(
+                0,
+                issue(
+                    field,
+                    Severity::Error,
+                    "repeat_max",
+                    Localized::zh_en(format!("最多 {max} 条"), format!("at most {max} allowed")),
+                ),
+            );
+        }
+        let state = FieldState {
+            relevant: true,
+            required: limits.min > 0,
+            value: Value::Integer(i64::try_from(count).unwrap_or(i64::MAX)),
+            issues,
+            offered: None,
+        };
+        (state, instances)
+    }
+
+    /// Works out one field's state from the values of the fields it reads and its answer.
+    fn compute(&self, form: &Form, i: usize, values: &[Value], raw: Option<&Json>) -> FieldState {
+        let field = &form.fields[i];
+        let values = Values(values);
         let budget = expr::DEFAULT_STEP_BUDGET;
         let mut issues = Vec::new();
         // A relevance rule that runs out of steps shows the question: asking too much is
@@ -346,7 +536,6 @@ impl Evaluation {
                 ..FieldState::default()
             };
         }
-        let raw = self.raw[i].as_ref();
         let value = match &field.calculate {
             Some(calc) => match calc.eval(&self.env(&values, &Value::Null), budget) {
                 Ok(v) => v,
@@ -494,6 +683,35 @@ impl Evaluation {
         }
         None
     }
+}
+
+/// The index in [`Form::repeats`] of the group whose own field has this index.
+fn repeat_index(form: &Form, field: usize) -> Option<usize> {
+    if form.fields[field].def.field_type != FieldType::Repeat {
+        return None;
+    }
+    form.repeats.iter().position(|r| r.field == field)
+}
+
+/// The answers an instance keeps when the record is completed.
+fn completed_instance(form: &Form, r: usize, instance: &Instance) -> serde_json::Map<String, Json> {
+    let mut out = serde_json::Map::new();
+    for (position, &m) in form.repeats[r].members.iter().enumerate() {
+        let field = &form.fields[m];
+        let state = &instance.states[position];
+        if !state.relevant {
+            continue;
+        }
+        let answer = if field.calculate.is_some() {
+            Some(state.value.to_answer())
+        } else {
+            instance.raw[position].clone()
+        };
+        if let Some(answer) = answer.filter(|a| !is_empty(Some(a))) {
+            out.insert(field.def.id.clone(), answer);
+        }
+    }
+    out
 }
 
 /// Checks answers against a form.

@@ -206,9 +206,8 @@ fn the_published_json_schema_is_current() {
     let published: Json =
         serde_json::from_str(include_str!("../../../../schemas/form.schema.json"))
             .expect("schemas/form.schema.json is JSON");
-    assert_eq!(
-        published,
-        json_schema(),
+    assert!(
+        published == json_schema(),
         "schemas/form.schema.json is out of date: run `cargo run -p doorstep-server -- form-schema > schemas/form.schema.json`"
     );
 }

@@ -321,3 +321,47 @@ fn incremental_and_fresh_evaluation_agree_on_any_sequence() {
         );
     }
 }
+
+#[test]
+fn a_change_outside_a_group_re_evaluates_its_instances() {
+    let fixture: Json = serde_json::from_str(include_str!("../../tests/fixtures/repeats.json"))
+        .expect("the repeat fixtures are JSON");
+    let form = Form::from_json(&fixture["form"].to_string()).expect("the household form loads");
+    let start = answers(
+        json!({"household_size": 5, "members": [{"m_name": "张三", "m_birth": "1980-01-01", "m_note": "abcd"}]}),
+    );
+    let mut eval = Evaluation::new(&form, &start, Context::default());
+    assert!(!eval.report(&form).has_errors());
+    let changes = eval
+        .set(&form, "household_size", json!(2))
+        .expect("known field");
+    let members = form.field_index("members").expect("group");
+    let group = changes
+        .iter()
+        .find(|c| c.field == members)
+        .expect("the group changed");
+    assert!(group.issues);
+    assert_eq!(
+        codes(&eval.report(&form)),
+        vec![("members[0].m_note".into(), "note_long".into())]
+    );
+    let mut all = start.clone();
+    all.insert("household_size".into(), json!(2));
+    assert_eq!(eval, Evaluation::new(&form, &all, Context::default()));
+
+    // The group is answered as a whole; its members cannot be set one by one.
+    assert!(eval.set(&form, "m_name", json!("x")).is_none());
+    let changes = eval
+        .set(&form, "members", json!([{"m_name": "张三", "m_birth": "1980-01-01"}, {"m_name": "李四", "m_birth": "2015-01-01"}]))
+        .expect("group");
+    assert!(changes.iter().any(|c| c.field == members && c.value));
+    let instances = eval.instances(0);
+    assert_eq!(instances.len(), 2);
+    let school = form.repeats[0]
+        .members
+        .iter()
+        .position(|&m| form.fields[m].def.id == "m_school")
+        .expect("member");
+    assert!(!instances[0].states[school].relevant);
+    assert!(instances[1].states[school].relevant);
+}
