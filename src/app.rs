@@ -117,6 +117,7 @@ pub fn app() -> Html {
                             id,
                             issues,
                             now: device::now_millis(),
+                            context: device::context(),
                         })
                     })
                 };

@@ -136,6 +136,8 @@ pub enum Action {
         issues: Vec<Issue>,
         /// The time.
         now: i64,
+        /// Today's date and the reference date, for the rules.
+        context: Context,
     },
     /// The browser went online or offline.
     Online(bool),
@@ -244,7 +246,12 @@ impl State {
                     }
                 }
             }
-            Action::Returned { id, issues, now } => {
+            Action::Returned {
+                id,
+                issues,
+                now,
+                context,
+            } => {
                 if let Some(at) = self.records.iter().position(|r| r.id == id) {
                     let mut record = self.records.remove(at);
                     if record.reopen(now).is_ok() {
@@ -254,7 +261,7 @@ impl State {
                         if let Some(old) = replaced.filter(|d| !d.answers.is_empty()) {
                             self.records.push(old);
                         }
-                        self.evaluation = evaluate(&self.form, &self.draft, Context::default());
+                        self.evaluation = evaluate(&self.form, &self.draft, context);
                         self.returned = Rc::new(Report { issues });
                         self.attempted = true;
                         self.notice = Some(Notice::Returned);

@@ -1036,7 +1036,7 @@ impl Expr {
         self.eval(env, budget).map(|v| v.is_true())
     }
 
-    /// Prints the expression back in the language's syntax, fully parenthesised.
+    /// Prints the expression back in the language's syntax, with the parentheses it needs.
     pub fn display<'a, S: Scope>(&'a self, scope: &'a S) -> impl fmt::Display + 'a {
         Printed {
             node: &self.root,
@@ -1077,7 +1077,15 @@ impl<'a, S: Scope> fmt::Display for Printed<'a, S> {
             Node::Literal(Value::Null) => f.write_str("null"),
             Node::Literal(Value::Bool(b)) => write!(f, "{b}"),
             Node::Literal(Value::Integer(i)) => write!(f, "{i}"),
-            Node::Literal(Value::Decimal(d)) => write!(f, "{d:?}"),
+            // Plain notation with a decimal point, never an exponent: the lexer reads that back.
+            Node::Literal(Value::Decimal(d)) => {
+                let text = format!("{d}");
+                if text.contains('.') {
+                    f.write_str(&text)
+                } else {
+                    write!(f, "{text}.0")
+                }
+            }
             Node::Literal(Value::Text(s)) => f.write_str(&quote(s)),
             Node::Literal(Value::Date(d)) => write!(f, "date('{d}')"),
             Node::Literal(Value::List(items)) => {
@@ -1092,9 +1100,24 @@ impl<'a, S: Scope> fmt::Display for Printed<'a, S> {
                 list(f, items)?;
                 f.write_str("]")
             }
-            Node::Not(inner) => write!(f, "(not {})", sub(inner)),
-            Node::Negate(inner) => write!(f, "(-{})", sub(inner)),
-            Node::Binary(op, l, r) => write!(f, "({} {} {})", sub(l), op.symbol(), sub(r)),
+            // Parentheses only where precedence needs them, so long chains print flat and the
+            // printed text nests no deeper than the source did.
+            Node::Not(inner) => {
+                f.write_str("not ")?;
+                parenthesized(f, sub(inner), binding(inner) < COMPARISON - 1)
+            }
+            Node::Negate(inner) => {
+                f.write_str("-")?;
+                parenthesized(f, sub(inner), binding(inner) < UNARY)
+            }
+            Node::Binary(op, l, r) => {
+                let p = op.precedence();
+                // Operators group to the left; comparisons do not chain at all.
+                let left_needs = binding(l) < p || (p == COMPARISON && binding(l) == p);
+                parenthesized(f, sub(l), left_needs)?;
+                write!(f, " {} ", op.symbol())?;
+                parenthesized(f, sub(r), binding(r) <= p)
+            }
             Node::Call(function, args) => {
                 write!(f, "{}(", function.name())?;
                 list(f, args)?;
@@ -1104,6 +1127,27 @@ impl<'a, S: Scope> fmt::Display for Printed<'a, S> {
                 write!(f, "matches({}, {})", sub(text), quote(source))
             }
         }
+    }
+}
+
+/// Precedence of prefix operators, above every binary operator.
+const UNARY: u8 = 7;
+
+/// How tightly a node's own top operator binds when printed.
+fn binding(node: &Node) -> u8 {
+    match node {
+        Node::Binary(op, _, _) => op.precedence(),
+        Node::Not(_) => COMPARISON - 1,
+        Node::Negate(_) => UNARY,
+        _ => UNARY + 1,
+    }
+}
+
+fn parenthesized(f: &mut fmt::Formatter<'_>, inner: impl fmt::Display, needed: bool) -> fmt::Result {
+    if needed {
+        write!(f, "({inner})")
+    } else {
+        write!(f, "{inner}")
     }
 }
 

@@ -320,6 +320,25 @@ fn printing_then_parsing_gives_the_same_tree() {
 }
 
 #[test]
+fn long_chains_print_flat_enough_to_parse_again() {
+    // Found by the fuzzer: a chain of 100 subtractions printed fully parenthesised nested
+    // deeper than the parser allows.
+    let s = Fields(vec![("x", Type::Integer)]);
+    for src in [
+        vec!["x"; 100].join(" - "),
+        format!("{}1", "-".repeat(20)),
+        vec!["x > 1"; 60].join(" and "),
+        format!("{}true", "not ".repeat(20)),
+        "100000000000000000000000.0 + 0.000001".to_string(),
+    ] {
+        let expr = compile(&src, &s, Allowed::default()).unwrap_or_else(|e| panic!("{src}: {e}"));
+        let printed = expr.display(&s).to_string();
+        let again = compile(&printed, &s, Allowed::default()).unwrap_or_else(|e| panic!("{printed}: {e}"));
+        assert_eq!(expr.root, again.root, "{src} printed as {printed}");
+    }
+}
+
+#[test]
 fn the_step_budget_stops_evaluation() {
     let src = vec!["age"; 200].join(" + ");
     let expr = compile(&src, &scope(), Allowed::default()).expect("compiles");
