@@ -1143,7 +1143,11 @@ fn binding(node: &Node) -> u8 {
     }
 }
 
-fn parenthesized(f: &mut fmt::Formatter<'_>, inner: impl fmt::Display, needed: bool) -> fmt::Result {
+fn parenthesized(
+    f: &mut fmt::Formatter<'_>,
+    inner: impl fmt::Display,
+    needed: bool,
+) -> fmt::Result {
     if needed {
         write!(f, "({inner})")
     } else {

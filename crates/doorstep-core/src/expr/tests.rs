@@ -333,7 +333,8 @@ fn long_chains_print_flat_enough_to_parse_again() {
     ] {
         let expr = compile(&src, &s, Allowed::default()).unwrap_or_else(|e| panic!("{src}: {e}"));
         let printed = expr.display(&s).to_string();
-        let again = compile(&printed, &s, Allowed::default()).unwrap_or_else(|e| panic!("{printed}: {e}"));
+        let again =
+            compile(&printed, &s, Allowed::default()).unwrap_or_else(|e| panic!("{printed}: {e}"));
         assert_eq!(expr.root, again.root, "{src} printed as {printed}");
     }
 }
