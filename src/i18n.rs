@@ -71,8 +71,6 @@ pub enum Text {
     SubmittedSent,
     /// Label of the language switch.
     SwitchLanguage,
-    /// The draft is saved on the device.
-    DraftSaved,
     /// A record the server returned.
     Returned,
     /// Adds an instance to a repeat group.
@@ -104,7 +102,6 @@ impl Text {
             ),
             Text::SubmittedSent => ("已提交并上传", "Submitted and uploaded"),
             Text::SwitchLanguage => ("切换语言", "Switch language"),
-            Text::DraftSaved => ("草稿已保存在本机", "Draft saved on this device"),
             Text::Returned => (
                 "被退回，请修改后重新提交",
                 "Returned: please fix and submit again",

@@ -150,7 +150,7 @@ fn apt_install(packages: &[&str]) -> Result {
         )
     };
     run(&["apt-get", "update", "-qq"])?;
-    let mut args = vec!["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
+    let mut args = vec!["apt-get", "install", "-y", "-qq"];
     args.extend_from_slice(packages);
     run(&args)
 }
