@@ -128,7 +128,13 @@ pub fn app() -> Html {
                         persisted.insert(record.id.clone(), (record.status, record.revision));
                     }
                 }
-                for record in stored.iter().filter(|r| r.status == Status::Queued) {
+                // Only records of the form on screen: the state that takes their results holds
+                // only those. Other forms' records wait until their form is opened.
+                let form_id = form_from_location();
+                for record in stored
+                    .iter()
+                    .filter(|r| r.status == Status::Queued && r.form_id == form_id)
+                {
                     outbox.handle(Event::Queued(record.id.clone()));
                 }
                 *driver.borrow_mut() = Some(outbox);

@@ -77,6 +77,8 @@ pub enum Text {
     AddInstance,
     /// Removes an instance from a repeat group.
     RemoveInstance,
+    /// Names the record as a whole in the error summary.
+    WholeRecord,
 }
 
 impl Text {
@@ -108,6 +110,7 @@ impl Text {
             ),
             Text::AddInstance => ("添加", "Add"),
             Text::RemoveInstance => ("删除", "Remove"),
+            Text::WholeRecord => ("本条记录", "This record"),
         };
         match locale {
             Locale::ZhCn => zh,

@@ -225,6 +225,7 @@ impl State {
                         let done = std::mem::replace(draft, next);
                         self.records.insert(0, done);
                         self.attempted = false;
+                        self.returned = Rc::new(Report::default());
                         self.notice = Some(Notice::Queued);
                         self.evaluation = evaluate(&self.form, &self.draft, context);
                     }

@@ -25,7 +25,8 @@ self.addEventListener("install", (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
-      await cache.addAll(["/", ...PRECACHE]);
+      // Past the browser's HTTP cache, so a new build never precaches an old index.html.
+      await cache.addAll(["/", ...PRECACHE].map((url) => new Request(url, { cache: "reload" })));
       await cacheForms();
       await self.skipWaiting();
     })(),
@@ -45,17 +46,24 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// Forms: the network when it answers with a form, else the copy kept from last time. Only a
+// JSON answer replaces that copy (a captive portal's HTML page must not).
 async function networkFirst(request) {
   const cache = await caches.open(FORMS_CACHE);
+  let response;
   try {
-    const response = await fetch(request);
-    if (response.ok) await cache.put(request, response.clone());
-    return response;
+    response = await fetch(request);
   } catch (error) {
     const cached = await cache.match(request);
     if (cached) return cached;
     throw error;
   }
+  const isJson = (response.headers.get("content-type") || "").includes("json");
+  if (response.ok && isJson) {
+    await cache.put(request, response.clone());
+    return response;
+  }
+  return (await cache.match(request)) || response;
 }
 
 async function shellFirst(request) {

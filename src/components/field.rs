@@ -84,6 +84,16 @@ fn decimal_answer(text: &str) -> Json {
         .unwrap_or_else(|| Json::String(text.to_string()))
 }
 
+/// The answer a typed text gives, for a field typed in.
+fn answer_of(field_type: FieldType, text: &str) -> Json {
+    match field_type {
+        FieldType::Integer => integer_answer(text),
+        FieldType::Decimal => decimal_answer(text),
+        _ if text.is_empty() => Json::Null,
+        _ => Json::String(text.to_string()),
+    }
+}
+
 fn display_value(value: &Option<Json>) -> String {
     match value {
         Some(Json::String(s)) => s.clone(),
@@ -98,17 +108,24 @@ pub fn field_view(props: &FieldProps) -> Html {
     let field = &props.form.0.fields[props.index];
     let id = field.def.id.clone();
     let field_type = field.def.field_type;
+    // What the collector typed, kept as typed: "6." on the way to "6.5" must not turn into
+    // "6.0" under their finger. It gives way to the answer when the answer changes elsewhere
+    // (a reload, another instance), that is when the typed text no longer reads as it.
+    let typed = use_state(|| display_value(&props.value));
+    let shown_text = if answer_of(field_type, &typed) == props.value.clone().unwrap_or(Json::Null) {
+        (*typed).clone()
+    } else {
+        display_value(&props.value)
+    };
     let on_input = {
         let on_change = props.on_change.clone();
         let id = id.clone();
+        let typed = typed.setter();
         use_callback((id, on_change), move |e: InputEvent, (id, on_change)| {
             let input: HtmlInputElement = e.target_unchecked_into();
             let text = input.value();
-            let value = match field_type {
-                FieldType::Integer => integer_answer(&text),
-                FieldType::Decimal => decimal_answer(&text),
-                _ => Json::String(text),
-            };
+            let value = answer_of(field_type, &text);
+            typed.set(text);
             on_change.emit((id.clone(), value));
         })
     };
@@ -251,7 +268,7 @@ pub fn field_view(props: &FieldProps) -> Html {
                     <input id={input_id.clone()} type={input_type}
                         inputmode={inputmode}
                         autocomplete="off"
-                        value={display_value(&props.value)}
+                        value={shown_text.clone()}
                         aria-invalid={aria_invalid}
                         aria-required={props.required.to_string()}
                         aria-describedby={described.clone()}

@@ -89,8 +89,17 @@ pub fn form_view(props: &FormProps) -> Html {
             .report(form)
             .errors()
             .chain(props.returned.errors())
-            .filter_map(|issue| {
-                let field = form.field_by_id(field_of_path(&issue.field))?;
+            .map(|issue| {
+                let message = issue.message.get(tag).to_string();
+                // An issue about the record as a whole (an unknown form version, say) is listed
+                // too, pointing at the submit button.
+                let Some(field) = form.field_by_id(field_of_path(&issue.field)) else {
+                    return (
+                        "submit".to_string(),
+                        Text::WholeRecord.get(locale).to_string(),
+                        message,
+                    );
+                };
                 let target = if field.def.field_type.has_options() {
                     format!("{}-0", input_id(&issue.field))
                 } else if field.def.field_type == FieldType::Repeat {
@@ -98,11 +107,7 @@ pub fn form_view(props: &FormProps) -> Html {
                 } else {
                     input_id(&issue.field)
                 };
-                Some((
-                    target,
-                    field.def.label.get(tag).to_string(),
-                    issue.message.get(tag).to_string(),
-                ))
+                (target, field.def.label.get(tag).to_string(), message)
             })
             .collect()
     } else {
@@ -168,7 +173,7 @@ pub fn form_view(props: &FormProps) -> Html {
                     </ul>
                 </div>
             }
-            <button type="submit" class="primary">{ Text::Submit.get(locale) }</button>
+            <button type="submit" id="submit" class="primary">{ Text::Submit.get(locale) }</button>
         </form>
     }
 }

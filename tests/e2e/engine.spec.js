@@ -19,6 +19,7 @@ const form = {
           constraints: [{ expr: "id_valid(substr(., 0, 18))", code: "cert_id", message: zh("身份证号码校验未通过") }] },
         { id: "age", type: "calculated", label: zh("年龄"), calculate: "years(id_birth(cert_no), reference_date())" },
         { id: "category", type: "calculated", label: zh("残疾类别"), calculate: "substr(cert_no, 18, 1)" },
+        { id: "weight", type: "decimal", label: zh("体重") },
         { id: "aid", type: "multiple_choice", label: zh("辅具需求"), choice_filter: "category in @categories",
           options: [
             { code: "1", label: zh("盲杖"), attributes: { categories: ["1"] } },
@@ -53,6 +54,11 @@ test("derived fields, filters, exclusive options and repeat groups", async ({ pa
   await expect(page.getByLabel("年龄")).toHaveValue("76");
   await expect(page.getByLabel("残疾类别")).toHaveValue("4");
   await expect(page.getByLabel("年龄")).not.toBeEditable();
+
+  // A decimal typed key by key stays as typed: "61." is not rewritten under the finger.
+  await page.getByLabel("体重").pressSequentially("61.5");
+  await expect(page.getByLabel("体重")).toHaveValue("61.5");
+  await expect(page.getByLabel("体重")).toHaveAttribute("aria-invalid", "false");
 
   // The filter offers the wheelchair (category 4), not the white cane (category 1).
   await expect(page.getByRole("checkbox", { name: "轮椅" })).toBeVisible();

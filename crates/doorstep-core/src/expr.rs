@@ -116,7 +116,9 @@ impl Value {
     /// of the wrong shape reads as no answer; answers are shape-checked elsewhere.
     pub fn from_answer(json: &Json, ty: Type) -> Value {
         match (json, ty) {
-            (Json::String(s), _) if s.is_empty() => Value::Null,
+            // Blank text and an empty list are no answer, wherever they come from.
+            (Json::String(s), _) if s.trim().is_empty() => Value::Null,
+            (Json::Array(items), _) if items.is_empty() => Value::Null,
             (Json::String(s), Type::Date) => parse_date(s).map_or(Value::Null, Value::Date),
             (Json::String(s), Type::Text) => Value::Text(s.clone()),
             (Json::Number(n), Type::Integer) => n.as_i64().map_or(Value::Null, Value::Integer),
@@ -919,10 +921,10 @@ fn call(function: Function, column: usize, args: Vec<Typed>) -> Result<Typed, Ex
                 args[0].ty, args[1].ty, args[2].ty
             ));
         }
-        let ty = if args[1].ty == Type::Null {
-            args[2].ty
-        } else {
-            args[1].ty
+        let ty = match (args[1].ty, args[2].ty) {
+            (Type::Null, other) => other,
+            (Type::Integer, Type::Decimal) | (Type::Decimal, Type::Integer) => Type::Decimal,
+            (one, _) => one,
         };
         return Ok(Typed {
             node: Node::Call(function, args.into_iter().map(|a| a.node).collect()),
@@ -957,8 +959,10 @@ fn call(function: Function, column: usize, args: Vec<Typed>) -> Result<Typed, Ex
         let Node::Literal(Value::Text(source)) = pattern.node else {
             return bad("the pattern of `matches` must be a text literal".into());
         };
-        let regex =
-            regex_lite::Regex::new(&format!("^(?:{source})$")).map_err(|e| ExprError::BadCall {
+        // Checked alone first, so an unbalanced `)` cannot escape the anchoring below.
+        let regex = regex_lite::Regex::new(&source)
+            .and_then(|_| regex_lite::Regex::new(&format!("^(?:{source})$")))
+            .map_err(|e| ExprError::BadCall {
                 column,
                 message: format!("the pattern '{source}' is not a valid regular expression: {e}"),
             })?;

@@ -124,7 +124,10 @@ impl Record {
         now: Millis,
     ) -> Result<(), LifecycleError> {
         self.expect(Status::Draft)?;
-        let empty = value.is_null() || value.as_str().is_some_and(str::is_empty);
+        // Blank text and an empty list clear the answer, as the evaluation reads them.
+        let empty = value.is_null()
+            || value.as_str().is_some_and(|s| s.trim().is_empty())
+            || value.as_array().is_some_and(Vec::is_empty);
         let changed = if empty {
             self.answers.remove(field).is_some()
         } else {

@@ -540,7 +540,7 @@ impl Form {
                 if !is_identifier(&field.id) {
                     return Err(invalid(
                         place,
-                        "a field id must be lower-case ASCII letters, digits and `_`, start with a letter, and not be a keyword",
+                        "a field id must be lower-case ASCII letters, digits and `_`, start with a letter or `_`, and not be a keyword",
                     ));
                 }
                 if index.insert(field.id.clone(), ids.len()).is_some() {
@@ -761,8 +761,10 @@ impl Form {
     }
 }
 
-/// Refuses an expression outside a repeat group that reads a field inside it: which instance
-/// would it mean? (The group's own id, its number of instances, may be read anywhere.)
+/// Refuses an expression that names its own field (a constraint says `.` for its answer; any
+/// other rule would read a value that is being worked out), and one outside a repeat group
+/// that reads a field inside it: which instance would it mean? (The group's own id, its
+/// number of instances, may be read anywhere.)
 fn check_visibility(
     ids: &[String],
     repeat_of: &[Option<usize>],
@@ -770,6 +772,12 @@ fn check_visibility(
     property: &str,
     expr: &Expr,
 ) -> Result<(), SchemaError> {
+    if expr.depends_on.contains(&owner) {
+        return Err(invalid(
+            format!("field `{}`, {property} `{}`", ids[owner], expr.source),
+            "refers to its own field; in a constraint, write `.` for the field's answer",
+        ));
+    }
     for &d in &expr.depends_on {
         if let Some(group) = repeat_of[d] {
             if repeat_of[owner] != Some(group) {

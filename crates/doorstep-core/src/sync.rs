@@ -3,7 +3,8 @@
 //! The app tells the [`Outbox`] what happened (a record was queued, the network came back,
 //! an upload finished or failed, a timer fired) and carries out the [`Command`]s it returns
 //! (upload these records, mark this one sent, retry after so long). One upload runs at a time;
-//! a record leaves the outbox only when the server has accepted it or already had it.
+//! a record leaves the outbox only when the server has answered for it: as sent when the
+//! server accepted it or already had it, or back to the collector when it refused it.
 
 use crate::protocol::{SubmissionResult, MAX_BATCH_RECORDS};
 use crate::validate::Issue;

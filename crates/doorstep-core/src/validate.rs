@@ -213,9 +213,10 @@ impl Evaluation {
             .iter()
             .map(|f| answers.get(&f.def.id).cloned())
             .collect();
+        // A member of a repeat group is answered inside its instances, never at the top.
         let unknown = answers
             .keys()
-            .filter(|k| form.field_index(k).is_none())
+            .filter(|k| form.field_by_id(k).is_none_or(|f| f.repeat.is_some()))
             .cloned()
             .collect();
         let mut evaluation = Evaluation {
@@ -416,7 +417,7 @@ impl Evaluation {
         let group = field.def.id.as_str();
         let mut issues = Vec::new();
         let items: &[Json] = match self.raw[repeat.field].as_ref() {
-            None => &[],
+            None | Some(Json::Null) => &[],
             Some(Json::Array(items)) if items.iter().all(Json::is_object) => items,
             Some(_) => {
                 issues.push(issue(
@@ -458,6 +459,8 @@ impl Evaluation {
                 }
             }
             let mut values = self.values.clone();
+            // Members that read the group's id see the number of instances being evaluated.
+            values[repeat.field] = Value::Integer(i64::try_from(items.len()).unwrap_or(i64::MAX));
             for &m in form
                 .evaluation_order
                 .iter()

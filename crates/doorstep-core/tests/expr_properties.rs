@@ -136,9 +136,9 @@ proptest! {
         let printed = expr.display(&Fields).to_string();
         let again = compile(&printed, &Fields, ALLOWED).map_err(|e| TestCaseError::fail(format!("{printed}: {e}")))?;
         prop_assert_eq!(&expr.root, &again.root, "{} printed as {}", source, printed);
-        // Evaluating never panics and the two trees agree.
+        // Evaluating any well-typed expression finishes without panicking.
         let context = Context::default();
         let env = Env { answers: &Row, current: &Value::Integer(3), context: &context, option: None };
-        prop_assert_eq!(expr.eval(&env, 100_000), again.eval(&env, 100_000));
+        prop_assert!(expr.eval(&env, 100_000).is_ok());
     }
 }

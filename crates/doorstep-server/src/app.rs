@@ -16,7 +16,7 @@ use doorstep_core::protocol::{
     FormSummary, Outcome, Submission, SubmissionBatch, SubmissionResponse, SubmissionResult,
     MAX_BATCH_RECORDS, MAX_BODY_BYTES,
 };
-use doorstep_core::{validate, Context, Issue, Localized, Severity};
+use doorstep_core::{Context, Evaluation, Issue, Localized, Severity};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::error::AppError;
@@ -113,13 +113,40 @@ fn check(state: &AppState, record: &Submission) -> Result<(), SubmissionResult> 
             ),
         ));
     };
-    let report = validate(form, &record.answers, server_context());
+    let evaluation = Evaluation::new(form, &record.answers, server_context());
+    let report = evaluation.report(form);
     if report.has_errors() {
         return Err(SubmissionResult {
             id: record.id.clone(),
             outcome: Outcome::Rejected,
             issues: report.issues,
         });
+    }
+    // A completed record holds exactly what the form's rules give: no answers to questions
+    // not asked, and calculated values as calculated. Anything else is not stored.
+    let completed = evaluation.completed_answers(form);
+    if completed != record.answers {
+        let differing: Vec<&str> = completed
+            .keys()
+            .chain(record.answers.keys())
+            .filter(|k| completed.get(*k) != record.answers.get(*k))
+            .map(String::as_str)
+            .collect();
+        let mut result = rejected(
+            &record.id,
+            "not_completed",
+            Localized::zh_en(
+                format!("记录与表单规则得出的结果不一致：{}", differing.join("、")),
+                format!(
+                    "the record differs from what the form's rules give: {}",
+                    differing.join(", ")
+                ),
+            ),
+        );
+        if let Some(issue) = result.issues.first_mut() {
+            issue.field = differing.first().map(|f| f.to_string()).unwrap_or_default();
+        }
+        return Err(result);
     }
     Ok(())
 }
@@ -165,9 +192,31 @@ async fn submit(
             count: batch.records.len(),
         });
     }
+    // A record the server already holds, unchanged, is a duplicate whatever today's rules
+    // say: a retry must never turn into a rejection of something already stored.
+    let ids: Vec<String> = batch.records.iter().map(|r| r.id.clone()).collect();
+    let store = state.store.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .stored_answers(&ids)
+    })
+    .await??;
     let mut results: Vec<Option<SubmissionResult>> = Vec::with_capacity(batch.records.len());
     let mut accepted = Vec::new();
     for (i, record) in batch.records.iter().enumerate() {
+        let unchanged = serde_json::to_string(&record.answers)
+            .is_ok_and(|text| stored.get(&record.id) == Some(&text));
+        if unchanged {
+            results.push(Some(SubmissionResult {
+                id: record.id.clone(),
+                outcome: Outcome::Duplicate,
+                issues: Vec::new(),
+            }));
+            continue;
+        }
         match check(&state, record) {
             Ok(()) => {
                 accepted.push(i);

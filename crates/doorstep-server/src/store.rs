@@ -4,6 +4,7 @@
 //! record id is the key, so a record sent twice is stored once: a repeat with the same content
 //! is a duplicate, a newer revision replaces the stored one, anything else is a conflict.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use doorstep_core::protocol::{Outcome, Submission};
@@ -149,6 +150,23 @@ impl Store {
         }
         tx.commit()?;
         Ok(outcomes)
+    }
+
+    /// The stored answers (as stored JSON text) of those of these ids that are stored.
+    pub fn stored_answers(&self, ids: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT answers FROM submissions WHERE id = ?1")?;
+        let mut found = HashMap::new();
+        for id in ids {
+            if let Some(answers) = stmt
+                .query_row([id], |row| row.get::<_, String>(0))
+                .optional()?
+            {
+                found.insert((*id).to_string(), answers);
+            }
+        }
+        Ok(found)
     }
 
     /// Every stored record, oldest id first.

@@ -116,6 +116,37 @@ async fn the_server_checks_with_the_same_engine() {
 }
 
 #[tokio::test]
+async fn only_completed_records_are_stored() {
+    let f = fixture();
+    // An answer to a question that is not asked (reason, with visited = 1) is refused.
+    let mut extra = record("extra", 40);
+    extra["answers"]["reason"] = json!("外出");
+    let (_, answer) = post(&f.state, json!({"records": [extra]}).to_string()).await;
+    assert_eq!(answer["results"][0]["outcome"], "rejected");
+    assert_eq!(answer["results"][0]["issues"][0]["code"], "not_completed");
+    assert_eq!(answer["results"][0]["issues"][0]["field"], "reason");
+    assert_eq!(stored(&f.state), 0);
+}
+
+#[tokio::test]
+async fn a_stored_record_sent_again_is_a_duplicate_before_any_check() {
+    let f = fixture();
+    // Stored earlier under rules that accepted it; today's rules would reject it.
+    let old = record("old", 300);
+    let submission: doorstep_core::protocol::Submission =
+        serde_json::from_value(old.clone()).expect("submission");
+    f.state
+        .store
+        .lock()
+        .expect("lock")
+        .insert(&[&submission], 0)
+        .expect("stored");
+    let (_, answer) = post(&f.state, json!({"records": [old]}).to_string()).await;
+    assert_eq!(answer["results"][0]["outcome"], "duplicate");
+    assert_eq!(stored(&f.state), 1);
+}
+
+#[tokio::test]
 async fn a_changed_record_conflicts_unless_newer() {
     let f = fixture();
     post(&f.state, json!({"records": [record("r", 40)]}).to_string()).await;

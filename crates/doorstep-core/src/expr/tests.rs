@@ -164,6 +164,8 @@ fn text_functions() {
         Value::Bool(false)
     );
     assert_eq!(eval("if(1 > 2, 'a', 'b')", &[]), Value::Text("b".into()));
+    let mixed = compile("if(true, 1, 2.5)", &scope(), Allowed::default()).expect("compiles");
+    assert_eq!(mixed.ty, Type::Decimal);
 }
 
 #[test]
@@ -290,6 +292,10 @@ fn errors_name_the_column() {
     ));
     assert!(matches!(
         err("matches(visited, '(')"),
+        ExprError::BadCall { .. }
+    ));
+    assert!(matches!(
+        err("matches(visited, 'a)|(b')"),
         ExprError::BadCall { .. }
     ));
     assert!(matches!(err("if(age, 1, 2)"), ExprError::BadCall { .. }));

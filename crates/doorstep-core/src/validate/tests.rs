@@ -365,3 +365,88 @@ fn a_change_outside_a_group_re_evaluates_its_instances() {
     assert!(!instances[0].states[school].relevant);
     assert!(instances[1].states[school].relevant);
 }
+
+/// What an evaluation shows, leaving out how each answer was spelt.
+fn observable(
+    form: &Form,
+    eval: &Evaluation,
+) -> (Vec<FieldState>, Vec<Vec<Instance>>, Report, Answers) {
+    (
+        (0..form.fields.len())
+            .filter_map(|i| eval.state(i).cloned())
+            .collect(),
+        (0..form.repeats.len())
+            .map(|r| eval.instances(r).to_vec())
+            .collect(),
+        eval.report(form),
+        eval.completed_answers(form),
+    )
+}
+
+/// A form where rules read blank answers, group counts and calculations.
+fn tricky() -> Form {
+    Form::from_json(
+        &json!({
+            "id": "tricky", "version": "1", "title": {"zh-CN": "t"},
+            "sections": [
+                {"id": "s", "title": {"zh-CN": "s"}, "fields": [
+                    {"id": "name", "type": "text", "label": {"zh-CN": "n"}, "required": true},
+                    {"id": "named", "type": "text", "label": {"zh-CN": "d"}, "relevant": "name != null", "required": true},
+                    {"id": "picks", "type": "multiple_choice", "label": {"zh-CN": "p"},
+                     "options": [{"code": "1", "label": {"zh-CN": "1"}}, {"code": "2", "label": {"zh-CN": "2"}}]},
+                    {"id": "picked", "type": "calculated", "label": {"zh-CN": "c"}, "calculate": "picks != null"}
+                ]},
+                {"id": "members", "title": {"zh-CN": "m"}, "repeat": {"max": 3}, "fields": [
+                    {"id": "m_name", "type": "text", "label": {"zh-CN": "m"}, "required": true},
+                    {"id": "m_more", "type": "text", "label": {"zh-CN": "x"}, "relevant": "members >= 2", "required": true}
+                ]}
+            ]
+        })
+        .to_string(),
+    )
+    .expect("tricky form loads")
+}
+
+mod differential {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn step() -> impl Strategy<Value = (&'static str, Json)> {
+        prop_oneof![
+            Just(("name", json!("张三"))),
+            Just(("name", json!("  "))),
+            Just(("name", json!(""))),
+            Just(("name", json!(null))),
+            Just(("named", json!("x"))),
+            Just(("picks", json!(["1"]))),
+            Just(("picks", json!([]))),
+            Just(("picks", json!(["1", "2"]))),
+            Just(("members", json!([{"m_name": "a"}]))),
+            Just((
+                "members",
+                json!([{"m_name": "a"}, {"m_name": " ", "m_more": "y"}])
+            )),
+            Just(("members", json!(null))),
+            Just(("members", json!([]))),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Whatever the order of changes, keeping the evaluation current one answer at a time
+        /// shows exactly what evaluating the record afresh shows.
+        #[test]
+        fn incremental_equals_fresh(steps in proptest::collection::vec(step(), 1..12)) {
+            let form = tricky();
+            let mut eval = Evaluation::new(&form, &Answers::new(), Context::default());
+            let mut record = crate::Record::new("r".into(), &form, 0);
+            for (field, value) in steps {
+                eval.set(&form, field, value.clone()).expect("settable field");
+                record.set_answer(field, value, 1).expect("draft");
+                let fresh = Evaluation::new(&form, &record.answers, Context::default());
+                prop_assert_eq!(observable(&form, &eval), observable(&form, &fresh), "after {}", field);
+            }
+        }
+    }
+}
