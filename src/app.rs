@@ -190,7 +190,7 @@ pub fn app() -> Html {
                         .borrow_mut()
                         .insert(record.id.clone(), (record.status, record.revision));
                     let (driver, dispatch) = (driver.clone(), dispatch.clone());
-                    let store = store.clone();
+                    let (store, persisted) = (store.clone(), persisted.clone());
                     wasm_bindgen_futures::spawn_local(async move {
                         match store.put(&record).await {
                             Ok(()) if record.status == Status::Queued => {
@@ -199,7 +199,11 @@ pub fn app() -> Html {
                                 }
                             }
                             Ok(()) => {}
-                            Err(e) => dispatch.dispatch(Action::StorageFailed(e.to_string())),
+                            Err(e) => {
+                                // Not stored: forget it was, so the next change writes it again.
+                                persisted.borrow_mut().remove(&record.id);
+                                dispatch.dispatch(Action::StorageFailed(e.to_string()))
+                            }
                         }
                     });
                 }

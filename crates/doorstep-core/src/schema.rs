@@ -270,7 +270,7 @@ pub enum SchemaError {
         error: ExprError,
     },
     /// Fields depend on each other in a circle.
-    #[error("fields depend on each other in a cycle: {}", .fields.join(" → "))]
+    #[error("these fields depend on each other in a cycle, or on such a cycle: {}", .fields.join(", "))]
     Cycle {
         /// The fields in the cycle.
         fields: Vec<String>,

@@ -25,6 +25,14 @@ pub enum FormsError {
         /// What is wrong and where.
         source: Box<SchemaError>,
     },
+    /// A file's name is not its form's id, so the app could not find it at `/schemas/ID.json`.
+    #[error("{path}: the form's id is `{id}`, so the file must be named `{id}.json`")]
+    MisnamedFile {
+        /// The file.
+        path: PathBuf,
+        /// The form's id.
+        id: String,
+    },
     /// Two files define the same form id.
     #[error("{path}: form id `{id}` is already defined by {other}")]
     DuplicateId {
@@ -77,6 +85,12 @@ impl FormRegistry {
         let mut registry = FormRegistry::default();
         for path in paths {
             let form = load_form(&path)?;
+            if path.file_stem().and_then(|s| s.to_str()) != Some(form.def.id.as_str()) {
+                return Err(FormsError::MisnamedFile {
+                    id: form.def.id.clone(),
+                    path,
+                });
+            }
             if let Some((_, other)) = registry.forms.get(&form.def.id) {
                 return Err(FormsError::DuplicateId {
                     id: form.def.id.clone(),

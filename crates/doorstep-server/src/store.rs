@@ -139,8 +139,8 @@ impl Store {
                 Some((_, stored)) if stored == answers => Outcome::Duplicate,
                 Some((revision, _)) if record.revision > revision => {
                     tx.execute(
-                        "UPDATE submissions SET form_version = ?2, revision = ?3, answers = ?4, completed_at = ?5, received_at = ?6 WHERE id = ?1",
-                        params![record.id, record.form_version, record.revision, answers, record.completed_at, now],
+                        "UPDATE submissions SET form_id = ?2, form_version = ?3, revision = ?4, answers = ?5, completed_at = ?6, received_at = ?7 WHERE id = ?1",
+                        params![record.id, record.form, record.form_version, record.revision, answers, record.completed_at, now],
                     )?;
                     Outcome::Accepted
                 }

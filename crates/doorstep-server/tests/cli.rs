@@ -113,3 +113,25 @@ fn serve_refuses_a_broken_schemas_folder_and_says_which_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("oops.json"));
 }
+
+#[test]
+fn serve_refuses_a_form_whose_file_is_not_named_by_its_id() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(demo(), dir.path().join("other.json")).expect("copy");
+    std::fs::write(dir.path().join("index.html"), "x").expect("write");
+    let out = doorstep()
+        .args(["serve", "--port", "0", "--schemas"])
+        .arg(dir.path())
+        .arg("--app")
+        .arg(dir.path())
+        .arg("--data")
+        .arg(dir.path().join("data"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("other.json") && stderr.contains("demo.json"),
+        "{stderr}"
+    );
+}
