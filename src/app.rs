@@ -242,6 +242,16 @@ pub fn app() -> Html {
             })
         })
     };
+    let on_open = {
+        let dispatch = state.dispatcher();
+        use_callback((), move |id: String, _| {
+            dispatch.dispatch(Action::OpenDraft {
+                id,
+                now: device::now_millis(),
+                context: device::context(),
+            })
+        })
+    };
     let switch_locale = {
         let dispatch = state.dispatcher();
         let other = state.locale.other();
@@ -294,7 +304,7 @@ pub fn app() -> Html {
                 }
                 <div aria-live="polite" class="notices">{ for notice }</div>
                 { main }
-                <RecordList records={state.records.clone()} locale={locale}
+                <RecordList records={state.records.clone()} locale={locale} on_open={on_open}
                     title_field={state.form.as_ref().and_then(|f| f.0.fields.iter()
                         .find(|field| field.def.field_type == doorstep_core::schema::FieldType::Text)
                         .map(|field| field.def.id.clone()))} />
@@ -309,6 +319,8 @@ struct RecordListProps {
     locale: Locale,
     /// The field whose answer names a record in the list: the form's first text field.
     title_field: Option<String>,
+    /// Takes up a draft from the list.
+    on_open: Callback<String>,
 }
 
 /// The completed records on this device and where each one is.
@@ -338,6 +350,12 @@ fn record_list(props: &RecordListProps) -> Html {
                         <li key={r.id.clone()} class={classes!("record", format!("status-{:?}", r.status).to_lowercase())} data-id={r.id.clone()}>
                             <span class="record-name">{ name }</span>
                             <span class="record-status">{ status.get(locale) }</span>
+                            if r.status == Status::Draft {
+                                <button type="button" class="open" onclick={
+                                    let (on_open, id) = (props.on_open.clone(), r.id.clone());
+                                    Callback::from(move |_| on_open.emit(id.clone()))
+                                }>{ Text::ContinueDraft.get(locale) }</button>
+                            }
                         </li>
                     }
                 }) }

@@ -79,6 +79,8 @@ pub enum Text {
     RemoveInstance,
     /// Names the record as a whole in the error summary.
     WholeRecord,
+    /// Takes up a draft from the list.
+    ContinueDraft,
 }
 
 impl Text {
@@ -111,6 +113,7 @@ impl Text {
             Text::AddInstance => ("添加", "Add"),
             Text::RemoveInstance => ("删除", "Remove"),
             Text::WholeRecord => ("本条记录", "This record"),
+            Text::ContinueDraft => ("继续填写", "Continue"),
         };
         match locale {
             Locale::ZhCn => zh,

@@ -126,6 +126,15 @@ pub enum Action {
         /// Today's date and the reference date, for the rules.
         context: Context,
     },
+    /// The collector takes up a draft from the list; the one in hand goes to the list.
+    OpenDraft {
+        /// The draft's id.
+        id: String,
+        /// The time.
+        now: i64,
+        /// Today's date and the reference date, for the rules.
+        context: Context,
+    },
     /// The server has the record.
     Sent(String),
     /// The server refused the record.
@@ -180,9 +189,14 @@ impl State {
                     .max_by_key(|r| r.updated_at)
                     .cloned()
                     .unwrap_or_else(|| Record::new(new_id, &form, now));
+                // Every other record of the form is listed: completed ones, and drafts that hold
+                // answers (set aside when a returned record was taken up, or of an older
+                // version), so none is out of reach.
+                let current = draft.id.clone();
                 self.records = stored
                     .into_iter()
-                    .filter(|r| mine(r) && r.status != Status::Draft)
+                    .filter(|r| mine(r) && r.id != current)
+                    .filter(|r| r.status != Status::Draft || !r.answers.is_empty())
                     .collect();
                 self.records.sort_by(|a, b| b.id.cmp(&a.id));
                 self.form = Some(FormRef(form));
@@ -191,6 +205,33 @@ impl State {
                 self.phase = Phase::Ready;
             }
             Action::LoadFailed(message) => self.phase = Phase::Failed(message),
+            Action::OpenDraft { id, now, context } => {
+                let Some(at) = self
+                    .records
+                    .iter()
+                    .position(|r| r.id == id && r.status == Status::Draft)
+                else {
+                    return self;
+                };
+                let form_matches = self
+                    .form
+                    .as_ref()
+                    .is_some_and(|f| f.0.def.version == self.records[at].form_version);
+                if !form_matches {
+                    return self;
+                }
+                let mut record = self.records.remove(at);
+                if record.take_up(now).is_ok() {
+                    if let Some(old) = self.draft.take().filter(|d| !d.answers.is_empty()) {
+                        self.records.push(old);
+                    }
+                    self.draft = Some(record);
+                    self.evaluation = evaluate(&self.form, &self.draft, context);
+                    self.returned = Rc::new(Report::default());
+                    self.attempted = false;
+                    self.notice = None;
+                }
+            }
             Action::Answer {
                 field,
                 value,
@@ -350,5 +391,45 @@ mod tests {
         let state = state.apply(Action::Sent(id));
         assert_eq!(state.records[0].status, Status::Sent);
         assert_eq!(state.notice, Some(Notice::Sent));
+    }
+
+    #[test]
+    fn a_draft_set_aside_stays_listed_and_can_be_taken_up_again() {
+        let state = answer(loaded(vec![]), "name", json!("张三"));
+        let first = state.draft.clone().expect("draft");
+        let mut second = Record::new("second".into(), &state.form.clone().expect("form").0, 5);
+        second.set_answer("name", json!("李四"), 6).expect("draft");
+        // Both drafts are stored; the most recent is in hand, the other is listed.
+        let state = loaded(vec![first.clone(), second.clone()]);
+        assert_eq!(
+            state.draft.as_ref().map(|d| d.id.clone()),
+            Some(second.id.clone())
+        );
+        assert_eq!(
+            state
+                .records
+                .iter()
+                .map(|r| r.id.clone())
+                .collect::<Vec<_>>(),
+            vec![first.id.clone()]
+        );
+        let state = state.apply(Action::OpenDraft {
+            id: first.id.clone(),
+            now: 10,
+            context: Context::default(),
+        });
+        assert_eq!(
+            state.draft.as_ref().map(|d| d.id.clone()),
+            Some(first.id.clone())
+        );
+        assert_eq!(
+            state
+                .records
+                .iter()
+                .map(|r| r.id.clone())
+                .collect::<Vec<_>>(),
+            vec![second.id]
+        );
+        assert_eq!(state.draft.as_ref().map(|d| d.updated_at), Some(10));
     }
 }

@@ -143,6 +143,14 @@ impl Record {
         Ok(())
     }
 
+    /// Takes a draft up again: it becomes the one most recently in hand.
+    pub fn take_up(&mut self, now: Millis) -> Result<(), LifecycleError> {
+        self.expect(Status::Draft)?;
+        self.revision += 1;
+        self.updated_at = now;
+        Ok(())
+    }
+
     /// Checks the draft and, when nothing blocks it, completes it and puts it in the outbox:
     /// answers of questions that are not asked are dropped.
     pub fn submit(
