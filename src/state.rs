@@ -400,36 +400,18 @@ mod tests {
         let mut second = Record::new("second".into(), &state.form.clone().expect("form").0, 5);
         second.set_answer("name", json!("李四"), 6).expect("draft");
         // Both drafts are stored; the most recent is in hand, the other is listed.
+        let in_hand = |s: &State| s.draft.as_ref().map(|d| d.id.clone());
+        let listed = |s: &State| s.records.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
         let state = loaded(vec![first.clone(), second.clone()]);
-        assert_eq!(
-            state.draft.as_ref().map(|d| d.id.clone()),
-            Some(second.id.clone())
-        );
-        assert_eq!(
-            state
-                .records
-                .iter()
-                .map(|r| r.id.clone())
-                .collect::<Vec<_>>(),
-            vec![first.id.clone()]
-        );
+        assert_eq!(in_hand(&state), Some(second.id.clone()));
+        assert_eq!(listed(&state), vec![first.id.clone()]);
         let state = state.apply(Action::OpenDraft {
             id: first.id.clone(),
             now: 10,
             context: Context::default(),
         });
-        assert_eq!(
-            state.draft.as_ref().map(|d| d.id.clone()),
-            Some(first.id.clone())
-        );
-        assert_eq!(
-            state
-                .records
-                .iter()
-                .map(|r| r.id.clone())
-                .collect::<Vec<_>>(),
-            vec![second.id]
-        );
+        assert_eq!(in_hand(&state), Some(first.id.clone()));
+        assert_eq!(listed(&state), vec![second.id]);
         assert_eq!(state.draft.as_ref().map(|d| d.updated_at), Some(10));
     }
 }

@@ -11,6 +11,30 @@ fn demo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/demo.json")
 }
 
+/// Runs `doorstep serve` on a folder used as schemas, app and data folder at once, where it
+/// must refuse to start. A server that starts anyway is stopped after 10 s, and the test fails
+/// on its exit status.
+fn serve_once(dir: &Path) -> std::process::Output {
+    std::fs::write(dir.join("index.html"), "x").expect("write");
+    let mut child = doorstep()
+        .args(["serve", "--port", "0", "--schemas"])
+        .arg(dir)
+        .arg("--app")
+        .arg(dir)
+        .arg("--data")
+        .arg(dir.join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().expect("waits").is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    child.wait_with_output().expect("output")
+}
+
 #[test]
 fn check_reports_each_line_and_exits_1_on_an_invalid_record() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -100,16 +124,7 @@ fn a_malformed_form_is_named_with_its_place() {
 fn serve_refuses_a_broken_schemas_folder_and_says_which_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("oops.json"), "{\"id\": 1}").expect("write");
-    std::fs::write(dir.path().join("index.html"), "x").expect("write");
-    let out = doorstep()
-        .args(["serve", "--port", "0", "--schemas"])
-        .arg(dir.path())
-        .arg("--app")
-        .arg(dir.path())
-        .arg("--data")
-        .arg(dir.path().join("data"))
-        .output()
-        .expect("runs");
+    let out = serve_once(dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("oops.json"));
 }
@@ -118,16 +133,7 @@ fn serve_refuses_a_broken_schemas_folder_and_says_which_file() {
 fn serve_refuses_a_form_whose_file_is_not_named_by_its_id() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::copy(demo(), dir.path().join("other.json")).expect("copy");
-    std::fs::write(dir.path().join("index.html"), "x").expect("write");
-    let out = doorstep()
-        .args(["serve", "--port", "0", "--schemas"])
-        .arg(dir.path())
-        .arg("--app")
-        .arg(dir.path())
-        .arg("--data")
-        .arg(dir.path().join("data"))
-        .output()
-        .expect("runs");
+    let out = serve_once(dir.path());
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
