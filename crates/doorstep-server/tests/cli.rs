@@ -141,3 +141,65 @@ fn serve_refuses_a_form_whose_file_is_not_named_by_its_id() {
         "{stderr}"
     );
 }
+
+#[test]
+fn import_regions_writes_one_county_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let villages = dir.path().join("villages.csv");
+    std::fs::write(
+        &villages,
+        "code,name,streetCode,provinceCode,cityCode,areaCode\n\
+         330110005001,\"顾家桥社区\",330110005,33,3301,330110\n\
+         330106001001,\"别的区\",330106001,33,3301,330106\n",
+    )
+    .expect("write");
+    let out_file = dir.path().join("330110.json");
+    let out = doorstep()
+        .args(["import-regions", "--prefix", "330110", "--out"])
+        .arg(&out_file)
+        .arg(&villages)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: doorstep_server::regions::RegionList =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).expect("written"))
+            .expect("a region list");
+    assert_eq!(list.towns.len(), 1);
+    assert_eq!(list.towns[0].villages[0].name, "顾家桥社区");
+
+    std::fs::write(&villages, "code,name\n3301100050,\"短\"\n").expect("write");
+    let out = doorstep()
+        .args(["import-regions", "--prefix", "330110"])
+        .arg(&villages)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("villages.csv: line 2"));
+}
+
+#[test]
+fn the_committed_region_list_is_one_whole_county() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/regions/330110.json");
+    let list: doorstep_server::regions::RegionList =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("committed"))
+            .expect("a region list");
+    assert_eq!(list.county, "330110");
+    let villages: Vec<&str> = list
+        .towns
+        .iter()
+        .flat_map(|t| t.villages.iter().map(|v| v.code.as_str()))
+        .collect();
+    assert!(villages.len() > 100, "{} villages", villages.len());
+    assert!(list
+        .towns
+        .iter()
+        .all(|t| t.name.is_some() && t.code.starts_with("330110")));
+    assert!(villages
+        .iter()
+        .all(|c| c.len() == 12 && c.starts_with("330110")));
+}
