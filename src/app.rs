@@ -43,7 +43,15 @@ fn form_from_location() -> String {
 /// The last revision and status written to the device for each record.
 type Persisted = Rc<RefCell<HashMap<String, (Status, u32)>>>;
 
-async fn start(dispatch: UseReducerDispatcher<State>) -> Option<(DeviceStore, Vec<Record>)> {
+/// What start-up leaves for the effects: the open store, the form's id, and the id, status and
+/// revision of every stored record.
+struct Started {
+    store: DeviceStore,
+    form_id: String,
+    stored: Vec<(String, String, Status, u32)>,
+}
+
+async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
     let store = match DeviceStore::open(DATABASE).await {
         Ok(store) => store,
         Err(e) => {
@@ -52,14 +60,12 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<(DeviceStore, Ve
         }
     };
     let url = format!("/schemas/{}.json", form_from_location());
-    let form = match net::get_text(&url).await {
-        Ok(text) => match Form::from_json(&text) {
-            Ok(form) => form,
-            Err(e) => {
-                dispatch.dispatch(Action::LoadFailed(format!("{url}: {e}")));
-                return None;
-            }
-        },
+    let loaded = match net::get_text(&url).await {
+        Ok(text) => Form::from_json(&text).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let form = match loaded {
+        Ok(form) => form,
         Err(e) => {
             dispatch.dispatch(Action::LoadFailed(format!("{url}: {e}")));
             return None;
@@ -77,14 +83,23 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<(DeviceStore, Ve
             return None;
         }
     };
+    let summary = stored
+        .iter()
+        .map(|r| (r.id.clone(), r.form_id.clone(), r.status, r.revision))
+        .collect();
+    let form_id = form.def.id.clone();
     dispatch.dispatch(Action::Loaded {
         form: Rc::new(form),
-        stored: stored.clone(),
+        stored,
         new_id: device::new_record_id(),
         now: device::now_millis(),
         context: device::context(),
     });
-    Some((store, stored))
+    Some(Started {
+        store,
+        form_id,
+        stored: summary,
+    })
 }
 
 /// The app.
@@ -103,7 +118,7 @@ pub fn app() -> Html {
         let persisted = persisted.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                let Some((device_store, stored)) = start(dispatch.clone()).await else {
+                let Some(started) = start(dispatch.clone()).await else {
                     return;
                 };
                 let on_sent = {
@@ -121,24 +136,19 @@ pub fn app() -> Html {
                         })
                     })
                 };
-                let outbox = OutboxDriver::new(device_store.clone(), on_sent, on_returned);
-                {
-                    let mut persisted = persisted.borrow_mut();
-                    for record in &stored {
-                        persisted.insert(record.id.clone(), (record.status, record.revision));
+                let outbox = OutboxDriver::new(started.store.clone(), on_sent, on_returned);
+                for (id, form_id, status, revision) in started.stored {
+                    persisted
+                        .borrow_mut()
+                        .insert(id.clone(), (status, revision));
+                    // Only records of the form on screen: the state that takes their results
+                    // holds only those. Other forms' records wait until their form is opened.
+                    if status == Status::Queued && form_id == started.form_id {
+                        outbox.handle(Event::Queued(id));
                     }
                 }
-                // Only records of the form on screen: the state that takes their results holds
-                // only those. Other forms' records wait until their form is opened.
-                let form_id = form_from_location();
-                for record in stored
-                    .iter()
-                    .filter(|r| r.status == Status::Queued && r.form_id == form_id)
-                {
-                    outbox.handle(Event::Queued(record.id.clone()));
-                }
                 *driver.borrow_mut() = Some(outbox);
-                store.set(Some(device_store));
+                store.set(Some(started.store));
             });
         });
     }
@@ -315,7 +325,7 @@ pub fn app() -> Html {
 
 #[derive(Properties, PartialEq)]
 struct RecordListProps {
-    records: Vec<Record>,
+    records: Rc<Vec<Record>>,
     locale: Locale,
     /// The field whose answer names a record in the list: the form's first text field.
     title_field: Option<String>,

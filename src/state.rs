@@ -59,8 +59,9 @@ pub struct State {
     pub returned: Rc<Report>,
     /// Whether the collector tried to submit: then unanswered required questions are flagged.
     pub attempted: bool,
-    /// Completed records on this device, newest first.
-    pub records: Vec<Record>,
+    /// The other records of the form on this device, newest first. Shared, so that the clone
+    /// every action makes of the state does not copy them.
+    pub records: Rc<Vec<Record>>,
     /// Whether the browser is online.
     pub online: bool,
     /// The last thing to tell the collector about a submission.
@@ -79,7 +80,7 @@ impl Default for State {
             evaluation: None,
             returned: Rc::new(Report::default()),
             attempted: false,
-            records: Vec::new(),
+            records: Rc::new(Vec::new()),
             online: true,
             notice: None,
             storage_error: None,
@@ -193,12 +194,13 @@ impl State {
                 // answers (set aside when a returned record was taken up, or of an older
                 // version), so none is out of reach.
                 let current = draft.id.clone();
-                self.records = stored
+                let mut records: Vec<Record> = stored
                     .into_iter()
                     .filter(|r| mine(r) && r.id != current)
                     .filter(|r| r.status != Status::Draft || !r.answers.is_empty())
                     .collect();
-                self.records.sort_by(|a, b| b.id.cmp(&a.id));
+                records.sort_by(|a, b| b.id.cmp(&a.id));
+                self.records = Rc::new(records);
                 self.form = Some(FormRef(form));
                 self.draft = Some(draft);
                 self.evaluation = evaluate(&self.form, &self.draft, context);
@@ -220,10 +222,11 @@ impl State {
                 if !form_matches {
                     return self;
                 }
-                let mut record = self.records.remove(at);
+                let records = Rc::make_mut(&mut self.records);
+                let mut record = records.remove(at);
                 if record.take_up(now).is_ok() {
                     if let Some(old) = self.draft.take().filter(|d| !d.answers.is_empty()) {
-                        self.records.push(old);
+                        records.push(old);
                     }
                     self.draft = Some(record);
                     self.evaluation = evaluate(&self.form, &self.draft, context);
@@ -264,14 +267,15 @@ impl State {
                     Ok(()) => {
                         let next = Record::new(next_id, &form.0, now);
                         let done = std::mem::replace(draft, next);
-                        self.records.insert(0, done);
+                        Rc::make_mut(&mut self.records).insert(0, done);
                         self.attempted = false;
                         self.returned = Rc::new(Report::default());
                         self.notice = Some(Notice::Queued);
                         self.evaluation = evaluate(&self.form, &self.draft, context);
                     }
                     Err(LifecycleError::Invalid(_)) => {
-                        // The evaluation already holds every issue; now they are all shown.
+                        // Shown with the dates the check used, so the issues on screen are
+                        // exactly those that blocked it; from now on all of them are shown.
                         self.evaluation = evaluate(&self.form, &self.draft, context);
                         self.attempted = true;
                     }
@@ -279,7 +283,7 @@ impl State {
                 }
             }
             Action::Sent(id) => {
-                for record in &mut self.records {
+                for record in Rc::make_mut(&mut self.records) {
                     if record.id == id
                         && record.mark_sent().is_ok()
                         && self.notice == Some(Notice::Queued)
@@ -295,20 +299,21 @@ impl State {
                 context,
             } => {
                 if let Some(at) = self.records.iter().position(|r| r.id == id) {
-                    let mut record = self.records.remove(at);
+                    let records = Rc::make_mut(&mut self.records);
+                    let mut record = records.remove(at);
                     if record.reopen(now).is_ok() {
                         // The returned record becomes the draft; the empty draft it replaces
                         // is dropped only when nothing was typed into it.
                         let replaced = self.draft.replace(record);
                         if let Some(old) = replaced.filter(|d| !d.answers.is_empty()) {
-                            self.records.push(old);
+                            records.push(old);
                         }
                         self.evaluation = evaluate(&self.form, &self.draft, context);
                         self.returned = Rc::new(Report { issues });
                         self.attempted = true;
                         self.notice = Some(Notice::Returned);
                     } else {
-                        self.records.insert(at, record);
+                        records.insert(at, record);
                     }
                 }
             }
