@@ -65,18 +65,19 @@ impl OutboxDriver {
     }
 
     async fn upload(&self, ids: &[String]) -> Event {
-        let mut records = Vec::with_capacity(ids.len());
-        for id in ids {
-            match self.store.get(id).await {
-                Ok(Some(record)) => records.push(record.to_submission()),
-                // A record that cannot be read now is retried with the rest later.
-                Ok(None) | Err(_) => {
-                    return Event::Failed {
-                        jitter: device::jitter(),
-                    }
-                }
-            }
-        }
+        // One read transaction for the whole batch. A record that cannot be read now is
+        // retried with the rest later.
+        let read = self.store.get_many(ids).await;
+        let Some(records) = read.ok().and_then(|found| {
+            found
+                .into_iter()
+                .map(|r| r.map(|r| r.to_submission()))
+                .collect()
+        }) else {
+            return Event::Failed {
+                jitter: device::jitter(),
+            };
+        };
         match net::post_submissions(&SubmissionBatch { records }).await {
             Ok(response) => Event::Answered(response.results),
             Err(e) if e.is_retryable() => Event::Failed {

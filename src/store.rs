@@ -86,6 +86,18 @@ impl DeviceStore {
         value.as_ref().map(from_js).transpose()
     }
 
+    /// Several records by id, in one transaction; `None` where one is missing.
+    pub async fn get_many(&self, ids: &[String]) -> Result<Vec<Option<Record>>, StoreError> {
+        let tx = self.db.transaction(&[RECORDS], TransactionMode::ReadOnly)?;
+        let store = tx.store(RECORDS)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let value = store.get(JsValue::from_str(id)).await?;
+            out.push(value.as_ref().map(from_js).transpose()?);
+        }
+        Ok(out)
+    }
+
     /// Every stored record, in id order (which is creation order for version 7 ids), and the
     /// errors of any stored objects that could not be read: one bad object never hides the rest.
     pub async fn all(&self) -> Result<(Vec<Record>, Vec<StoreError>), StoreError> {

@@ -31,6 +31,11 @@ async fn a_draft_survives_closing_and_reopening_the_database() {
     let read = store.get(&draft.id).await.expect("get").expect("present");
     assert_eq!(read, draft);
     assert_eq!(store.get("missing").await.expect("get"), None);
+    let both = store
+        .get_many(&[draft.id.clone(), "missing".into()])
+        .await
+        .expect("get_many");
+    assert_eq!(both, vec![Some(draft.clone()), None]);
 
     // A status change replaces the stored copy: the record is never in two states.
     draft
