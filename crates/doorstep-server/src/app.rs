@@ -192,21 +192,29 @@ async fn submit(
             count: batch.records.len(),
         });
     }
-    // A record the server already holds, unchanged, is a duplicate whatever today's rules
-    // say: a retry must never turn into a rejection of something already stored.
-    let ids: Vec<String> = batch.records.iter().map(|r| r.id.clone()).collect();
-    let store = state.store.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .stored_answers(&ids)
-    })
-    .await??;
-    let mut results: Vec<Option<SubmissionResult>> = Vec::with_capacity(batch.records.len());
-    let mut accepted = Vec::new();
-    for (i, record) in batch.records.iter().enumerate() {
+    // One blocking task holds the database for the whole batch: it looks up what is stored,
+    // checks the rest with the engine, and stores what passes in one transaction.
+    let results =
+        tokio::task::spawn_blocking(move || answer_batch(&state, &batch.records)).await??;
+    Ok(Json(SubmissionResponse { results }))
+}
+
+/// What becomes of each record of a batch, in order.
+fn answer_batch(
+    state: &AppState,
+    records: &[Submission],
+) -> Result<Vec<SubmissionResult>, crate::store::StoreError> {
+    let mut store = state
+        .store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    let stored = store.stored_answers(&ids)?;
+    let mut results: Vec<Option<SubmissionResult>> = Vec::with_capacity(records.len());
+    let mut to_store = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        // A record the server already holds, unchanged, is a duplicate whatever today's rules
+        // say: a retry must never turn into a rejection of something already stored.
         let unchanged = serde_json::to_string(&record.answers)
             .is_ok_and(|text| stored.get(&record.id) == Some(&text));
         if unchanged {
@@ -217,34 +225,22 @@ async fn submit(
             }));
             continue;
         }
-        match check(&state, record) {
+        match check(state, record) {
             Ok(()) => {
-                accepted.push(i);
+                to_store.push(i);
                 results.push(None);
             }
             Err(result) => results.push(Some(result)),
         }
     }
-    let store = state.store.clone();
-    let outcomes = tokio::task::spawn_blocking(move || {
-        let records: Vec<&Submission> = accepted.iter().map(|&i| &batch.records[i]).collect();
-        let mut store = store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        store
-            .insert(&records, now_millis())
-            .map(|outcomes| (outcomes, accepted, batch))
-    })
-    .await??;
-    let (outcomes, accepted, batch) = outcomes;
-    for (outcome, i) in outcomes.into_iter().zip(accepted) {
+    let batch: Vec<&Submission> = to_store.iter().map(|&i| &records[i]).collect();
+    let outcomes = store.insert(&batch, now_millis())?;
+    for (outcome, i) in outcomes.into_iter().zip(to_store) {
         results[i] = Some(SubmissionResult {
-            id: batch.records[i].id.clone(),
+            id: records[i].id.clone(),
             outcome,
             issues: Vec::new(),
         });
     }
-    Ok(Json(SubmissionResponse {
-        results: results.into_iter().flatten().collect(),
-    }))
+    Ok(results.into_iter().flatten().collect())
 }
