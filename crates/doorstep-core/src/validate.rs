@@ -401,10 +401,7 @@ impl Evaluation {
         let repeat = &form.repeats[r];
         let field = &form.fields[repeat.field];
         let values = Values(&self.values);
-        let relevant = field.relevant.iter().all(|e| {
-            e.test(&self.env(&values, &Value::Null), expr::DEFAULT_STEP_BUDGET)
-                .unwrap_or(true)
-        });
+        let relevant = self.asks(field, &values);
         if !relevant {
             return (
                 FieldState {
@@ -521,18 +518,22 @@ impl Evaluation {
         (state, instances)
     }
 
+    /// Whether a field (or group) is asked, given the values it reads. A relevance rule that
+    /// runs out of steps asks the question: asking too much is safer than losing an answer.
+    fn asks(&self, field: &Field, values: &Values<'_>) -> bool {
+        field.relevant.iter().all(|e| {
+            e.test(&self.env(values, &Value::Null), expr::DEFAULT_STEP_BUDGET)
+                .unwrap_or(true)
+        })
+    }
+
     /// Works out one field's state from the values of the fields it reads and its answer.
     fn compute(&self, form: &Form, i: usize, values: &[Value], raw: Option<&Json>) -> FieldState {
         let field = &form.fields[i];
         let values = Values(values);
         let budget = expr::DEFAULT_STEP_BUDGET;
         let mut issues = Vec::new();
-        // A relevance rule that runs out of steps shows the question: asking too much is
-        // safer than losing an answer.
-        let relevant = field.relevant.iter().all(|e| {
-            e.test(&self.env(&values, &Value::Null), budget)
-                .unwrap_or(true)
-        });
+        let relevant = self.asks(field, &values);
         if !relevant {
             return FieldState {
                 relevant: false,
