@@ -19,12 +19,15 @@
 //!         | "(" expr ")"
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use jiff::civil::Date;
 use serde_json::Value as Json;
 use thiserror::Error;
+
+use crate::region::Area;
 
 /// The static type of an expression or of a field's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,7 +54,8 @@ impl Type {
     }
 
     /// Whether a value of type `self` may stand where `want` is expected.
-    fn fits(self, want: Type) -> bool {
+    /// Whether a value of this type may stand where `want` is expected.
+    pub fn fits(self, want: Type) -> bool {
         self == Type::Null
             || want == Type::Null
             || self == want
@@ -245,7 +249,8 @@ pub enum Function {
     Month,
     /// `day(date)`
     Day,
-    /// `date(text)`: a `YYYY-MM-DD` text as a date, or null.
+    /// `date(text)`: a `YYYY-MM-DD` text as a date, or null; `date(year, month, day)`: the
+    /// date with these parts, or null when there is none.
     Date,
     /// `today()`: the current date, from the evaluation context.
     Today,
@@ -271,10 +276,15 @@ pub enum Function {
     IdBirth,
     /// `id_sex(text)`: `'1'` (male) or `'2'` (female) from an ID number's 17th digit.
     IdSex,
+    /// `roster_count(region)`: how many persons the roster has in a village, from the
+    /// evaluation context; null when no roster is known.
+    RosterCount,
+    /// `collector()`: the name of the signed-in collector, from the evaluation context.
+    Collector,
 }
 
 impl Function {
-    const ALL: [Function; 18] = [
+    const ALL: [Function; 20] = [
         Function::If,
         Function::Years,
         Function::Year,
@@ -293,6 +303,8 @@ impl Function {
         Function::IdValid,
         Function::IdBirth,
         Function::IdSex,
+        Function::RosterCount,
+        Function::Collector,
     ];
 
     /// The name used in expressions.
@@ -316,6 +328,8 @@ impl Function {
             Function::IdValid => "id_valid",
             Function::IdBirth => "id_birth",
             Function::IdSex => "id_sex",
+            Function::RosterCount => "roster_count",
+            Function::Collector => "collector",
         }
     }
 
@@ -342,6 +356,8 @@ impl Function {
             Function::IdValid => (&[Text], Bool),
             Function::IdBirth => (&[Text], Date),
             Function::IdSex => (&[Text], Text),
+            Function::RosterCount => (&[Text], Integer),
+            Function::Collector => (&[], Text),
         })
     }
 }
@@ -396,13 +412,20 @@ pub trait Answers {
     fn answer(&self, index: usize) -> Value;
 }
 
-/// The dates an expression may ask for, supplied by the caller: the core has no clock.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What an evaluation reads besides the answers, supplied by the caller: the core has no
+/// clock, no configuration and no roster of its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     /// The current date, for `today()`.
     pub today: Option<Date>,
     /// The survey's reference date, for `reference_date()`.
     pub reference_date: Option<Date>,
+    /// The villages region answers must be in; any 12-digit code when not given.
+    pub area: Option<Arc<Area>>,
+    /// How many persons the roster has per village code, for `roster_count(region)`.
+    pub roster_sizes: Option<Arc<BTreeMap<String, i64>>>,
+    /// The signed-in collector's name, for `collector()`.
+    pub collector: Option<Arc<str>>,
 }
 
 /// Everything one evaluation reads.
@@ -931,6 +954,19 @@ fn call(function: Function, column: usize, args: Vec<Typed>) -> Result<Typed, Ex
             ty,
         });
     };
+    if function == Function::Date && args.len() == 3 {
+        if let Some(arg) = args.iter().position(|a| !a.ty.fits(Type::Integer)) {
+            return bad(format!(
+                "argument {} of `date(year, month, day)` must be integer, not {}",
+                arg + 1,
+                args[arg].ty
+            ));
+        }
+        return Ok(Typed {
+            node: Node::Call(function, args.into_iter().map(|a| a.node).collect()),
+            ty: Type::Date,
+        });
+    }
     if args.len() != params.len() {
         return bad(format!(
             "`{name}` takes {} argument(s), not {}",
@@ -1272,6 +1308,12 @@ fn call_function(function: Function, args: &[Value], context: &Context) -> Value
         (Function::Month, [V::Date(d)]) => V::Integer(d.month().into()),
         (Function::Day, [V::Date(d)]) => V::Integer(d.day().into()),
         (Function::Date, [V::Text(t)]) => parse_date(t).map_or(V::Null, V::Date),
+        (Function::Date, [V::Integer(y), V::Integer(m), V::Integer(d)]) => {
+            match (i16::try_from(*y), i8::try_from(*m), i8::try_from(*d)) {
+                (Ok(y), Ok(m), Ok(d)) => Date::new(y, m, d).map_or(V::Null, V::Date),
+                _ => V::Null,
+            }
+        }
         (Function::Today, []) => context.today.map_or(V::Null, V::Date),
         (Function::ReferenceDate, []) => context.reference_date.map_or(V::Null, V::Date),
         (Function::Selected, [V::List(items), V::Text(code)]) => V::Bool(items.contains(code)),
@@ -1300,6 +1342,15 @@ fn call_function(function: Function, args: &[Value], context: &Context) -> Value
             )
         }
         (Function::IdBirth, [V::Text(t)]) => id_birth(t).map_or(V::Null, V::Date),
+        (Function::RosterCount, [V::Text(code)]) => {
+            context.roster_sizes.as_ref().map_or(V::Null, |sizes| {
+                V::Integer(sizes.get(code).copied().unwrap_or(0))
+            })
+        }
+        (Function::Collector, []) => context
+            .collector
+            .as_ref()
+            .map_or(V::Null, |name| V::Text(name.to_string())),
         (Function::IdSex, [V::Text(t)]) => match t.as_bytes().get(16) {
             Some(d) if d.is_ascii_digit() => {
                 V::Text(if (d - b'0') % 2 == 1 { "1" } else { "2" }.into())

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use thiserror::Error;
 
-use crate::expr::{self, Allowed, Expr, ExprError, Scope, Type};
+use crate::expr::{self, Allowed, Expr, ExprError, Scope, Type, Value};
 
 /// A text in several languages, keyed by BCP 47 tag (`zh-CN`, `en`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -237,6 +237,14 @@ pub struct FieldDefinition {
     /// When the question must be answered.
     #[serde(default)]
     pub required: RequiredRule,
+    /// What the collector is told when a required question is not answered, instead of the
+    /// general message; for rules such as "give at least one of two numbers".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_message: Option<Localized>,
+    /// The answer a new record starts with: an expression evaluated once, before anything is
+    /// answered, such as `'1'`, `year(reference_date())`, `today()` or `collector()`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
     /// Checks on the answer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub constraints: Vec<ConstraintDefinition>,
@@ -306,6 +314,8 @@ pub struct Field {
     pub choice_filter: Option<Expr>,
     /// The field's checks, in the order written.
     pub constraints: Vec<Expr>,
+    /// The answer a new record starts with; it reads no field.
+    pub default: Option<Expr>,
     /// Every field any of these expressions reads.
     pub depends_on: Vec<usize>,
     /// The repeat group the field belongs to, as an index into [`Form::repeats`].
@@ -517,6 +527,8 @@ impl Form {
                         calculate: None,
                         relevant: None,
                         required: RequiredRule::Always(false),
+                        required_message: None,
+                        default: None,
                         constraints: Vec::new(),
                     });
                     field_sections.push(section_index);
@@ -569,8 +581,23 @@ impl Form {
                         return Err(invalid(place, "a choice field needs options"));
                     }
                     check_options(&place, &resolved)?;
+                } else if field.field_type == FieldType::Calculated && field.choice_filter.is_none()
+                {
+                    // A calculated code (such as sex from an ID number) is shown by its label.
+                    check_options(&place, &resolved)?;
                 } else if !resolved.is_empty() || field.choice_filter.is_some() {
-                    return Err(invalid(place, "only choice fields have options"));
+                    return Err(invalid(
+                        place,
+                        "only choice fields (and calculated codes, to show their labels) have options",
+                    ));
+                }
+                if field.default.is_some()
+                    && matches!(field.field_type, FieldType::Calculated | FieldType::Repeat)
+                {
+                    return Err(invalid(
+                        place,
+                        "a calculated field or repeat group cannot have a default",
+                    ));
                 }
                 if (field.field_type == FieldType::Calculated) != field.calculate.is_some() {
                     return Err(invalid(
@@ -688,6 +715,11 @@ impl Form {
                 .enumerate()
                 .map(|(n, c)| condition(&scope, id, &format!("constraints[{n}]"), &c.expr, current))
                 .collect::<Result<Vec<_>, _>>()?;
+            let default = field
+                .default
+                .as_deref()
+                .map(|src| default_value(&scope, field, types[i], &options[i], src))
+                .transpose()?;
             let calculate = calculations[i].take();
             let properties = relevant
                 .iter()
@@ -719,6 +751,7 @@ impl Form {
                 calculate,
                 choice_filter,
                 constraints,
+                default,
                 depends_on,
                 repeat: repeat_of[i],
             });
@@ -759,6 +792,95 @@ impl Form {
     pub fn field_by_id(&self, id: &str) -> Option<&Field> {
         self.field_index(id).map(|i| &self.fields[i])
     }
+
+    /// The answers a new record starts with: each field's `default`, evaluated in the context
+    /// (the reference date falling back to the form's own). Defaults that come to null, or that
+    /// name an option the field does not have, are left out.
+    pub fn defaults(&self, context: &expr::Context) -> crate::Answers {
+        struct Nothing;
+        impl expr::Answers for Nothing {
+            fn answer(&self, _: usize) -> Value {
+                Value::Null
+            }
+        }
+        let context = expr::Context {
+            reference_date: context.reference_date.or(self.reference_date),
+            ..context.clone()
+        };
+        let env = expr::Env {
+            answers: &Nothing,
+            current: &Value::Null,
+            context: &context,
+            option: None,
+        };
+        let mut out = crate::Answers::new();
+        for field in &self.fields {
+            let Some(default) = &field.default else {
+                continue;
+            };
+            let value = default
+                .eval(&env, expr::DEFAULT_STEP_BUDGET)
+                .unwrap_or(Value::Null);
+            if value == Value::Null {
+                continue;
+            }
+            let answer = value.to_answer();
+            let known = match &answer {
+                Json::String(code) if field.def.field_type.has_options() => {
+                    field.options.iter().any(|o| &o.code == code)
+                }
+                _ => true,
+            };
+            if known {
+                out.insert(field.def.id.clone(), answer);
+            }
+        }
+        out
+    }
+}
+
+/// Compiles a field's default: it reads no field, and has the type of the field's answer.
+fn default_value<S: Scope>(
+    scope: &S,
+    field: &FieldDefinition,
+    field_type: Type,
+    options: &[ChoiceOption],
+    source: &str,
+) -> Result<Expr, SchemaError> {
+    let compiled = expr::compile(source, scope, Allowed::default()).map_err(|error| {
+        SchemaError::Expression {
+            field: field.id.clone(),
+            property: "default".into(),
+            expr: source.to_string(),
+            error,
+        }
+    })?;
+    let place = || format!("field `{}`, default `{source}`", field.id);
+    if !compiled.depends_on.is_empty() {
+        return Err(invalid(
+            place(),
+            "a default is set before anything is answered, so it cannot read other fields",
+        ));
+    }
+    let fits = match field.field_type {
+        FieldType::Region => compiled.ty.fits(Type::Text),
+        _ => compiled.ty.fits(field_type),
+    };
+    if !fits || compiled.ty == Type::Bool {
+        return Err(invalid(
+            place(),
+            format!("is {}, but the field's answer is {field_type}", compiled.ty),
+        ));
+    }
+    if let expr::Node::Literal(Value::Text(code)) = &compiled.root {
+        if field.field_type.has_options() && !options.iter().any(|o| &o.code == code) {
+            return Err(invalid(
+                place(),
+                format!("there is no option with code `{code}`"),
+            ));
+        }
+    }
+    Ok(compiled)
 }
 
 /// Refuses an expression that names its own field (a constraint says `.` for its answer; any

@@ -22,8 +22,9 @@ pub struct Issue {
     pub field: String,
     /// Whether it blocks completion.
     pub severity: Severity,
-    /// A stable code: `required`, `wrong_type`, `unknown_option`, `option_not_offered`,
-    /// `repeated_option`, `exclusive`, `unknown_field`, `evaluation`, or the code of one of the
+    /// A stable code: `required`, `wrong_type`, `unknown_region`, `unknown_option`,
+    /// `option_not_offered`, `repeated_option`, `exclusive`, `unknown_field`, `evaluation`,
+    /// `repeat_min`, `repeat_max`, or the code of one of the
     /// form's own constraints.
     pub code: String,
     /// What the collector is told.
@@ -585,18 +586,18 @@ impl Evaluation {
         };
         if !answered {
             if required {
-                issues.push(issue(
-                    field,
-                    Severity::Error,
-                    "required",
-                    Localized::zh_en("此项必填", "this question must be answered"),
-                ));
+                let message = field.def.required_message.clone().unwrap_or_else(|| {
+                    Localized::zh_en("此项必填", "this question must be answered")
+                });
+                issues.push(issue(field, Severity::Error, "required", message));
             }
         } else if let Some(message) = raw
             .filter(|_| field.calculate.is_none())
             .and_then(|json| shape_issue(field.def.field_type, json))
         {
             issues.push(issue(field, Severity::Error, "wrong_type", message));
+        } else if let Some(problem) = self.region_issue(field, raw) {
+            issues.push(problem);
         } else if let Some(problem) = self.option_issue(field, raw, offered.as_deref()) {
             issues.push(problem);
         } else {
@@ -617,6 +618,27 @@ impl Evaluation {
             issues,
             offered,
         }
+    }
+
+    /// Checks a region answer against the configured area, when there is one.
+    fn region_issue(&self, field: &Field, raw: Option<&Json>) -> Option<Issue> {
+        if field.def.field_type != FieldType::Region {
+            return None;
+        }
+        let code = raw?.as_str()?;
+        let area = self.context.area.as_ref()?;
+        if area.contains(code) {
+            return None;
+        }
+        Some(issue(
+            field,
+            Severity::Error,
+            "unknown_region",
+            Localized::zh_en(
+                format!("{code} 不是本地区的村（社区）代码"),
+                format!("{code} is not a village or community of this area"),
+            ),
+        ))
     }
 
     /// Checks the codes of a choice answer: known, offered, not repeated, exclusive alone.

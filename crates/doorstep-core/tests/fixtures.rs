@@ -1,144 +1,107 @@
-//! Data-driven tests: each file in `tests/fixtures/` holds a form (or names one) and cases of
+//! Data-driven tests: each file in `tests/fixtures/` (this crate's small forms) and in the
+//! workspace's `tests/forms/` (the survey's real forms) holds a form, or names one, and cases of
 //! answers with the issues they must give, or forms that must fail to load with a given error.
-//! Adding a case is adding JSON, not Rust.
+//! Adding a case is adding JSON, not Rust. The file format is described in `support/fixture.rs`.
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use doorstep_core::expr::{parse_date, Context};
-use doorstep_core::{Answers, Evaluation, Form};
-use serde::Deserialize;
-use serde_json::Value as Json;
+use std::path::Path;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Fixture {
-    #[allow(dead_code)]
-    description: String,
-    #[serde(default)]
-    form: Option<Json>,
-    #[serde(default)]
-    form_file: Option<String>,
-    #[serde(default)]
-    context: ContextSpec,
-    #[serde(default)]
-    cases: Vec<Case>,
-    #[serde(default)]
-    schema_errors: Vec<SchemaErrorCase>,
-}
+use doorstep_core::{Evaluation, Form, Severity};
+use support::fixture::{self, Fixture};
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ContextSpec {
-    today: Option<String>,
-    reference_date: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    name: String,
-    answers: Answers,
-    /// `[field, code]` or `[field, code, "warning"]`, in report order.
-    issues: Vec<Vec<String>>,
-    #[serde(default)]
-    completed: Option<Answers>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SchemaErrorCase {
-    name: String,
-    form: Json,
-    /// Texts the error message must contain.
-    contains: Vec<String>,
-}
-
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-fn date(text: &Option<String>) -> Option<jiff::civil::Date> {
-    text.as_deref()
-        .map(|t| parse_date(t).unwrap_or_else(|| panic!("bad date {t}")))
-}
-
-#[test]
-fn every_fixture_holds() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
-        .expect("fixtures folder")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+/// Runs every case of one fixture; returns the number of cases and the failures.
+fn run(fixture: &Fixture) -> (usize, Vec<String>) {
+    let name = fixture.name();
     let mut cases = 0;
-    let mut failures = Vec::new();
-    for file in &files {
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let fixture: Fixture =
-            serde_json::from_str(&std::fs::read_to_string(file).expect("readable"))
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
-        for case in &fixture.schema_errors {
-            cases += 1;
-            match Form::from_json(&case.form.to_string()) {
-                Ok(_) => failures.push(format!("{name} / {}: the form loaded", case.name)),
-                Err(e) => {
-                    let message = e.to_string();
-                    for part in &case.contains {
-                        if !message.contains(part.as_str()) {
-                            failures.push(format!(
-                                "{name} / {}: `{message}` lacks `{part}`",
-                                case.name
-                            ));
-                        }
+    let mut failures: Vec<String> = fixture
+        .coverage_problems()
+        .into_iter()
+        .map(|p| format!("{name}: {p}"))
+        .collect();
+    for case in &fixture.schema_errors {
+        cases += 1;
+        match Form::from_json(&case.form.to_string()) {
+            Ok(_) => failures.push(format!("{name} / {}: the form loaded", case.name)),
+            Err(e) => {
+                let message = e.to_string();
+                for part in &case.contains {
+                    if !message.contains(part.as_str()) {
+                        failures.push(format!(
+                            "{name} / {}: `{message}` lacks `{part}`",
+                            case.name
+                        ));
                     }
-                }
-            }
-        }
-        let text = match (&fixture.form, &fixture.form_file) {
-            (Some(form), None) => form.to_string(),
-            (None, Some(path)) => {
-                std::fs::read_to_string(fixtures_dir().join(path)).expect("form file")
-            }
-            (None, None) if fixture.cases.is_empty() => continue,
-            _ => panic!("{name}: give exactly one of form and form_file"),
-        };
-        let form = Form::from_json(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let context = Context {
-            today: date(&fixture.context.today),
-            reference_date: date(&fixture.context.reference_date),
-        };
-        for case in &fixture.cases {
-            cases += 1;
-            let evaluation = Evaluation::new(&form, &case.answers, context);
-            let got: Vec<Vec<String>> = evaluation
-                .report(&form)
-                .issues
-                .iter()
-                .map(|i| {
-                    let mut row = vec![i.field.clone(), i.code.clone()];
-                    if i.severity == doorstep_core::Severity::Warning {
-                        row.push("warning".into());
-                    }
-                    row
-                })
-                .collect();
-            if got != case.issues {
-                failures.push(format!(
-                    "{name} / {}: expected {:?}, got {got:?}",
-                    case.name, case.issues
-                ));
-            }
-            if let Some(expected) = &case.completed {
-                let completed = evaluation.completed_answers(&form);
-                if &completed != expected {
-                    failures.push(format!("{name} / {}: completed {completed:?}", case.name));
                 }
             }
         }
     }
+    let Some(text) = fixture.form_text() else {
+        assert!(fixture.cases.is_empty(), "{name}: cases but no form");
+        return (cases, failures);
+    };
+    let form = Form::from_json(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let context = fixture.context();
+    for case in &fixture.cases {
+        cases += 1;
+        let answers = fixture.answers(case);
+        let evaluation = Evaluation::new(&form, &answers, context.clone());
+        let got: Vec<Vec<String>> = evaluation
+            .report(&form)
+            .issues
+            .iter()
+            .map(|i| {
+                let mut row = vec![i.field.clone(), i.code.clone()];
+                if i.severity == Severity::Warning {
+                    row.push("warning".into());
+                }
+                row
+            })
+            .collect();
+        if got != case.issues {
+            failures.push(format!(
+                "{name} / {}: expected {:?}, got {got:?}",
+                case.name, case.issues
+            ));
+        }
+        let completed = evaluation.completed_answers(&form);
+        if let Some(expected) = &case.completed {
+            if &completed != expected {
+                failures.push(format!("{name} / {}: completed {completed:?}", case.name));
+            }
+        }
+        for field in &case.dropped {
+            if !answers.contains_key(field) {
+                failures.push(format!(
+                    "{name} / {}: `{field}` is listed as dropped but not answered",
+                    case.name
+                ));
+            } else if completed.contains_key(field) {
+                failures.push(format!(
+                    "{name} / {}: the completed record keeps `{field}`",
+                    case.name
+                ));
+            }
+        }
+    }
+    (cases, failures)
+}
+
+fn run_folder(dir: &Path) -> (usize, Vec<String>) {
+    let mut total = 0;
+    let mut failures = Vec::new();
+    for file in fixture::files_in(dir) {
+        let (cases, mut problems) = run(&fixture::load(&file));
+        total += cases;
+        failures.append(&mut problems);
+    }
+    (total, failures)
+}
+
+#[test]
+fn every_engine_fixture_holds() {
+    let (cases, failures) =
+        run_folder(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
     assert!(
         failures.is_empty(),
         "{} of {cases} fixture cases failed:\n{}",
@@ -146,4 +109,17 @@ fn every_fixture_holds() {
         failures.join("\n")
     );
     assert!(cases >= 40, "only {cases} fixture cases found");
+}
+
+#[test]
+fn every_survey_form_fixture_holds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/forms");
+    let (cases, failures) = run_folder(&dir);
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} fixture cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(cases >= 2, "only {cases} survey form cases found");
 }

@@ -16,6 +16,7 @@ use doorstep_core::protocol::{
     FormSummary, Outcome, Submission, SubmissionBatch, SubmissionResponse, SubmissionResult,
     MAX_BATCH_RECORDS, MAX_BODY_BYTES,
 };
+use doorstep_core::region::RegionList;
 use doorstep_core::{Context, Evaluation, Issue, Localized, Severity};
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/health", get(|| async { "ok" }))
         .route("/api/v1/forms", get(list_forms))
+        .route("/api/v1/regions", get(list_regions))
         .route(
             "/api/v1/submissions",
             post(submit).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
@@ -69,6 +71,17 @@ async fn list_forms(State(state): State<AppState>) -> Json<Vec<FormSummary>> {
         })
         .collect();
     Json(forms)
+}
+
+/// The region lists of the configured area (an empty list when none is configured).
+async fn list_regions(State(state): State<AppState>) -> Json<Vec<RegionList>> {
+    Json(
+        state
+            .forms
+            .area()
+            .map(|area| area.lists().to_vec())
+            .unwrap_or_default(),
+    )
 }
 
 fn rejected(id: &str, code: &str, message: Localized) -> SubmissionResult {
@@ -113,7 +126,7 @@ fn check(state: &AppState, record: &Submission) -> Result<(), SubmissionResult> 
             ),
         ));
     };
-    let evaluation = Evaluation::new(form, &record.answers, server_context());
+    let evaluation = Evaluation::new(form, &record.answers, server_context(&state.forms));
     let report = evaluation.report(form);
     if report.has_errors() {
         return Err(SubmissionResult {
@@ -151,12 +164,13 @@ fn check(state: &AppState, record: &Submission) -> Result<(), SubmissionResult> 
     Ok(())
 }
 
-/// The dates rules may read, from the server's clock in its local time zone. The reference
-/// date is the form's own.
-pub fn server_context() -> Context {
+/// What rules may read besides the answers: today from the server's clock in its local time
+/// zone, the configured area, and the form's own reference date.
+pub fn server_context(forms: &FormRegistry) -> Context {
     Context {
         today: Some(jiff::ZonedDateTime::now().date()),
-        reference_date: None,
+        area: forms.area().cloned(),
+        ..Context::default()
     }
 }
 

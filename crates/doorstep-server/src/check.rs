@@ -5,6 +5,7 @@
 //! form, an unreadable file, a line that is not JSON) is a [`CheckError`] naming the file and
 //! the line.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -65,6 +66,38 @@ struct OutputLine {
     warnings: Vec<Problem>,
 }
 
+/// Counts a roster's persons per village: a CSV file whose header has a `region_code` column
+/// (the roster layout `doorstep roster import` reads).
+pub fn roster_sizes(path: &Path) -> Result<BTreeMap<String, i64>, CheckError> {
+    let bad = |line: u64, message: String| CheckError::BadLine {
+        path: path.to_path_buf(),
+        line: usize::try_from(line).unwrap_or(usize::MAX),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|source| CheckError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut csv = csv::Reader::from_reader(file);
+    let column = csv
+        .headers()
+        .map_err(|e| bad(1, e.to_string()))?
+        .iter()
+        .position(|h| h.trim() == "region_code")
+        .ok_or_else(|| bad(1, "the header has no `region_code` column".into()))?;
+    let mut sizes = BTreeMap::new();
+    for row in csv.records() {
+        let row = row.map_err(|e| bad(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+        let line = row.position().map_or(0, |p| p.line());
+        let code = row.get(column).unwrap_or_default().trim();
+        if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(line, format!("`{code}` is not a 12-digit region code")));
+        }
+        *sizes.entry(code.to_string()).or_insert(0) += 1;
+    }
+    Ok(sizes)
+}
+
 /// Loads the form; the caller reports errors with the file's name.
 pub fn load(form_path: &Path) -> Result<Form, CheckError> {
     Ok(forms::load_form(form_path)?)
@@ -78,7 +111,7 @@ pub fn check_records(
     input_name: &Path,
     mut output: impl Write,
     locale: &str,
-    context: Context,
+    context: &Context,
 ) -> Result<bool, CheckError> {
     let io_err = |source| CheckError::Io {
         path: input_name.to_path_buf(),
@@ -103,7 +136,7 @@ pub fn check_records(
                 record.form, form.def.id
             )));
         }
-        let report = validate(form, &record.answers, context);
+        let report = validate(form, &record.answers, context.clone());
         let problems = |issues: &mut dyn Iterator<Item = &doorstep_core::Issue>| {
             issues
                 .map(|i| Problem {

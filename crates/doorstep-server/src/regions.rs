@@ -5,40 +5,8 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use serde::{Deserialize, Serialize};
+use doorstep_core::region::{RegionList, Town, Village};
 use thiserror::Error;
-
-/// One county's towns (乡镇街道) and their villages (村/社区).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RegionList {
-    /// The 6-digit county code.
-    pub county: String,
-    /// Where the list came from.
-    pub source: String,
-    /// The towns, by code.
-    pub towns: Vec<Town>,
-}
-
-/// A town and its villages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Town {
-    /// The 9-digit town code.
-    pub code: String,
-    /// The town's name, when a list of towns was given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The villages, by code.
-    pub villages: Vec<Village>,
-}
-
-/// A village or community.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Village {
-    /// The 12-digit code.
-    pub code: String,
-    /// The name.
-    pub name: String,
-}
 
 /// Why a village list could not be imported. Lines count from 1, the header included.
 #[derive(Debug, Error)]

@@ -166,7 +166,7 @@ fn import_regions_writes_one_county_and_refuses_bad_input() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let list: doorstep_server::regions::RegionList =
+    let list: doorstep_core::region::RegionList =
         serde_json::from_str(&std::fs::read_to_string(&out_file).expect("written"))
             .expect("a region list");
     assert_eq!(list.towns.len(), 1);
@@ -185,7 +185,7 @@ fn import_regions_writes_one_county_and_refuses_bad_input() {
 #[test]
 fn the_committed_region_list_is_one_whole_county() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/regions/330110.json");
-    let list: doorstep_server::regions::RegionList =
+    let list: doorstep_core::region::RegionList =
         serde_json::from_str(&std::fs::read_to_string(path).expect("committed"))
             .expect("a region list");
     assert_eq!(list.county, "330110");

@@ -43,6 +43,7 @@ fn context() -> Context {
     Context {
         today: Some(date("2026-11-28")),
         reference_date: Some(date("2026-09-30")),
+        ..Context::default()
     }
 }
 

@@ -211,3 +211,30 @@ fn the_published_json_schema_is_current() {
         "schemas/form.schema.json is out of date: run `cargo run -p doorstep-server -- form-schema > schemas/form.schema.json`"
     );
 }
+
+#[test]
+fn defaults_come_from_the_context_and_skip_what_comes_to_nothing() {
+    let form = Form::from_json(&minimal(serde_json::json!([
+        {"id": "year", "type": "integer", "label": {"zh-CN": "年度"}, "default": "year(reference_date())"},
+        {"id": "method", "type": "single_choice", "label": {"zh-CN": "方式"}, "choices": "yes_no", "default": "'1'"},
+        {"id": "who", "type": "text", "label": {"zh-CN": "采集员"}, "default": "collector()"},
+        {"id": "when", "type": "date", "label": {"zh-CN": "日期"}, "default": "today()"},
+        field("other", "text")
+    ])))
+    .expect("loads");
+    let today = expr::parse_date("2026-10-02");
+    let context = expr::Context {
+        today,
+        reference_date: expr::parse_date("2026-09-30"),
+        collector: Some("王五".into()),
+        ..expr::Context::default()
+    };
+    let defaults = form.defaults(&context);
+    assert_eq!(
+        serde_json::to_value(&defaults).expect("json"),
+        serde_json::json!({"year": 2026, "method": "1", "who": "王五", "when": "2026-10-02"})
+    );
+    // Without a collector or a clock, those defaults are simply absent.
+    let bare = form.defaults(&expr::Context::default());
+    assert_eq!(bare.keys().collect::<Vec<_>>(), vec!["method"]);
+}
