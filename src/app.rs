@@ -4,19 +4,29 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
+use doorstep_core::protocol::FormSummary;
+use doorstep_core::region::RegionList;
 use doorstep_core::sync::Event;
-use doorstep_core::{Form, Record, Status};
+use doorstep_core::{Area, Form, Record, Status};
 use gloo_events::EventListener;
 use serde_json::Value as Json;
 use yew::prelude::*;
 
 use crate::components::form::FormView;
+use crate::components::region::AreaRef;
 use crate::i18n::{Locale, Text};
 use crate::outbox::OutboxDriver;
 use crate::state::{Action, Notice, Phase, State};
 use crate::store::{DeviceStore, DATABASE};
 use crate::{device, net};
+
+/// Where the list of forms comes from.
+const FORMS_URL: &str = "/api/v1/forms";
+
+/// Where the configured area's region lists come from.
+const REGIONS_URL: &str = "/api/v1/regions";
 
 /// The form shown when the address does not name one.
 pub const DEFAULT_FORM: &str = "demo";
@@ -51,6 +61,26 @@ struct Started {
     stored: Vec<(String, String, Status, u32)>,
 }
 
+/// The configured area's villages, from the server or the service worker's copy. Without it
+/// region codes are typed and only their shape is checked; the server still checks the area.
+async fn load_area() -> Option<Arc<Area>> {
+    let text = match net::get_text(REGIONS_URL).await {
+        Ok(text) => text,
+        Err(e) => {
+            web_sys::console::warn_1(&format!("{REGIONS_URL}: {e}").into());
+            return None;
+        }
+    };
+    match serde_json::from_str::<Vec<RegionList>>(&text) {
+        Ok(lists) if !lists.is_empty() => Some(Arc::new(Area::new(lists))),
+        Ok(_) => None,
+        Err(e) => {
+            web_sys::console::error_1(&format!("{REGIONS_URL}: {e}").into());
+            None
+        }
+    }
+}
+
 async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
     let store = match DeviceStore::open(DATABASE).await {
         Ok(store) => store,
@@ -71,6 +101,7 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
             return None;
         }
     };
+    let area = load_area().await;
     let stored = match store.all().await {
         Ok((records, unreadable)) => {
             for e in unreadable {
@@ -91,6 +122,7 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
     dispatch.dispatch(Action::Loaded {
         form: Rc::new(form),
         stored,
+        area,
         new_id: device::new_record_id(),
         now: device::now_millis(),
         context: device::context(),
@@ -109,6 +141,23 @@ pub fn app() -> Html {
     let store = use_state(|| None::<DeviceStore>);
     let driver = use_mut_ref(|| None::<OutboxDriver>);
     let persisted: Persisted = use_mut_ref(HashMap::new);
+    let forms = use_state(Vec::<FormSummary>::new);
+
+    // The forms the server offers, for the switcher in the header (the service worker keeps
+    // the last list for offline use; without one, only the form on screen is shown).
+    {
+        let forms = forms.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(text) = net::get_text(FORMS_URL).await {
+                    match serde_json::from_str::<Vec<FormSummary>>(&text) {
+                        Ok(list) => forms.set(list),
+                        Err(e) => web_sys::console::error_1(&format!("{FORMS_URL}: {e}").into()),
+                    }
+                }
+            });
+        });
+    }
 
     // Start: open the store, load the form and the records, start the outbox.
     {
@@ -300,6 +349,19 @@ pub fn app() -> Html {
         <>
             <header class="bar">
                 <span class="brand">{ t(Text::AppName) }</span>
+                if forms.len() > 1 {
+                    <nav class="forms" aria-label={t(Text::Forms)}>
+                        { for forms.iter().map(|f| {
+                            let current = state.form.as_ref().is_some_and(|form| form.0.def.id == f.id);
+                            html! {
+                                <a href={format!("?form={}", f.id)}
+                                    aria-current={current.then_some("page")}>
+                                    { f.title.get(locale.tag()) }
+                                </a>
+                            }
+                        }) }
+                    </nav>
+                }
                 <span class={classes!("network", if state.online { "online" } else { "offline" })} role="status">
                     { if state.online { t(Text::Online) } else { t(Text::Offline) } }
                 </span>
@@ -313,7 +375,9 @@ pub fn app() -> Html {
                     <p class="storage-error" role="alert">{ format!("{}: {error}", t(Text::StorageFailed)) }</p>
                 }
                 <div aria-live="polite" class="notices">{ for notice }</div>
-                { main }
+                <ContextProvider<AreaRef> context={AreaRef(state.area.clone())}>
+                    { main }
+                </ContextProvider<AreaRef>>
                 <RecordList records={state.records.clone()} locale={locale} on_open={on_open}
                     title_field={state.form.as_ref().and_then(|f| f.0.fields.iter()
                         .find(|field| field.def.field_type == doorstep_core::schema::FieldType::Text)

@@ -37,10 +37,10 @@ pub fn today() -> Option<jiff::civil::Date> {
 }
 
 /// The dates the form's rules may read: today from the device; the reference date is the
-/// form's own.
+/// form's own. The state adds the configured area.
 pub fn context() -> doorstep_core::Context {
     doorstep_core::Context {
         today: today(),
-        reference_date: None,
+        ..doorstep_core::Context::default()
     }
 }

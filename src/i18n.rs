@@ -81,6 +81,14 @@ pub enum Text {
     WholeRecord,
     /// Takes up a draft from the list.
     ContinueDraft,
+    /// Names the list of forms in the header.
+    Forms,
+    /// Label of the town list of a region question.
+    Town,
+    /// The empty choice of the town list.
+    ChooseTown,
+    /// The empty choice of the village list.
+    ChooseVillage,
 }
 
 impl Text {
@@ -114,6 +122,10 @@ impl Text {
             Text::RemoveInstance => ("删除", "Remove"),
             Text::WholeRecord => ("本条记录", "This record"),
             Text::ContinueDraft => ("继续填写", "Continue"),
+            Text::Forms => ("表单", "Forms"),
+            Text::Town => ("乡镇（街道）", "Town or street"),
+            Text::ChooseTown => ("请选择乡镇（街道）", "Choose the town"),
+            Text::ChooseVillage => ("请选择村（社区）", "Choose the village"),
         };
         match locale {
             Locale::ZhCn => zh,

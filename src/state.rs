@@ -2,9 +2,10 @@
 //! and through `doorstep-core`; the root component mirrors the result to IndexedDB.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use doorstep_core::record::LifecycleError;
-use doorstep_core::{Context, Evaluation, Form, Issue, Record, Report, Status};
+use doorstep_core::{Area, Context, Evaluation, Form, Issue, Record, Report, Status};
 use serde_json::Value as Json;
 use yew::Reducible;
 
@@ -68,6 +69,8 @@ pub struct State {
     pub notice: Option<Notice>,
     /// Why device storage failed, if it did.
     pub storage_error: Option<String>,
+    /// The villages region answers must be in, when the server configures them.
+    pub area: Option<Arc<Area>>,
 }
 
 impl Default for State {
@@ -84,6 +87,7 @@ impl Default for State {
             online: true,
             notice: None,
             storage_error: None,
+            area: None,
         }
     }
 }
@@ -98,6 +102,8 @@ pub enum Action {
         form: Rc<Form>,
         /// Every record stored on the device for any form.
         stored: Vec<Record>,
+        /// The villages of the configured area, if known.
+        area: Option<Arc<Area>>,
         /// An id for a new draft.
         new_id: String,
         /// The time.
@@ -170,17 +176,38 @@ fn evaluate(
     }
 }
 
+/// A new draft with the form's defaults (such as the survey year and today's date).
+fn new_draft(id: String, form: &Form, now: i64, context: &Context) -> Record {
+    let mut record = Record::new(id, form, now);
+    record.answers = form.defaults(context);
+    record
+}
+
+/// Whether the collector has changed a draft at all; one that only holds its defaults is not
+/// worth keeping when another takes its place.
+fn touched(record: &Record) -> bool {
+    record.revision > 0
+}
+
 impl State {
     /// Folds one action into the state.
     pub fn apply(mut self, action: Action) -> State {
+        // The device supplies the dates; the state adds the configured area.
+        let with_area = |context: Context, area: &Option<Arc<Area>>| Context {
+            area: area.clone(),
+            ..context
+        };
         match action {
             Action::Loaded {
                 form,
                 stored,
+                area,
                 new_id,
                 now,
                 context,
             } => {
+                self.area = area;
+                let context = with_area(context, &self.area);
                 let id = form.def.id.clone();
                 let mine = |r: &Record| r.form_id == id;
                 let draft = stored
@@ -189,7 +216,7 @@ impl State {
                     .filter(|r| r.form_version == form.def.version)
                     .max_by_key(|r| r.updated_at)
                     .cloned()
-                    .unwrap_or_else(|| Record::new(new_id, &form, now));
+                    .unwrap_or_else(|| new_draft(new_id, &form, now, &context));
                 // Every other record of the form is listed: completed ones, and drafts that hold
                 // answers (set aside when a returned record was taken up, or of an older
                 // version), so none is out of reach.
@@ -197,7 +224,7 @@ impl State {
                 let mut records: Vec<Record> = stored
                     .into_iter()
                     .filter(|r| mine(r) && r.id != current)
-                    .filter(|r| r.status != Status::Draft || !r.answers.is_empty())
+                    .filter(|r| r.status != Status::Draft || touched(r))
                     .collect();
                 records.sort_by(|a, b| b.id.cmp(&a.id));
                 self.records = Rc::new(records);
@@ -208,6 +235,7 @@ impl State {
             }
             Action::LoadFailed(message) => self.phase = Phase::Failed(message),
             Action::OpenDraft { id, now, context } => {
+                let context = with_area(context, &self.area);
                 let Some(at) = self
                     .records
                     .iter()
@@ -225,7 +253,7 @@ impl State {
                 let records = Rc::make_mut(&mut self.records);
                 let mut record = records.remove(at);
                 if record.take_up(now).is_ok() {
-                    if let Some(old) = self.draft.take().filter(|d| !d.answers.is_empty()) {
+                    if let Some(old) = self.draft.take().filter(touched) {
                         records.push(old);
                     }
                     self.draft = Some(record);
@@ -241,6 +269,7 @@ impl State {
                 now,
                 context,
             } => {
+                let context = with_area(context, &self.area);
                 if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
                     if draft.set_answer(&field, value.clone(), now).is_ok() {
                         // Only the fields that read this one are re-evaluated.
@@ -260,12 +289,13 @@ impl State {
                 next_id,
                 context,
             } => {
+                let context = with_area(context, &self.area);
                 let (Some(form), Some(draft)) = (&self.form, &mut self.draft) else {
                     return self;
                 };
-                match draft.submit(&form.0, context, now) {
+                match draft.submit(&form.0, context.clone(), now) {
                     Ok(()) => {
-                        let next = Record::new(next_id, &form.0, now);
+                        let next = new_draft(next_id, &form.0, now, &context);
                         let done = std::mem::replace(draft, next);
                         Rc::make_mut(&mut self.records).insert(0, done);
                         self.attempted = false;
@@ -298,6 +328,7 @@ impl State {
                 now,
                 context,
             } => {
+                let context = with_area(context, &self.area);
                 if let Some(at) = self.records.iter().position(|r| r.id == id) {
                     let records = Rc::make_mut(&mut self.records);
                     let mut record = records.remove(at);
@@ -305,7 +336,7 @@ impl State {
                         // The returned record becomes the draft; the empty draft it replaces
                         // is dropped only when nothing was typed into it.
                         let replaced = self.draft.replace(record);
-                        if let Some(old) = replaced.filter(|d| !d.answers.is_empty()) {
+                        if let Some(old) = replaced.filter(touched) {
                             records.push(old);
                         }
                         self.evaluation = evaluate(&self.form, &self.draft, context);
@@ -343,6 +374,7 @@ mod tests {
         State::default().apply(Action::Loaded {
             form,
             stored,
+            area: None,
             new_id: "new".into(),
             now: 1,
             context: Context::default(),

@@ -7,15 +7,17 @@ const PRECACHE = [];
 const SHELL_CACHE = `doorstep-shell-${VERSION}`;
 const FORMS_CACHE = "doorstep-forms";
 
-// Forms are cached at install too, because the page that registers the worker fetches its
+// Forms (and the area's region lists) are cached at install too, because the page that registers the worker fetches its
 // form before the worker controls it.
 async function cacheForms() {
   try {
     const response = await fetch("/api/v1/forms", { cache: "no-store" });
     if (!response.ok) return;
-    const forms = await response.json();
+    const forms = await response.clone().json();
     const cache = await caches.open(FORMS_CACHE);
-    await Promise.all(forms.map((form) => cache.add(form.url).catch(() => undefined)));
+    await cache.put("/api/v1/forms", response);
+    const urls = [...forms.map((form) => form.url), "/api/v1/regions"];
+    await Promise.all(urls.map((url) => cache.add(url).catch(() => undefined)));
   } catch (_) {
     // Offline at install: forms are cached when they are next fetched.
   }
@@ -80,10 +82,13 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith("/api/")) return;
-  if (url.pathname.startsWith("/schemas/")) {
+  // The list of forms and the region lists are configuration, like the forms: kept for offline
+// use.
+  const configuration = ["/api/v1/regions", "/api/v1/forms"];
+  if (url.pathname.startsWith("/schemas/") || configuration.includes(url.pathname)) {
     event.respondWith(networkFirst(request));
     return;
   }
+  if (url.pathname.startsWith("/api/")) return;
   event.respondWith(shellFirst(request));
 });

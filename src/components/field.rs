@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::components::region::{AreaRef, RegionPicker};
 use crate::i18n::{Locale, Text};
 use crate::state::FormRef;
 
@@ -102,6 +103,20 @@ fn display_value(value: &Option<Json>) -> String {
     }
 }
 
+/// A calculated value as shown: the label of its code when the field lists options (such as
+/// 女 for `2`), else the value itself.
+fn calculated_text(
+    options: &[doorstep_core::schema::ChoiceOption],
+    value: &Option<Json>,
+    locale: &str,
+) -> String {
+    let text = display_value(value);
+    options
+        .iter()
+        .find(|o| o.code == text)
+        .map_or(text, |o| o.label.get(locale).to_string())
+}
+
 /// One question.
 #[function_component(FieldView)]
 pub fn field_view(props: &FieldProps) -> Html {
@@ -148,6 +163,17 @@ pub fn field_view(props: &FieldProps) -> Html {
                     codes.push(code);
                 }
                 on_change.emit((id.clone(), Json::Array(codes)));
+            },
+        )
+    };
+    let area = use_context::<AreaRef>().and_then(|a| a.0);
+    let on_region = {
+        let on_change = props.on_change.clone();
+        let id = id.clone();
+        use_callback(
+            (id, on_change),
+            move |code: Option<String>, (id, on_change)| {
+                on_change.emit((id.clone(), code.map_or(Json::Null, Json::String)));
             },
         )
     };
@@ -246,10 +272,21 @@ pub fn field_view(props: &FieldProps) -> Html {
             <>
                 <label for={input_id.clone()}>{ label }</label>
                 <input id={input_id.clone()} type="text" readonly=true class="derived"
-                    value={display_value(&props.value)}
+                    value={calculated_text(&field.options, &props.value, locale)}
                     aria-invalid={aria_invalid}
                     aria-describedby={described.clone()} />
             </>
+        },
+        FieldType::Region if area.is_some() => html! {
+            <RegionPicker area={area.clone().unwrap_or_default()}
+                input_id={input_id.clone()}
+                label={html! { <>{ label }{ required_mark }</> }}
+                value={props.value.as_ref().and_then(Json::as_str).map(str::to_string)}
+                described={described.clone()}
+                invalid={has_error}
+                required={props.required}
+                locale={props.locale}
+                on_change={on_region} />
         },
         FieldType::Text
         | FieldType::Integer

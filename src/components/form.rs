@@ -117,7 +117,9 @@ pub fn form_view(props: &FormProps) -> Html {
         <form class="survey" novalidate=true onsubmit={on_submit} aria-labelledby="form-title">
             <h1 id="form-title">{ form.def.title.get(tag) }</h1>
             { for form.def.sections.iter().enumerate().map(|(s, section)| html! {
-                <section class="section" key={section.id.clone()} aria-labelledby={format!("s-{}", section.id)}>
+                // A section none of whose questions is asked is not shown at all.
+                <section class="section" key={section.id.clone()} aria-labelledby={format!("s-{}", section.id)}
+                    hidden={!form.fields.iter().enumerate().any(|(i, f)| f.section == s && f.repeat.is_none() && evaluation.is_relevant(i))}>
                     <h2 id={format!("s-{}", section.id)}>{ section.title.get(tag) }</h2>
                     { for form.fields.iter().enumerate().filter(|(_, f)| f.section == s && f.repeat.is_none()).map(|(i, field)| {
                         let id = field.def.id.as_str();

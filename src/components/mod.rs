@@ -2,4 +2,5 @@
 
 pub mod field;
 pub mod form;
+pub mod region;
 pub mod repeat;

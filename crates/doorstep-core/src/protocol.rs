@@ -105,6 +105,8 @@ pub struct FormSummary {
     pub id: String,
     /// Its current version.
     pub version: String,
+    /// Its title, in every language it has.
+    pub title: crate::schema::Localized,
     /// Where its definition is served.
     pub url: String,
 }

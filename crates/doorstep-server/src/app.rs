@@ -62,6 +62,7 @@ async fn list_forms(State(state): State<AppState>) -> Json<Vec<FormSummary>> {
         .map(|(form, path)| FormSummary {
             id: form.def.id.clone(),
             version: form.def.version.clone(),
+            title: form.def.title.clone(),
             url: format!(
                 "/schemas/{}",
                 path.file_name()

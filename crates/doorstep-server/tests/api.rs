@@ -116,6 +116,37 @@ async fn the_server_checks_with_the_same_engine() {
 }
 
 #[tokio::test]
+async fn a_village_outside_the_configured_area_is_rejected() {
+    let f = fixture();
+    let community = |id: &str, region: &str| {
+        json!({
+            "id": id, "form": "community", "form_version": "2026.1", "revision": 1,
+            "answers": {
+                "survey_year": 2026, "region_code": region, "urban_rural_code": "220",
+                "certified_count": 37, "has_association": "1", "has_liaison": "2",
+                "rehab_station": "1", "disabled_home": "1", "day_care": "2",
+                "aid_service_point": "2", "accessible_facilities": ["1", "2"],
+                "culture_venue": "1", "culture_events": 4, "filled_by": "王五",
+                "report_date": "2026-10-08"
+            },
+            "created_at": 1, "completed_at": 2
+        })
+    };
+    let body = json!({"records": [
+        community("inside", "330110005001"),
+        // 12 digits, but a village of another county (西湖区), not of the configured area.
+        community("outside", "330106001001"),
+    ]});
+    let (status, answer) = post(&f.state, body.to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["results"][0]["outcome"], "accepted", "{answer}");
+    assert_eq!(answer["results"][1]["outcome"], "rejected");
+    assert_eq!(answer["results"][1]["issues"][0]["field"], "region_code");
+    assert_eq!(answer["results"][1]["issues"][0]["code"], "unknown_region");
+    assert_eq!(stored(&f.state), 1);
+}
+
+#[tokio::test]
 async fn only_completed_records_are_stored() {
     let f = fixture();
     // An answer to a question that is not asked (reason, with visited = 1) is refused.
@@ -235,6 +266,17 @@ async fn forms_and_the_app_are_served() {
         .expect("list")
         .iter()
         .any(|f| f["id"] == "demo" && f["url"] == "/schemas/demo.json"));
+    assert!(forms
+        .as_array()
+        .expect("list")
+        .iter()
+        .any(|f| f["id"] == "individual" && f["title"]["zh-CN"] == "个人登记表"));
+    // The configured area: the committed county's towns and villages.
+    let (status, body) = get("/api/v1/regions").await;
+    assert_eq!(status, StatusCode::OK);
+    let lists: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(lists[0]["county"], "330110");
+    assert_eq!(lists[0]["towns"][0]["villages"][0]["code"], "330110005001");
     let (status, body) = get("/schemas/demo.json").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("\"id\": \"demo\""));

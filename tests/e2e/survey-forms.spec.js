@@ -1,0 +1,67 @@
+// The survey's two real forms in the app: the individual form in its sections, with its
+// defaults, the town-and-village picker over the configured area, the fields derived from the
+// certificate number shown read-only, and whole sections leaving when a person is not there.
+const { test, expect } = require("@playwright/test");
+
+test.use({ serviceWorkers: "block" });
+
+test("the individual form: sections, defaults, region picker, derived fields", async ({ page }) => {
+  await page.goto("/?form=individual");
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  for (const section of ["调查信息", "基本信息", "住房", "教育", "社会保障", "基本医疗与康复", "无障碍", "签署"]) {
+    await expect(page.getByRole("heading", { name: section, exact: true })).toBeVisible();
+  }
+
+  // Defaults: the survey year from the form's reference date, the method 入户调查, today.
+  await expect(page.getByLabel("调查年度")).toHaveValue("2026");
+  await expect(page.getByLabel("标准时点")).toHaveValue("2026-09-30");
+  await expect(page.getByRole("radio", { name: "入户调查" })).toBeChecked();
+  await expect(page.getByLabel("报出日期")).not.toHaveValue("");
+
+  // The village is chosen from the configured county's list, town first.
+  await expect(page.getByLabel("所在村(社区)")).toBeDisabled();
+  await page.getByLabel("乡镇（街道）").selectOption({ label: "五常街道" });
+  await page.getByLabel("所在村(社区)").selectOption({ label: "顾家桥社区 001" });
+  await expect(page.getByLabel("所在村(社区)")).toHaveValue("330110005001");
+
+  // A wrong check character is flagged at the field; nothing derives from it.
+  const cert = page.getByLabel("残疾人证号");
+  await cert.fill("33011019800515002142");
+  await expect(cert).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByLabel("年龄", { exact: true })).toHaveValue("");
+
+  // A valid number: ID, birth date, sex, age on 30 September, category and level, read-only.
+  await cert.fill("33011019800515002642");
+  await expect(cert).toHaveAttribute("aria-invalid", "false");
+  await expect(page.getByLabel("公民身份号码")).toHaveValue("330110198005150026");
+  await expect(page.getByLabel("出生日期")).toHaveValue("1980-05-15");
+  await expect(page.getByLabel("性别")).toHaveValue("女");
+  await expect(page.getByLabel("年龄", { exact: true })).toHaveValue("46");
+  await expect(page.getByLabel("残疾类别")).toHaveValue("肢体");
+  await expect(page.getByLabel("残疾等级")).toHaveValue("二级");
+  for (const derived of ["公民身份号码", "性别", "残疾类别"]) {
+    await expect(page.getByLabel(derived)).not.toBeEditable();
+  }
+  // Age decides what is asked: a 46-year-old is asked about employment, not schooling.
+  await page.getByRole("group", { name: "是否在敬(养)老院、福利院、荣军院等机构居住" }).getByRole("radio", { name: "否" }).check();
+  await expect(page.getByRole("heading", { name: "就业", exact: true })).toBeVisible();
+  await expect(page.getByRole("group", { name: "目前就读情况" })).toHaveCount(0);
+
+  // A person who has died keeps only name and certificate: sections B–H leave.
+  await page.getByRole("radio", { name: "死亡" }).check();
+  await expect(page.getByLabel("情况说明")).toBeVisible();
+  await expect(page.getByRole("heading", { name: "住房", exact: true })).toBeHidden();
+  await expect(page.getByRole("heading", { name: "就业", exact: true })).toBeHidden();
+  await expect(page.getByRole("group", { name: "民族" })).toHaveCount(0);
+  await expect(page.getByLabel("姓名")).toBeVisible();
+});
+
+test("the community form renders with its region picker", async ({ page }) => {
+  await page.goto("/?form=community");
+  await expect(page.getByRole("heading", { name: "社区登记表" })).toBeVisible();
+  await expect(page.getByLabel("调查年度")).toHaveValue("2026");
+  await page.getByLabel("乡镇（街道）").selectOption({ label: "五常街道" });
+  await page.getByLabel("村(社区)", { exact: true }).selectOption({ label: "沿山河社区 002" });
+  await page.getByRole("group", { name: "是否配备残疾人专职委员" }).getByRole("radio", { name: "是" }).check();
+  await expect(page.getByLabel("专职委员姓名")).toBeVisible();
+});
