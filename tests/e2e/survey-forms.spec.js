@@ -8,9 +8,12 @@ test.use({ serviceWorkers: "block" });
 test("the individual form: sections, defaults, region picker, derived fields", async ({ page }) => {
   await page.goto("/?form=individual");
   await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
-  for (const section of ["调查信息", "基本信息", "住房", "教育", "社会保障", "基本医疗与康复", "无障碍", "签署"]) {
+  // Sections with a question asked before anything is known; 住房, 教育, 就业 and 文化体育
+  // wait for the age and the living situation.
+  for (const section of ["调查信息", "基本信息", "社会保障", "基本医疗与康复", "无障碍", "签署"]) {
     await expect(page.getByRole("heading", { name: section, exact: true })).toBeVisible();
   }
+  await expect(page.getByRole("heading", { name: "就业", exact: true })).toBeHidden();
 
   // Defaults: the survey year from the form's reference date, the method 入户调查, today.
   await expect(page.getByLabel("调查年度")).toHaveValue("2026");
@@ -44,7 +47,11 @@ test("the individual form: sections, defaults, region picker, derived fields", a
   }
   // Age decides what is asked: a 46-year-old is asked about employment, not schooling.
   await page.getByRole("group", { name: "是否在敬(养)老院、福利院、荣军院等机构居住" }).getByRole("radio", { name: "否" }).check();
-  await expect(page.getByRole("heading", { name: "就业", exact: true })).toBeVisible();
+  await page.getByRole("group", { name: "户口性质" }).getByRole("radio", { name: "农业", exact: true }).check();
+  await expect(page.getByRole("group", { name: "农村住房状况" })).toBeVisible();
+  for (const section of ["住房", "教育", "就业", "文化体育"]) {
+    await expect(page.getByRole("heading", { name: section, exact: true })).toBeVisible();
+  }
   await expect(page.getByRole("group", { name: "目前就读情况" })).toHaveCount(0);
 
   // A person who has died keeps only name and certificate: sections B–H leave.
@@ -61,7 +68,7 @@ test("the community form renders with its region picker", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "社区登记表" })).toBeVisible();
   await expect(page.getByLabel("调查年度")).toHaveValue("2026");
   await page.getByLabel("乡镇（街道）").selectOption({ label: "五常街道" });
-  await page.getByLabel("村(社区)", { exact: true }).selectOption({ label: "沿山河社区 002" });
+  await page.getByRole("combobox", { name: "村(社区)", exact: true }).selectOption({ label: "沿山河社区 002" });
   await page.getByRole("group", { name: "是否配备残疾人专职委员" }).getByRole("radio", { name: "是" }).check();
   await expect(page.getByLabel("专职委员姓名")).toBeVisible();
 });
