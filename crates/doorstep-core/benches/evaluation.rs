@@ -37,10 +37,52 @@ fn answers(n: usize) -> Answers {
         .collect()
 }
 
+/// The survey's individual form with a complete record from its fixtures, checked against
+/// the committed county's villages.
+fn individual(c: &mut Criterion) {
+    let text = include_str!("../../../schemas/individual.json");
+    c.bench_function("load individual form", |b| {
+        b.iter(|| Form::from_json(black_box(text)))
+    });
+    let form = Form::from_json(text).expect("individual form loads");
+    let fixtures: Json = serde_json::from_str(include_str!("../../../tests/forms/individual.json"))
+        .expect("fixtures");
+    let record: Answers =
+        serde_json::from_value(fixtures["bases"]["default"].clone()).expect("a base record");
+    let lists = serde_json::from_str(include_str!("../../../schemas/regions/330110.json"))
+        .expect("region list");
+    let context = Context {
+        today: doorstep_core::expr::parse_date("2026-10-05"),
+        area: Some(std::sync::Arc::new(doorstep_core::Area::new(vec![lists]))),
+        ..Context::default()
+    };
+    c.bench_function("evaluate individual record", |b| {
+        b.iter(|| Evaluation::new(&form, black_box(&record), context.clone()))
+    });
+    // The certificate number is what most of the form depends on (age, category, level).
+    let mut evaluation = Evaluation::new(&form, &record, context.clone());
+    let cert = record["cert_no"].clone();
+    let mut flip = false;
+    c.bench_function(
+        "change the certificate number of an individual record",
+        |b| {
+            b.iter(|| {
+                flip = !flip;
+                let value = if flip {
+                    json!("33011020160412035X41")
+                } else {
+                    cert.clone()
+                };
+                evaluation.set(&form, "cert_no", value)
+            })
+        },
+    );
+}
+
 fn benches(c: &mut Criterion) {
-    let individual = include_str!("../../../schemas/demo.json");
+    let demo = include_str!("../../../schemas/demo.json");
     c.bench_function("load demo form", |b| {
-        b.iter(|| Form::from_json(black_box(individual)))
+        b.iter(|| Form::from_json(black_box(demo)))
     });
     for n in [100, 1000] {
         let text = generated_form(n);
@@ -63,5 +105,5 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(engine, benches);
+criterion_group!(engine, benches, individual);
 criterion_main!(engine);
