@@ -78,12 +78,19 @@ pub async fn get_text(url: &str) -> Result<String, NetError> {
     }
 }
 
+/// How long an upload may take before it counts as failed and is retried.
+const UPLOAD_TIMEOUT_MS: u32 = 30_000;
+
 /// Posts a batch of records and returns the server's answer for each.
 pub async fn post_submissions(batch: &SubmissionBatch) -> Result<SubmissionResponse, NetError> {
     let body = serde_json::to_string(batch).map_err(|e| NetError::BadBody(e.to_string()))?;
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(&body));
+    // A request that hangs (a weak connection that never answers) must not hold the outbox.
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
+        UPLOAD_TIMEOUT_MS,
+    )));
     let request = Request::new_with_str_and_init("/api/v1/submissions", &init).map_err(js_error)?;
     request
         .headers()

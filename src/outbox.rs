@@ -56,6 +56,11 @@ impl OutboxDriver {
             }
             Command::MarkSent(id) => self.on_sent.emit(id),
             Command::Return { id, issues } => self.on_returned.emit((id, issues)),
+            Command::SignIn => {
+                // Signing in comes with the collector's accounts; until then the server never
+                // asks for it, and uploads simply wait.
+                web_sys::console::warn_1(&"the server asks to sign in again".into());
+            }
             Command::RetryAfter(ms) => {
                 let this = self.clone();
                 let ms = u32::try_from(ms).unwrap_or(u32::MAX);
@@ -80,11 +85,14 @@ impl OutboxDriver {
         };
         match net::post_submissions(&SubmissionBatch { records }).await {
             Ok(response) => Event::Answered(response.results),
-            Err(e) if e.is_retryable() => Event::Failed {
-                jitter: device::jitter(),
-            },
+            Err(net::NetError::Status { status: 413, .. }) => Event::TooLarge,
+            Err(net::NetError::Status { status: 401, .. }) => Event::Unauthorized,
             Err(e) => {
-                web_sys::console::warn_1(&format!("upload refused: {e}").into());
+                if !e.is_retryable() {
+                    // Not a passing trouble, but the records are kept and retried all the
+                    // same: losing them would be worse than asking again later.
+                    web_sys::console::warn_1(&format!("upload refused: {e}").into());
+                }
                 Event::Failed {
                     jitter: device::jitter(),
                 }

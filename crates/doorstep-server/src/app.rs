@@ -251,10 +251,24 @@ fn answer_batch(
     let batch: Vec<&Submission> = to_store.iter().map(|&i| &records[i]).collect();
     let outcomes = store.insert(&batch, now_millis())?;
     for (outcome, i) in outcomes.into_iter().zip(to_store) {
+        // A conflict goes back to the collector, who is told why.
+        let issues = if outcome == Outcome::Conflict {
+            rejected(
+                &records[i].id,
+                "conflict",
+                Localized::zh_en(
+                    "服务器上已有此记录的另一版本，请核对后重新提交",
+                    "the server holds another version of this record; check it and submit again",
+                ),
+            )
+            .issues
+        } else {
+            Vec::new()
+        };
         results[i] = Some(SubmissionResult {
             id: records[i].id.clone(),
             outcome,
-            issues: Vec::new(),
+            issues,
         });
     }
     Ok(results.into_iter().flatten().collect())

@@ -183,6 +183,7 @@ async fn a_changed_record_conflicts_unless_newer() {
     post(&f.state, json!({"records": [record("r", 40)]}).to_string()).await;
     let (_, answer) = post(&f.state, json!({"records": [record("r", 41)]}).to_string()).await;
     assert_eq!(answer["results"][0]["outcome"], "conflict");
+    assert_eq!(answer["results"][0]["issues"][0]["code"], "conflict");
     let mut newer = record("r", 42);
     newer["revision"] = json!(4);
     let (_, answer) = post(&f.state, json!({"records": [newer]}).to_string()).await;
