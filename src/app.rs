@@ -18,7 +18,7 @@ use crate::components::form::FormView;
 use crate::components::region::AreaRef;
 use crate::i18n::{Locale, Text};
 use crate::outbox::OutboxDriver;
-use crate::state::{Action, Notice, Phase, State};
+use crate::state::{Action, Notice, Phase, State, UploadStatus};
 use crate::store::{DeviceStore, DATABASE};
 use crate::{device, net};
 
@@ -185,7 +185,12 @@ pub fn app() -> Html {
                         })
                     })
                 };
-                let outbox = OutboxDriver::new(started.store.clone(), on_sent, on_returned);
+                let on_status = {
+                    let dispatch = dispatch.clone();
+                    Callback::from(move |status| dispatch.dispatch(Action::Upload(status)))
+                };
+                let outbox =
+                    OutboxDriver::new(started.store.clone(), on_sent, on_returned, on_status);
                 for (id, form_id, status, revision) in started.stored {
                     persisted
                         .borrow_mut()
@@ -311,6 +316,15 @@ pub fn app() -> Html {
             })
         })
     };
+    let upload_now = {
+        let driver = driver.clone();
+        Callback::from(move |_| {
+            if let Some(d) = driver.borrow().as_ref() {
+                // The collector asks: do not wait out the backoff.
+                d.handle(Event::Retry);
+            }
+        })
+    };
     let switch_locale = {
         let dispatch = state.dispatcher();
         let other = state.locale.other();
@@ -375,6 +389,7 @@ pub fn app() -> Html {
                     <p class="storage-error" role="alert">{ format!("{}: {error}", t(Text::StorageFailed)) }</p>
                 }
                 <div aria-live="polite" class="notices">{ for notice }</div>
+                <UploadBar status={state.upload} online={state.online} locale={locale} on_upload={upload_now} />
                 <ContextProvider<AreaRef> context={AreaRef(state.area.clone())}>
                     { main }
                 </ContextProvider<AreaRef>>
@@ -384,6 +399,58 @@ pub fn app() -> Html {
                         .map(|field| field.def.id.clone()))} />
             </main>
         </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct UploadBarProps {
+    status: UploadStatus,
+    online: bool,
+    locale: Locale,
+    on_upload: Callback<MouseEvent>,
+}
+
+/// The time of day of a moment, in the device's time zone, as HH:MM.
+fn clock_time(millis: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis as f64));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+}
+
+/// How uploads are going: n of m with a progress bar, the time of the last successful upload,
+/// and a button to upload now.
+#[function_component(UploadBar)]
+fn upload_bar(props: &UploadBarProps) -> Html {
+    let status = props.status;
+    let locale = props.locale;
+    let waiting = status.total - status.done.min(status.total);
+    if status.total == 0 && status.last_success.is_none() {
+        return html! {};
+    }
+    let text = if status.needs_sign_in {
+        Text::SignInAgain.get(locale).to_string()
+    } else if waiting == 0 {
+        Text::AllUploaded.get(locale).to_string()
+    } else {
+        format!(
+            "{} {}/{}",
+            Text::Uploading.get(locale),
+            status.done,
+            status.total
+        )
+    };
+    html! {
+        <div class="uploads" role="status">
+            <progress max={status.total.max(1).to_string()} value={status.done.to_string()}
+                aria-label={Text::Uploading.get(locale)}></progress>
+            <span class="upload-count">{ text }</span>
+            if let Some(at) = status.last_success {
+                <span class="upload-last">{ format!("{} {}", Text::LastUpload.get(locale), clock_time(at)) }</span>
+            }
+            <button type="button" class="upload-now" onclick={props.on_upload.clone()}
+                disabled={waiting == 0 || !props.online || status.uploading || status.needs_sign_in}>
+                { Text::UploadNow.get(locale) }
+            </button>
+        </div>
     }
 }
 

@@ -83,6 +83,16 @@ pub enum Text {
     ContinueDraft,
     /// Names the list of forms in the header.
     Forms,
+    /// Uploads in progress.
+    Uploading,
+    /// Nothing left to upload.
+    AllUploaded,
+    /// Before the time of the last successful upload.
+    LastUpload,
+    /// The button that uploads at once.
+    UploadNow,
+    /// Uploads wait for a new sign-in.
+    SignInAgain,
     /// Label of the town list of a region question.
     Town,
     /// The empty choice of the town list.
@@ -123,6 +133,14 @@ impl Text {
             Text::WholeRecord => ("本条记录", "This record"),
             Text::ContinueDraft => ("继续填写", "Continue"),
             Text::Forms => ("表单", "Forms"),
+            Text::Uploading => ("正在上传", "Uploading"),
+            Text::AllUploaded => ("全部已上传", "Everything is uploaded"),
+            Text::LastUpload => ("上次上传", "Last upload"),
+            Text::UploadNow => ("立即上传", "Upload now"),
+            Text::SignInAgain => (
+                "请重新登录后继续上传",
+                "Sign in again to continue uploading",
+            ),
             Text::Town => ("乡镇（街道）", "Town or street"),
             Text::ChooseTown => ("请选择乡镇（街道）", "Choose the town"),
             Text::ChooseVillage => ("请选择村（社区）", "Choose the village"),

@@ -10,6 +10,7 @@ use doorstep_core::sync::{Command, Event, Outbox};
 use doorstep_core::Issue;
 use yew::Callback;
 
+use crate::state::UploadStatus;
 use crate::store::DeviceStore;
 use crate::{device, net};
 
@@ -20,6 +21,8 @@ pub struct OutboxDriver {
     store: DeviceStore,
     on_sent: Callback<String>,
     on_returned: Callback<(String, Vec<Issue>)>,
+    on_status: Callback<UploadStatus>,
+    last_success: Rc<RefCell<Option<i64>>>,
 }
 
 impl OutboxDriver {
@@ -28,18 +31,36 @@ impl OutboxDriver {
         store: DeviceStore,
         on_sent: Callback<String>,
         on_returned: Callback<(String, Vec<Issue>)>,
+        on_status: Callback<UploadStatus>,
     ) -> OutboxDriver {
         OutboxDriver {
             outbox: Rc::new(RefCell::new(Outbox::new(net::is_online()))),
             store,
             on_sent,
             on_returned,
+            on_status,
+            last_success: Rc::new(RefCell::new(None)),
         }
     }
 
     /// Tells the outbox what happened and carries out what it asks for.
     pub fn handle(&self, event: Event) {
+        if matches!(event, Event::Answered(_)) {
+            *self.last_success.borrow_mut() = Some(device::now_millis());
+        }
         let commands = self.outbox.borrow_mut().handle(event);
+        let status = {
+            let outbox = self.outbox.borrow();
+            let progress = outbox.progress();
+            UploadStatus {
+                done: progress.done,
+                total: progress.total,
+                uploading: outbox.is_uploading(),
+                needs_sign_in: outbox.needs_sign_in(),
+                last_success: *self.last_success.borrow(),
+            }
+        };
+        self.on_status.emit(status);
         for command in commands {
             self.run(command);
         }

@@ -71,6 +71,8 @@ pub struct State {
     pub storage_error: Option<String>,
     /// The villages region answers must be in, when the server configures them.
     pub area: Option<Arc<Area>>,
+    /// How uploads are going.
+    pub upload: UploadStatus,
 }
 
 impl Default for State {
@@ -88,8 +90,24 @@ impl Default for State {
             notice: None,
             storage_error: None,
             area: None,
+            upload: UploadStatus::default(),
         }
     }
+}
+
+/// What the collector is shown about uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UploadStatus {
+    /// Records answered for in the current burst.
+    pub done: usize,
+    /// Those and the records still waiting.
+    pub total: usize,
+    /// Whether an upload is in flight.
+    pub uploading: bool,
+    /// Whether uploads wait for the collector to sign in again.
+    pub needs_sign_in: bool,
+    /// When the server last answered an upload, in milliseconds since the epoch.
+    pub last_success: Option<i64>,
 }
 
 /// Something that happened, to be folded into the state.
@@ -161,6 +179,8 @@ pub enum Action {
     SetLocale(Locale),
     /// Device storage failed.
     StorageFailed(String),
+    /// The outbox reports how uploads are going.
+    Upload(UploadStatus),
 }
 
 fn evaluate(
@@ -351,6 +371,7 @@ impl State {
             Action::Online(online) => self.online = online,
             Action::SetLocale(locale) => self.locale = locale,
             Action::StorageFailed(message) => self.storage_error = Some(message),
+            Action::Upload(status) => self.upload = status,
         }
         self
     }
