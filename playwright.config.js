@@ -5,6 +5,7 @@ const path = require("path");
 
 const port = Number(process.env.DOORSTEP_E2E_PORT || 8765);
 const data = process.env.DOORSTEP_E2E_DATA || path.join(__dirname, "target", "e2e-data");
+const doorstep = path.join(__dirname, "target", "release", "doorstep");
 
 module.exports = defineConfig({
   testDir: "tests/e2e",
@@ -22,7 +23,9 @@ module.exports = defineConfig({
     },
   },
   webServer: {
-    command: `${path.join(__dirname, "target", "release", "doorstep")} serve --port ${port} --data ${data}`,
+    // A collector for the whole committed county (330110) is created first; the tests sign
+    // in as it (tests/e2e/session.js).
+    command: `sh -c 'printf "e2e-password\\n" | "${doorstep}" users add e2e --villages 330110 --data "${data}" && exec "${doorstep}" serve --port ${port} --data "${data}"'`,
     url: `http://127.0.0.1:${port}/api/v1/health`,
     cwd: __dirname,
     reuseExistingServer: false,

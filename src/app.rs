@@ -16,6 +16,7 @@ use yew::prelude::*;
 
 use crate::components::form::FormView;
 use crate::components::region::AreaRef;
+use crate::components::sign_in::SignInView;
 use crate::i18n::{Locale, Text};
 use crate::outbox::OutboxDriver;
 use crate::state::{Action, Notice, Phase, State, UploadStatus};
@@ -59,6 +60,7 @@ struct Started {
     store: DeviceStore,
     form_id: String,
     stored: Vec<(String, String, Status, u32)>,
+    token: Option<String>,
 }
 
 /// The configured area's villages, from the server or the service worker's copy. Without it
@@ -102,6 +104,8 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
         }
     };
     let area = load_area().await;
+    // An unreadable sign-in is no sign-in: the collector is asked again.
+    let session = store.session().await.unwrap_or_default();
     let stored = match store.all().await {
         Ok((records, unreadable)) => {
             for e in unreadable {
@@ -119,10 +123,12 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
         .map(|r| (r.id.clone(), r.form_id.clone(), r.status, r.revision))
         .collect();
     let form_id = form.def.id.clone();
+    let token = session.as_ref().map(|s| s.token.clone());
     dispatch.dispatch(Action::Loaded {
         form: Rc::new(form),
         stored,
         area,
+        session,
         new_id: device::new_record_id(),
         now: device::now_millis(),
         context: device::context(),
@@ -131,6 +137,7 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
         store,
         form_id,
         stored: summary,
+        token,
     })
 }
 
@@ -189,8 +196,20 @@ pub fn app() -> Html {
                     let dispatch = dispatch.clone();
                     Callback::from(move |status| dispatch.dispatch(Action::Upload(status)))
                 };
-                let outbox =
-                    OutboxDriver::new(started.store.clone(), on_sent, on_returned, on_status);
+                let on_sign_in = {
+                    let dispatch = dispatch.clone();
+                    Callback::from(move |()| dispatch.dispatch(Action::SignInNeeded))
+                };
+                let outbox = OutboxDriver::new(
+                    started.store.clone(),
+                    on_sent,
+                    on_returned,
+                    on_status,
+                    on_sign_in,
+                );
+                if let Some(token) = started.token {
+                    outbox.signed_in(token);
+                }
                 for (id, form_id, status, revision) in started.stored {
                     persisted
                         .borrow_mut()
@@ -316,6 +335,40 @@ pub fn app() -> Html {
             })
         })
     };
+    let sign_in = {
+        let dispatch = state.dispatcher();
+        let store = store.clone();
+        let driver = driver.clone();
+        let locale = state.locale;
+        Callback::from(move |(name, password): (String, String)| {
+            let (dispatch, store, driver) = (dispatch.clone(), (*store).clone(), driver.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let request = doorstep_core::protocol::SignIn { name, password };
+                match net::sign_in(&request).await {
+                    Ok(session) => {
+                        if let Some(store) = &store {
+                            if let Err(e) = store.put_session(&session).await {
+                                dispatch.dispatch(Action::StorageFailed(e.to_string()));
+                            }
+                        }
+                        let token = session.token.clone();
+                        dispatch.dispatch(Action::SignedIn {
+                            session,
+                            context: device::context(),
+                        });
+                        if let Some(d) = driver.borrow().as_ref() {
+                            d.signed_in(token);
+                        }
+                    }
+                    Err(net::NetError::Status { status: 401, .. }) => dispatch
+                        .dispatch(Action::SignInFailed(Text::SignInWrong.get(locale).into())),
+                    Err(net::NetError::Unreachable(_)) => dispatch
+                        .dispatch(Action::SignInFailed(Text::SignInOffline.get(locale).into())),
+                    Err(e) => dispatch.dispatch(Action::SignInFailed(e.to_string())),
+                }
+            });
+        })
+    };
     let upload_now = {
         let driver = driver.clone();
         Callback::from(move |_| {
@@ -340,6 +393,9 @@ pub fn app() -> Html {
                 <h1>{ t(Text::FormFailed) }</h1>
                 <pre>{ message }</pre>
             </div>
+        },
+        Phase::Ready if state.session.is_none() => html! {
+            <SignInView locale={locale} error={state.sign_in_error.clone()} on_submit={sign_in} />
         },
         Phase::Ready => match (&state.form, &state.draft) {
             (Some(form), Some(draft)) => html! {

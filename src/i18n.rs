@@ -93,6 +93,18 @@ pub enum Text {
     UploadNow,
     /// Uploads wait for a new sign-in.
     SignInAgain,
+    /// The sign-in screen's title and button.
+    SignIn,
+    /// Explains the sign-in screen.
+    SignInHint,
+    /// Label of the account name.
+    AccountName,
+    /// Label of the password.
+    Password,
+    /// Signing in needs the network.
+    SignInOffline,
+    /// The name or password is wrong.
+    SignInWrong,
     /// Label of the town list of a region question.
     Town,
     /// The empty choice of the town list.
@@ -140,6 +152,21 @@ impl Text {
             Text::SignInAgain => (
                 "请重新登录后继续上传",
                 "Sign in again to continue uploading",
+            ),
+            Text::SignIn => ("登录", "Sign in"),
+            Text::SignInHint => (
+                "首次登录需要网络；登录后可离线使用。",
+                "The first sign-in needs the network; afterwards the app works offline.",
+            ),
+            Text::AccountName => ("账号", "Account name"),
+            Text::Password => ("密码", "Password"),
+            Text::SignInOffline => (
+                "无法连接服务器，请联网后再登录",
+                "The server cannot be reached: connect to the network and sign in again",
+            ),
+            Text::SignInWrong => (
+                "账号或密码错误",
+                "The account name or the password is wrong",
             ),
             Text::Town => ("乡镇（街道）", "Town or street"),
             Text::ChooseTown => ("请选择乡镇（街道）", "Choose the town"),

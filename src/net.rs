@@ -1,6 +1,6 @@
-//! The app's only door to the network: fetching forms and posting records.
+//! The app's only door to the network: fetching forms, signing in and posting records.
 
-use doorstep_core::protocol::{ErrorBody, SubmissionBatch, SubmissionResponse};
+use doorstep_core::protocol::{ErrorBody, Session, SignIn, SubmissionBatch, SubmissionResponse};
 use thiserror::Error;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -81,8 +81,30 @@ pub async fn get_text(url: &str) -> Result<String, NetError> {
 /// How long an upload may take before it counts as failed and is retried.
 const UPLOAD_TIMEOUT_MS: u32 = 30_000;
 
-/// Posts a batch of records and returns the server's answer for each.
-pub async fn post_submissions(batch: &SubmissionBatch) -> Result<SubmissionResponse, NetError> {
+/// Signs a collector in and returns the session the server hands out.
+pub async fn sign_in(request: &SignIn) -> Result<Session, NetError> {
+    let body = serde_json::to_string(request).map_err(|e| NetError::BadBody(e.to_string()))?;
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&body));
+    let request = Request::new_with_str_and_init("/api/v1/sessions", &init).map_err(js_error)?;
+    request
+        .headers()
+        .set("Content-Type", "application/json")
+        .map_err(js_error)?;
+    let (status, text) = send(request).await?;
+    if !(200..300).contains(&status) {
+        return Err(status_error(status, &text));
+    }
+    serde_json::from_str(&text).map_err(|e| NetError::BadBody(e.to_string()))
+}
+
+/// Posts a batch of records, signed in with `token`, and returns the server's answer for
+/// each.
+pub async fn post_submissions(
+    batch: &SubmissionBatch,
+    token: &str,
+) -> Result<SubmissionResponse, NetError> {
     let body = serde_json::to_string(batch).map_err(|e| NetError::BadBody(e.to_string()))?;
     let init = RequestInit::new();
     init.set_method("POST");
@@ -95,6 +117,10 @@ pub async fn post_submissions(batch: &SubmissionBatch) -> Result<SubmissionRespo
     request
         .headers()
         .set("Content-Type", "application/json")
+        .map_err(js_error)?;
+    request
+        .headers()
+        .set("Authorization", &format!("Bearer {token}"))
         .map_err(js_error)?;
     let (status, text) = send(request).await?;
     if !(200..300).contains(&status) {

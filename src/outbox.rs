@@ -22,7 +22,9 @@ pub struct OutboxDriver {
     on_sent: Callback<String>,
     on_returned: Callback<(String, Vec<Issue>)>,
     on_status: Callback<UploadStatus>,
+    on_sign_in: Callback<()>,
     last_success: Rc<RefCell<Option<i64>>>,
+    token: Rc<RefCell<Option<String>>>,
 }
 
 impl OutboxDriver {
@@ -32,6 +34,7 @@ impl OutboxDriver {
         on_sent: Callback<String>,
         on_returned: Callback<(String, Vec<Issue>)>,
         on_status: Callback<UploadStatus>,
+        on_sign_in: Callback<()>,
     ) -> OutboxDriver {
         OutboxDriver {
             outbox: Rc::new(RefCell::new(Outbox::new(net::is_online()))),
@@ -39,8 +42,16 @@ impl OutboxDriver {
             on_sent,
             on_returned,
             on_status,
+            on_sign_in,
             last_success: Rc::new(RefCell::new(None)),
+            token: Rc::new(RefCell::new(None)),
         }
+    }
+
+    /// Uploads from now on with this sign-in's token; tells the outbox it may go on.
+    pub fn signed_in(&self, token: String) {
+        *self.token.borrow_mut() = Some(token);
+        self.handle(Event::SignedIn);
     }
 
     /// Tells the outbox what happened and carries out what it asks for.
@@ -78,9 +89,8 @@ impl OutboxDriver {
             Command::MarkSent(id) => self.on_sent.emit(id),
             Command::Return { id, issues } => self.on_returned.emit((id, issues)),
             Command::SignIn => {
-                // Signing in comes with the collector's accounts; until then the server never
-                // asks for it, and uploads simply wait.
-                web_sys::console::warn_1(&"the server asks to sign in again".into());
+                self.token.borrow_mut().take();
+                self.on_sign_in.emit(());
             }
             Command::RetryAfter(ms) => {
                 let this = self.clone();
@@ -104,7 +114,10 @@ impl OutboxDriver {
                 jitter: device::jitter(),
             };
         };
-        match net::post_submissions(&SubmissionBatch { records }).await {
+        let Some(token) = self.token.borrow().clone() else {
+            return Event::Unauthorized;
+        };
+        match net::post_submissions(&SubmissionBatch { records }, &token).await {
             Ok(response) => Event::Answered(response.results),
             Err(net::NetError::Status { status: 413, .. }) => Event::TooLarge,
             Err(net::NetError::Status { status: 401, .. }) => Event::Unauthorized,

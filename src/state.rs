@@ -4,6 +4,7 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
+use doorstep_core::protocol::Session;
 use doorstep_core::record::LifecycleError;
 use doorstep_core::{Area, Context, Evaluation, Form, Issue, Record, Report, Status};
 use serde_json::Value as Json;
@@ -69,8 +70,15 @@ pub struct State {
     pub notice: Option<Notice>,
     /// Why device storage failed, if it did.
     pub storage_error: Option<String>,
-    /// The villages region answers must be in, when the server configures them.
+    /// The villages region answers must be in: the configured area, narrowed to the signed-in
+    /// collector's villages.
     pub area: Option<Arc<Area>>,
+    /// The whole configured area, as the server gives it.
+    pub configured_area: Option<Arc<Area>>,
+    /// The collector's sign-in; `None` shows the sign-in screen.
+    pub session: Option<Session>,
+    /// Why the last sign-in failed.
+    pub sign_in_error: Option<String>,
     /// How uploads are going.
     pub upload: UploadStatus,
 }
@@ -90,6 +98,9 @@ impl Default for State {
             notice: None,
             storage_error: None,
             area: None,
+            configured_area: None,
+            session: None,
+            sign_in_error: None,
             upload: UploadStatus::default(),
         }
     }
@@ -122,6 +133,8 @@ pub enum Action {
         stored: Vec<Record>,
         /// The villages of the configured area, if known.
         area: Option<Arc<Area>>,
+        /// The sign-in kept on the device, if any.
+        session: Option<Session>,
         /// An id for a new draft.
         new_id: String,
         /// The time.
@@ -181,6 +194,17 @@ pub enum Action {
     StorageFailed(String),
     /// The outbox reports how uploads are going.
     Upload(UploadStatus),
+    /// The collector signed in. `context` gives the defaults of a draft not yet touched.
+    SignedIn {
+        /// The new sign-in.
+        session: Session,
+        /// Today's date, for the draft's defaults.
+        context: Context,
+    },
+    /// Signing in failed; the message says why.
+    SignInFailed(String),
+    /// The server no longer accepts the sign-in: ask for a new one, keeping everything else.
+    SignInNeeded,
 }
 
 fn evaluate(
@@ -193,6 +217,15 @@ fn evaluate(
             Some(Rc::new(Evaluation::new(&form.0, &draft.answers, context)))
         }
         _ => None,
+    }
+}
+
+/// The configured area narrowed to the collector's villages; the whole area when nobody is
+/// signed in.
+fn collectors_area(area: &Option<Arc<Area>>, session: &Option<Session>) -> Option<Arc<Area>> {
+    match (area, session) {
+        (Some(area), Some(session)) => Some(Arc::new(area.restricted_to(&session.villages))),
+        (area, _) => area.clone(),
     }
 }
 
@@ -210,24 +243,34 @@ fn touched(record: &Record) -> bool {
 }
 
 impl State {
+    /// The device supplies the dates; the state adds the collector's area and name.
+    fn context(&self, context: Context) -> Context {
+        Context {
+            area: self.area.clone(),
+            collector: self
+                .session
+                .as_ref()
+                .map(|s| Arc::from(s.collector.as_str())),
+            ..context
+        }
+    }
+
     /// Folds one action into the state.
     pub fn apply(mut self, action: Action) -> State {
-        // The device supplies the dates; the state adds the configured area.
-        let with_area = |context: Context, area: &Option<Arc<Area>>| Context {
-            area: area.clone(),
-            ..context
-        };
         match action {
             Action::Loaded {
                 form,
                 stored,
                 area,
+                session,
                 new_id,
                 now,
                 context,
             } => {
-                self.area = area;
-                let context = with_area(context, &self.area);
+                self.configured_area = area;
+                self.session = session;
+                self.area = collectors_area(&self.configured_area, &self.session);
+                let context = self.context(context);
                 let id = form.def.id.clone();
                 let mine = |r: &Record| r.form_id == id;
                 let draft = stored
@@ -255,7 +298,7 @@ impl State {
             }
             Action::LoadFailed(message) => self.phase = Phase::Failed(message),
             Action::OpenDraft { id, now, context } => {
-                let context = with_area(context, &self.area);
+                let context = self.context(context);
                 let Some(at) = self
                     .records
                     .iter()
@@ -289,7 +332,7 @@ impl State {
                 now,
                 context,
             } => {
-                let context = with_area(context, &self.area);
+                let context = self.context(context);
                 if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
                     if draft.set_answer(&field, value.clone(), now).is_ok() {
                         // Only the fields that read this one are re-evaluated.
@@ -309,7 +352,7 @@ impl State {
                 next_id,
                 context,
             } => {
-                let context = with_area(context, &self.area);
+                let context = self.context(context);
                 let (Some(form), Some(draft)) = (&self.form, &mut self.draft) else {
                     return self;
                 };
@@ -348,7 +391,7 @@ impl State {
                 now,
                 context,
             } => {
-                let context = with_area(context, &self.area);
+                let context = self.context(context);
                 if let Some(at) = self.records.iter().position(|r| r.id == id) {
                     let records = Rc::make_mut(&mut self.records);
                     let mut record = records.remove(at);
@@ -372,6 +415,21 @@ impl State {
             Action::SetLocale(locale) => self.locale = locale,
             Action::StorageFailed(message) => self.storage_error = Some(message),
             Action::Upload(status) => self.upload = status,
+            Action::SignedIn { session, context } => {
+                self.session = Some(session);
+                self.sign_in_error = None;
+                self.area = collectors_area(&self.configured_area, &self.session);
+                let context = self.context(context);
+                // A draft nothing was typed into starts again with this collector's defaults.
+                if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
+                    if !touched(draft) {
+                        draft.answers = form.0.defaults(&context);
+                    }
+                }
+                self.evaluation = evaluate(&self.form, &self.draft, context);
+            }
+            Action::SignInFailed(message) => self.sign_in_error = Some(message),
+            Action::SignInNeeded => self.session = None,
         }
         self
     }
@@ -396,6 +454,7 @@ mod tests {
             form,
             stored,
             area: None,
+            session: None,
             new_id: "new".into(),
             now: 1,
             context: Context::default(),

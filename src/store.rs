@@ -4,6 +4,7 @@
 //! holding the record's JSON as written by `doorstep-core`. A status change is one `put` of
 //! the whole record, so a record is never half in the outbox.
 
+use doorstep_core::protocol::Session;
 use doorstep_core::Record;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use thiserror::Error;
@@ -13,6 +14,11 @@ use wasm_bindgen::JsValue;
 pub const DATABASE: &str = "doorstep";
 
 const RECORDS: &str = "records";
+
+/// The collector's sign-in, one object under the key [`SESSION_KEY`]: kept on the device so the
+/// app opens offline after the first sign-in.
+const SESSIONS: &str = "session";
+const SESSION_KEY: &str = "current";
 
 /// What can go wrong with the device's storage.
 #[derive(Debug, Error)]
@@ -58,9 +64,11 @@ fn from_js(value: &JsValue) -> Result<Record, StoreError> {
 impl DeviceStore {
     /// Opens (creating or upgrading when needed) the database with this name.
     pub async fn open(name: &str) -> Result<DeviceStore, StoreError> {
+        // Version 2 added the session store; records written by version 1 stay as they are.
         let db = Rexie::builder(name)
-            .version(1)
+            .version(2)
             .add_object_store(ObjectStore::new(RECORDS).key_path("id"))
+            .add_object_store(ObjectStore::new(SESSIONS))
             .build()
             .await?;
         Ok(DeviceStore {
@@ -112,6 +120,38 @@ impl DeviceStore {
             }
         }
         Ok((records, unreadable))
+    }
+
+    /// The stored sign-in, if any (an unreadable one counts as none: the collector signs in
+    /// again).
+    pub async fn session(&self) -> Result<Option<Session>, StoreError> {
+        let tx = self
+            .db
+            .transaction(&[SESSIONS], TransactionMode::ReadOnly)?;
+        let value = tx
+            .store(SESSIONS)?
+            .get(JsValue::from_str(SESSION_KEY))
+            .await?;
+        Ok(value.as_ref().and_then(|v| {
+            let text: String = js_sys::JSON::stringify(v).ok()?.into();
+            serde_json::from_str(&text).ok()
+        }))
+    }
+
+    /// Keeps a sign-in, replacing the one before.
+    pub async fn put_session(&self, session: &Session) -> Result<(), StoreError> {
+        let text =
+            serde_json::to_string(session).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let value =
+            js_sys::JSON::parse(&text).map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;
+        let tx = self
+            .db
+            .transaction(&[SESSIONS], TransactionMode::ReadWrite)?;
+        tx.store(SESSIONS)?
+            .put(&value, Some(&JsValue::from_str(SESSION_KEY)))
+            .await?;
+        tx.done().await?;
+        Ok(())
     }
 
     /// Closes the connection once no other handle shares it. IndexedDB cannot delete or

@@ -4,3 +4,4 @@ pub mod field;
 pub mod form;
 pub mod region;
 pub mod repeat;
+pub mod sign_in;

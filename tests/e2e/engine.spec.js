@@ -1,6 +1,7 @@
 // The form engine in the browser: derived fields shown read-only, option filters, exclusive
 // options, and repeat groups, on a form served only to this test.
 const { test, expect } = require("@playwright/test");
+const { openSignedIn } = require("./session");
 
 test.use({ serviceWorkers: "block" });
 
@@ -46,7 +47,7 @@ test("derived fields, filters, exclusive options and repeat groups", async ({ pa
   await page.route("**/schemas/engine_test.json", (route) =>
     route.fulfill({ contentType: "application/json", body: JSON.stringify(form) }),
   );
-  await page.goto("/?form=engine_test");
+  await openSignedIn(page, "/?form=engine_test");
   await expect(page.getByRole("heading", { name: "引擎测试表" })).toBeVisible();
 
   // Derived fields fill in from the certificate number and cannot be typed into.

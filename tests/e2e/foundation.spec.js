@@ -1,6 +1,7 @@
 // The foundation path as a collector lives it: fill the demo form, reload, go offline,
 // submit, reload offline, come back online, and the server holds exactly one record.
 const { test, expect } = require("@playwright/test");
+const { openSignedIn } = require("./session");
 const { execFileSync } = require("child_process");
 const path = require("path");
 
@@ -16,7 +17,7 @@ function storedRecords() {
 
 test("fill, reload, submit offline, reload offline, sync once online", async ({ page, context }) => {
   const before = storedRecords().length;
-  await page.goto("/");
+  await openSignedIn(page, "/");
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
 
   await page.getByLabel("姓名").fill("王小明");
@@ -63,7 +64,7 @@ test("fill, reload, submit offline, reload offline, sync once online", async ({ 
 });
 
 test("a required question blocks submitting, and the summary links to it", async ({ page }) => {
-  await page.goto("/");
+  await openSignedIn(page, "/");
   await page.getByLabel("姓名").fill("");
   await page.getByRole("button", { name: "提交" }).click();
   const summary = page.getByRole("alert");
@@ -76,7 +77,7 @@ test("a required question blocks submitting, and the summary links to it", async
 });
 
 test("English is available", async ({ page }) => {
-  await page.goto("/");
+  await openSignedIn(page, "/");
   await page.getByRole("button", { name: "切换语言" }).click();
   await expect(page.getByRole("heading", { name: "Demo form" })).toBeVisible();
   await expect(page.getByLabel("Name")).toBeVisible();

@@ -2,11 +2,12 @@
 // defaults, the town-and-village picker over the configured area, the fields derived from the
 // certificate number shown read-only, and whole sections leaving when a person is not there.
 const { test, expect } = require("@playwright/test");
+const { openSignedIn } = require("./session");
 
 test.use({ serviceWorkers: "block" });
 
 test("the individual form: sections, defaults, region picker, derived fields", async ({ page }) => {
-  await page.goto("/?form=individual");
+  await openSignedIn(page, "/?form=individual");
   await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
   // Sections with a question asked before anything is known; 住房, 教育, 就业 and 文化体育
   // wait for the age and the living situation.
@@ -64,7 +65,7 @@ test("the individual form: sections, defaults, region picker, derived fields", a
 });
 
 test("the community form renders with its region picker", async ({ page }) => {
-  await page.goto("/?form=community");
+  await openSignedIn(page, "/?form=community");
   await expect(page.getByRole("heading", { name: "社区登记表" })).toBeVisible();
   await expect(page.getByLabel("调查年度")).toHaveValue("2026");
   await page.getByLabel("乡镇（街道）").selectOption({ label: "五常街道" });

@@ -1,6 +1,7 @@
 // 500 records queued on the device reach the server exactly once while the connection comes
 // and goes 20 times during the upload; the queue ends empty and the app says so.
 const { test, expect } = require("@playwright/test");
+const { openSignedIn } = require("./session");
 const { execFileSync } = require("child_process");
 const path = require("path");
 
@@ -18,7 +19,7 @@ function storedRecords() {
 test("500 queued records, offline and online 20 times, arrive once each", async ({ page, context }) => {
   test.setTimeout(120_000);
   const run = Date.now().toString(36);
-  await page.goto("/");
+  await openSignedIn(page, "/");
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
   await context.setOffline(true);
   // Put 500 completed records in the app's IndexedDB store, as the app itself writes them.
@@ -84,4 +85,51 @@ test("500 queued records, offline and online 20 times, arrive once each", async 
       }),
   );
   expect(queued).toBe(0);
+});
+
+test("a wrong password is told; an expired sign-in keeps the queue until the collector signs in again", async ({ page, context }) => {
+  await page.goto("/");
+  await page.getByLabel("账号").fill("e2e");
+  await page.getByLabel("密码").fill("not the password");
+  await page.getByRole("button", { name: "登录" }).click();
+  await expect(page.getByRole("alert")).toHaveText("账号或密码错误");
+  await expect(page.getByLabel("密码")).toHaveAttribute("aria-invalid", "true");
+  await page.getByLabel("密码").fill("e2e-password");
+  await page.getByRole("button", { name: "登录" }).click();
+  await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
+
+  // The server forgets the token (as when it expires): the device still holds one.
+  await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("doorstep");
+        open.onsuccess = () => {
+          const tx = open.result.transaction("session", "readwrite");
+          const store = tx.objectStore("session");
+          const get = store.get("current");
+          get.onsuccess = () => store.put({ ...get.result, token: "expired" }, "current");
+          tx.oncomplete = () => resolve();
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+  );
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
+  const name = `过期${Date.now().toString(36)}`;
+  await page.getByLabel("姓名").fill(name);
+  await page.getByRole("radio", { name: "是" }).check();
+  await page.getByLabel("年龄").fill("50");
+  await page.getByRole("button", { name: "提交" }).click();
+
+  // The upload is refused with 401: the app asks for a new sign-in and keeps the record.
+  await expect(page.getByRole("heading", { name: "登录" })).toBeVisible();
+  await expect(page.getByText("请重新登录后继续上传")).toBeVisible();
+  await expect(page.locator(".record", { hasText: name })).toContainText("待上传");
+  expect(storedRecords().filter((r) => r.answers.name === name)).toHaveLength(0);
+
+  await page.getByLabel("账号").fill("e2e");
+  await page.getByLabel("密码").fill("e2e-password");
+  await page.getByRole("button", { name: "登录" }).click();
+  await expect(page.locator(".record", { hasText: name })).toContainText("已上传", { timeout: 20_000 });
+  expect(storedRecords().filter((r) => r.answers.name === name)).toHaveLength(1);
 });

@@ -1280,6 +1280,14 @@ fn id_check_char(first17: &[u8]) -> Option<u8> {
     CHECK.get((sum % 11) as usize).copied()
 }
 
+/// Whether an 18-character 公民身份号码 passes the GB 11643 check (a lower-case x is accepted)
+/// and its birth date is a real date: what `id_valid(text)` gives.
+pub fn id_number_valid(text: &str) -> bool {
+    let upper = text.to_ascii_uppercase();
+    let b = upper.as_bytes();
+    b.len() == 18 && id_check_char(&b[..17]) == Some(b[17]) && id_birth(&upper).is_some()
+}
+
 fn id_birth(id: &str) -> Option<Date> {
     let b = id.as_bytes();
     if b.len() < 14 {
@@ -1332,15 +1340,7 @@ fn call_function(function: Function, args: &[Value], context: &Context) -> Value
         (Function::Int, [V::Text(t)]) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => {
             t.parse().map_or(V::Null, V::Integer)
         }
-        (Function::IdValid, [V::Text(t)]) => {
-            let upper = t.to_ascii_uppercase();
-            let b = upper.as_bytes();
-            V::Bool(
-                b.len() == 18
-                    && id_check_char(&b[..17]) == Some(b[17])
-                    && id_birth(&upper).is_some(),
-            )
-        }
+        (Function::IdValid, [V::Text(t)]) => V::Bool(id_number_valid(t)),
         (Function::IdBirth, [V::Text(t)]) => id_birth(t).map_or(V::Null, V::Date),
         (Function::RosterCount, [V::Text(code)]) => {
             context.roster_sizes.as_ref().map_or(V::Null, |sizes| {

@@ -54,6 +54,9 @@ pub enum Outcome {
     Conflict,
     /// Not stored: the checks found errors, or the form is unknown.
     Rejected,
+    /// Not stored: the record names a village outside the collector's (HTTP 403 for this
+    /// record alone).
+    Forbidden,
 }
 
 impl Outcome {
@@ -109,4 +112,63 @@ pub struct FormSummary {
     pub title: crate::schema::Localized,
     /// Where its definition is served.
     pub url: String,
+}
+
+/// The body of `POST /api/v1/sessions`: a collector signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    /// The collector's account name.
+    pub name: String,
+    /// The password.
+    pub password: String,
+}
+
+/// The answer to a sign-in: a bearer token for the other requests, until it expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Sent as `Authorization: Bearer TOKEN`.
+    pub token: String,
+    /// The collector's account name.
+    pub collector: String,
+    /// The 12-digit codes of the villages the collector works in.
+    pub villages: Vec<String>,
+    /// When the token stops working, in milliseconds since the epoch.
+    pub expires_at: Millis,
+}
+
+/// A village a collector is assigned, with its names for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignedVillage {
+    /// The 12-digit code.
+    pub code: String,
+    /// The village's name, when the area knows it.
+    pub name: String,
+    /// The town's name, when the area knows it.
+    pub town: String,
+}
+
+/// One person of the roster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RosterPerson {
+    /// The 20-character certificate number (残疾人证号).
+    pub cert_no: String,
+    /// The person's name.
+    pub name: String,
+    /// The 12-digit code of the person's village.
+    pub region_code: String,
+    /// Answers known beforehand, keyed by field id.
+    #[serde(default, skip_serializing_if = "Answers::is_empty")]
+    pub prefill: Answers,
+}
+
+/// The body of `GET /api/v1/assignments`: the collector's villages and the persons to visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignments {
+    /// The collector's account name.
+    pub collector: String,
+    /// The villages, in code order.
+    pub villages: Vec<AssignedVillage>,
+    /// The roster's persons in those villages, by village and certificate number.
+    pub persons: Vec<RosterPerson>,
 }

@@ -85,6 +85,34 @@ impl Area {
         &self.lists
     }
 
+    /// The part of the area made of these villages (such as a collector's), keeping towns
+    /// and counties that have any of them.
+    pub fn restricted_to(&self, villages: &[String]) -> Area {
+        let lists = self
+            .lists
+            .iter()
+            .map(|list| RegionList {
+                towns: list
+                    .towns
+                    .iter()
+                    .map(|town| Town {
+                        villages: town
+                            .villages
+                            .iter()
+                            .filter(|v| villages.contains(&v.code))
+                            .cloned()
+                            .collect(),
+                        ..town.clone()
+                    })
+                    .filter(|town| !town.villages.is_empty())
+                    .collect(),
+                ..list.clone()
+            })
+            .filter(|list| !list.towns.is_empty())
+            .collect();
+        Area::new(lists)
+    }
+
     /// The number of villages.
     pub fn len(&self) -> usize {
         self.index.len()
@@ -139,5 +167,9 @@ mod tests {
             ("330110001", "甲村")
         );
         assert_eq!(area.towns().count(), 2);
+        let mine = area.restricted_to(&["330110001002".into(), "999999999999".into()]);
+        assert_eq!(mine.len(), 1);
+        assert!(mine.contains("330110001002") && !mine.contains("330110001001"));
+        assert_eq!(mine.towns().count(), 1);
     }
 }

@@ -13,9 +13,11 @@ use std::time::Instant;
 
 use doorstep_core::protocol::{Submission, SubmissionBatch, SubmissionResponse};
 use doorstep_core::{validate, Answers, Context};
+use doorstep_server::accounts;
 use doorstep_server::app::{app, AppState};
 use doorstep_server::forms::FormRegistry;
-use doorstep_server::store::Store;
+use doorstep_server::limit::RateLimiter;
+use doorstep_server::store::{Collector, Store};
 
 #[derive(serde::Deserialize)]
 struct Line {
@@ -70,15 +72,44 @@ async fn main() {
         });
     }
     let data = std::env::temp_dir().join(format!("doorstep-ingest-{}", std::process::id()));
-    let state = AppState {
-        forms: Arc::new(forms),
-        store: Arc::new(Mutex::new(Store::open(&data).unwrap_or_else(|e| {
-            eprintln!("{e}");
-            std::process::exit(2)
-        }))),
-        app_dir: data.clone(),
-        schemas_dir: schemas,
-    };
+    let mut store = Store::open(&data).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2)
+    });
+    // One collector for every village of the area, signed in with a token made here.
+    let villages = forms
+        .area()
+        .map(|a| {
+            a.towns()
+                .flat_map(|t| t.villages.iter().map(|v| v.code.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let token = accounts::new_token();
+    let ready = accounts::hash_password("benchmark-password")
+        .map_err(|e| e.to_string())
+        .and_then(|password_hash| {
+            store
+                .put_collector(
+                    &Collector {
+                        name: "bench".into(),
+                        password_hash,
+                        villages,
+                    },
+                    0,
+                )
+                .and_then(|()| {
+                    store.add_session(&accounts::token_hash(&token), "bench", i64::MAX, 0)
+                })
+                .map_err(|e| e.to_string())
+        });
+    if let Err(e) = ready {
+        eprintln!("{e}");
+        std::process::exit(2)
+    }
+    let mut state = AppState::new(forms, store, data.clone(), schemas);
+    // The benchmark measures ingest, not the per-token limit.
+    state.limiter = Arc::new(Mutex::new(RateLimiter::new(u32::MAX, 1e9)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| {
@@ -96,7 +127,8 @@ async fn main() {
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrent.max(1) {
-        let (queue, client, url) = (queue.clone(), client.clone(), url.clone());
+        let (queue, client, url, token) =
+            (queue.clone(), client.clone(), url.clone(), token.clone());
         workers.push(tokio::spawn(async move {
             let mut stored = 0usize;
             loop {
@@ -105,6 +137,7 @@ async fn main() {
                 };
                 let answer = client
                     .post(&url)
+                    .bearer_auth(&token)
                     .json(&SubmissionBatch { records: batch })
                     .send()
                     .await;

@@ -7,22 +7,25 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use doorstep_core::protocol::{
-    FormSummary, Outcome, Submission, SubmissionBatch, SubmissionResponse, SubmissionResult,
-    MAX_BATCH_RECORDS, MAX_BODY_BYTES,
+    AssignedVillage, Assignments, FormSummary, Outcome, Session, SignIn, Submission,
+    SubmissionBatch, SubmissionResponse, SubmissionResult, MAX_BATCH_RECORDS, MAX_BODY_BYTES,
 };
 use doorstep_core::region::RegionList;
+use doorstep_core::schema::FieldType;
 use doorstep_core::{Context, Evaluation, Issue, Localized, Severity};
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::accounts;
 use crate::error::AppError;
 use crate::forms::FormRegistry;
-use crate::store::Store;
+use crate::limit::RateLimiter;
+use crate::store::{Collector, Store};
 
 /// What every request handler shares.
 #[derive(Debug, Clone)]
@@ -35,6 +38,62 @@ pub struct AppState {
     pub app_dir: PathBuf,
     /// The folder the forms were loaded from, served under `/schemas/`.
     pub schemas_dir: PathBuf,
+    /// Requests per bearer token, and sign-in attempts per account name.
+    pub limiter: Arc<Mutex<RateLimiter>>,
+}
+
+/// Bursts of 120 requests per token, then 2 a second: an outbox uploads one batch at a time.
+pub const RATE_BURST: u32 = 120;
+/// The sustained rate per token, in requests per second.
+pub const RATE_PER_SECOND: f64 = 2.0;
+
+impl AppState {
+    /// The state for these forms, database and folders, with the default rate limits.
+    pub fn new(forms: FormRegistry, store: Store, app_dir: PathBuf, schemas_dir: PathBuf) -> Self {
+        AppState {
+            forms: Arc::new(forms),
+            store: Arc::new(Mutex::new(store)),
+            app_dir,
+            schemas_dir,
+            limiter: Arc::new(Mutex::new(RateLimiter::new(RATE_BURST, RATE_PER_SECOND))),
+        }
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Counts one request against `key`'s budget.
+    fn limit(&self, key: &str) -> Result<(), AppError> {
+        let mut limiter = self
+            .limiter
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        limiter
+            .take(key, std::time::Instant::now())
+            .map_err(|wait| AppError::RateLimited {
+                retry_after: wait.as_secs().max(1),
+            })
+    }
+
+    /// The collector a request's bearer token signs in, after counting the request against the
+    /// token's budget. Runs on a blocking thread (it reads the database).
+    fn authenticate(&self, headers: &HeaderMap) -> Result<Collector, AppError> {
+        let token = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AppError::Unauthorized)?;
+        let hash = accounts::token_hash(token);
+        self.limit(&hash)?;
+        self.store()
+            .session(&hash, now_millis())?
+            .ok_or(AppError::Unauthorized)
+    }
 }
 
 /// The whole server as one router.
@@ -46,6 +105,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/health", get(|| async { "ok" }))
         .route("/api/v1/forms", get(list_forms))
         .route("/api/v1/regions", get(list_regions))
+        .route(
+            "/api/v1/sessions",
+            post(sign_in).layer(DefaultBodyLimit::max(16 * 1024)),
+        )
+        .route("/api/v1/assignments", get(assignments))
         .route(
             "/api/v1/submissions",
             post(submit).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
@@ -72,6 +136,72 @@ async fn list_forms(State(state): State<AppState>) -> Json<Vec<FormSummary>> {
         })
         .collect();
     Json(forms)
+}
+
+/// Signs a collector in: checks the password (argon2, on a blocking thread) and hands out a
+/// bearer token that expires after [`accounts::SESSION_MILLIS`].
+async fn sign_in(
+    State(state): State<AppState>,
+    body: Result<Json<SignIn>, JsonRejection>,
+) -> Result<Json<Session>, AppError> {
+    let Json(request) = body.map_err(|e| AppError::MalformedJson(e.body_text()))?;
+    state.limit(&format!("sign-in:{}", request.name))?;
+    let session = tokio::task::spawn_blocking(move || -> Result<Session, AppError> {
+        let collector = state.store().collector(&request.name)?;
+        let Some(collector) =
+            collector.filter(|c| accounts::verify_password(&request.password, &c.password_hash))
+        else {
+            return Err(AppError::BadCredentials);
+        };
+        let token = accounts::new_token();
+        let now = now_millis();
+        let expires_at = now + accounts::SESSION_MILLIS;
+        state.store().add_session(
+            &accounts::token_hash(&token),
+            &collector.name,
+            expires_at,
+            now,
+        )?;
+        Ok(Session {
+            token,
+            collector: collector.name,
+            villages: collector.villages,
+            expires_at,
+        })
+    })
+    .await??;
+    Ok(Json(session))
+}
+
+/// The signed-in collector's villages and the roster's persons in them.
+async fn assignments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Assignments>, AppError> {
+    let answer = tokio::task::spawn_blocking(move || -> Result<Assignments, AppError> {
+        let collector = state.authenticate(&headers)?;
+        let persons = state.store().roster(&collector.villages)?;
+        let area = state.forms.area();
+        let villages = collector
+            .villages
+            .iter()
+            .map(|code| {
+                let found = area.and_then(|a| a.village(code));
+                AssignedVillage {
+                    code: code.clone(),
+                    name: found.map(|(_, v)| v.name.clone()).unwrap_or_default(),
+                    town: found.and_then(|(t, _)| t.name.clone()).unwrap_or_default(),
+                }
+            })
+            .collect();
+        Ok(Assignments {
+            collector: collector.name,
+            villages,
+            persons,
+        })
+    })
+    .await??;
+    Ok(Json(answer))
 }
 
 /// The region lists of the configured area (an empty list when none is configured).
@@ -183,6 +313,7 @@ fn now_millis() -> i64 {
 
 async fn submit(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<SubmissionResponse>, AppError> {
     let body = body.map_err(|rejection| {
@@ -207,22 +338,56 @@ async fn submit(
             count: batch.records.len(),
         });
     }
-    // One blocking task holds the database for the whole batch: it looks up what is stored,
-    // checks the rest with the engine, and stores what passes in one transaction.
-    let results =
-        tokio::task::spawn_blocking(move || answer_batch(&state, &batch.records)).await??;
+    // One blocking task holds the database for the whole batch: it checks the sign-in, looks
+    // up what is stored, checks the rest with the engine, and stores what passes in one
+    // transaction.
+    let results = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+        let collector = state.authenticate(&headers)?;
+        Ok(answer_batch(&state, &collector, &batch.records)?)
+    })
+    .await??;
     Ok(Json(SubmissionResponse { results }))
+}
+
+/// Refuses a record that names a village outside the collector's: every region answer must
+/// be one of their villages.
+fn outside_villages(
+    state: &AppState,
+    collector: &Collector,
+    record: &Submission,
+) -> Option<SubmissionResult> {
+    let form = state.forms.get(&record.form)?;
+    let field = form.fields.iter().find(|f| {
+        f.def.field_type == FieldType::Region
+            && record
+                .answers
+                .get(&f.def.id)
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|code| !collector.villages.iter().any(|v| v == code))
+    })?;
+    let code = record.answers.get(&field.def.id)?.as_str()?;
+    Some(SubmissionResult {
+        id: record.id.clone(),
+        outcome: Outcome::Forbidden,
+        issues: vec![Issue {
+            field: field.def.id.clone(),
+            severity: Severity::Error,
+            code: "forbidden_region".into(),
+            message: Localized::zh_en(
+                format!("{code} 不在您负责的村（社区）范围内"),
+                format!("{code} is not one of your villages"),
+            ),
+        }],
+    })
 }
 
 /// What becomes of each record of a batch, in order.
 fn answer_batch(
     state: &AppState,
+    collector: &Collector,
     records: &[Submission],
 ) -> Result<Vec<SubmissionResult>, crate::store::StoreError> {
-    let mut store = state
-        .store
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut store = state.store();
     let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
     let stored = store.stored_answers(&ids)?;
     let mut results: Vec<Option<SubmissionResult>> = Vec::with_capacity(records.len());
@@ -240,7 +405,11 @@ fn answer_batch(
             }));
             continue;
         }
-        match check(state, record) {
+        // The engine's own check first, so the server says what the tablet says; then
+        // whether the villages named are the collector's.
+        match check(state, record)
+            .and_then(|()| outside_villages(state, collector, record).map_or(Ok(()), Err))
+        {
             Ok(()) => {
                 to_store.push(i);
                 results.push(None);
@@ -249,7 +418,7 @@ fn answer_batch(
         }
     }
     let batch: Vec<&Submission> = to_store.iter().map(|&i| &records[i]).collect();
-    let outcomes = store.insert(&batch, now_millis())?;
+    let outcomes = store.insert(&batch, Some(&collector.name), now_millis())?;
     for (outcome, i) in outcomes.into_iter().zip(to_store) {
         // A conflict goes back to the collector, who is told why.
         let issues = if outcome == Outcome::Conflict {

@@ -34,6 +34,18 @@ pub enum AppError {
         /// What was sent.
         count: usize,
     },
+    /// No bearer token, or one that is unknown or expired.
+    #[error("sign in first: the request has no valid bearer token, or it has expired")]
+    Unauthorized,
+    /// The name or the password is wrong.
+    #[error("the account name or the password is wrong")]
+    BadCredentials,
+    /// Too many requests for this token or account.
+    #[error("too many requests; try again in {retry_after} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// The database failed.
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
@@ -49,6 +61,9 @@ impl AppError {
             AppError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             AppError::UnreadableBody(_) => (StatusCode::BAD_REQUEST, "unreadable_body"),
             AppError::BatchTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large"),
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+            AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_failed"),
             AppError::Task(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -67,6 +82,19 @@ impl IntoResponse for AppError {
                 message: self.to_string(),
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let AppError::RateLimited { retry_after } = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after),
+            );
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }

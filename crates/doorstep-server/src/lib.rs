@@ -2,11 +2,15 @@
 //!
 //! [`app::app`] is the whole HTTP interface as a router; [`store`] is the only module that
 //! touches the database; [`forms`] loads the schemas folder; [`check`] is `doorstep check`;
-//! [`regions`] is `doorstep import-regions`.
+//! [`regions`] is `doorstep import-regions`; [`accounts`] holds passwords and tokens;
+//! [`roster`] reads `doorstep roster import` files.
 
+pub mod accounts;
 pub mod app;
 pub mod check;
 pub mod error;
 pub mod forms;
+pub mod limit;
 pub mod regions;
+pub mod roster;
 pub mod store;

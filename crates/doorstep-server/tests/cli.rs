@@ -203,3 +203,154 @@ fn the_committed_region_list_is_one_whole_county() {
         .iter()
         .all(|c| c.len() == 12 && c.starts_with("330110")));
 }
+
+fn schemas() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas")
+}
+
+/// Runs `doorstep` with some standard input.
+fn run_with_input(args: &[&str], data: &Path, input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = doorstep()
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("writes");
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn users_add_takes_the_password_from_stdin_and_expands_towns() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let schemas = schemas();
+    let schemas = schemas.to_str().expect("utf-8 path");
+    let out = run_with_input(
+        &[
+            "users",
+            "add",
+            "王五",
+            "--villages",
+            "330110005,330110009001",
+            "--schemas",
+            schemas,
+        ],
+        dir.path(),
+        "a long password\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = run_with_input(&["users", "list"], dir.path(), "");
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(listed.starts_with("王五\t330110005001,"), "{listed}");
+    assert!(listed.contains("330110009001"), "{listed}");
+
+    let short = run_with_input(
+        &[
+            "users",
+            "add",
+            "赵六",
+            "--villages",
+            "330110005001",
+            "--schemas",
+            schemas,
+        ],
+        dir.path(),
+        "short\n",
+    );
+    assert_eq!(short.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8 characters"));
+    let outside = run_with_input(
+        &[
+            "users",
+            "add",
+            "赵六",
+            "--villages",
+            "330106001001",
+            "--schemas",
+            schemas,
+        ],
+        dir.path(),
+        "a long password\n",
+    );
+    assert_eq!(outside.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&outside.stderr).contains("330106001001"));
+}
+
+#[test]
+fn roster_import_is_all_or_nothing_and_reports_each_refused_row() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let schemas = schemas();
+    let schemas = schemas.to_str().expect("utf-8 path");
+    let file = dir.path().join("roster.csv");
+    std::fs::write(
+        &file,
+        "cert_no,name,region_code,hukou_type\n\
+         33011019800515002642,李四,330110005001,1\n\
+         33011019800515002142,错校验,330110005001,\n\
+         33011019900101001211,外区,330106001001,\n",
+    )
+    .expect("write");
+    let file_arg = file.to_str().expect("utf-8 path");
+    let out = run_with_input(
+        &["roster", "import", file_arg, "--schemas", schemas],
+        dir.path(),
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        report.contains("roster.csv:3: 33011019800515002142: bad certificate number"),
+        "{report}"
+    );
+    assert!(
+        report.contains("roster.csv:4: 33011019900101001211: unknown village"),
+        "{report}"
+    );
+    assert!(
+        report.contains("2 row(s) refused, 1 fine; nothing was imported"),
+        "{report}"
+    );
+    let store = doorstep_server::store::Store::open(dir.path()).expect("store");
+    assert!(store
+        .roster(&["330110005001".into()])
+        .expect("roster")
+        .is_empty());
+    drop(store);
+
+    std::fs::write(
+        &file,
+        "cert_no,name,region_code,hukou_type\n33011019800515002642,李四,330110005001,1\n",
+    )
+    .expect("write");
+    let out = run_with_input(
+        &["roster", "import", file_arg, "--schemas", schemas],
+        dir.path(),
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "imported 1 person(s)"
+    );
+    let store = doorstep_server::store::Store::open(dir.path()).expect("store");
+    let persons = store.roster(&["330110005001".into()]).expect("roster");
+    assert_eq!(persons.len(), 1);
+    assert_eq!(persons[0].prefill["hukou_type"], "1");
+}

@@ -13,13 +13,18 @@ use std::time::Duration;
 use doorstep_core::protocol::{Submission, SubmissionBatch, SubmissionResponse};
 use doorstep_core::sync::{Command, Event, Outbox};
 use doorstep_core::Answers;
+use doorstep_server::accounts;
 use doorstep_server::app::{app, AppState};
 use doorstep_server::forms::FormRegistry;
-use doorstep_server::store::Store;
+use doorstep_server::limit::RateLimiter;
+use doorstep_server::store::{Collector, Store};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use serde_json::json;
+
+/// The client's bearer token (the proxy passes it on).
+const TOKEN: &str = "token-of-the-faults-test";
 
 /// A deterministic random source shared by the proxy's connections.
 struct Dice(u64);
@@ -88,6 +93,7 @@ async fn relay(
     }
     let answer = client
         .post(format!("http://{server}{path}"))
+        .bearer_auth(TOKEN)
         .header("content-type", "application/json")
         .body(body)
         .send()
@@ -160,6 +166,7 @@ async fn upload(client: &reqwest::Client, proxy: SocketAddr, ids: &[String]) -> 
     let failed = Event::Failed { jitter: 500 };
     let answer = client
         .post(format!("http://{proxy}/api/v1/submissions"))
+        .bearer_auth(TOKEN)
         .json(&SubmissionBatch { records })
         .send()
         .await;
@@ -182,12 +189,28 @@ async fn ten_thousand_records_arrive_exactly_once_through_a_faulty_proxy() {
     const RECORDS: usize = 10_000;
     let data = tempfile::tempdir().expect("temp dir");
     let schemas = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas");
-    let state = AppState {
-        forms: Arc::new(FormRegistry::load_dir(&schemas).expect("forms load")),
-        store: Arc::new(Mutex::new(Store::open(data.path()).expect("store opens"))),
-        app_dir: data.path().to_path_buf(),
-        schemas_dir: schemas,
-    };
+    let mut store = Store::open(data.path()).expect("store opens");
+    store
+        .put_collector(
+            &Collector {
+                name: "王五".into(),
+                password_hash: accounts::hash_password("a long password").expect("hash"),
+                villages: vec!["330110005001".into()],
+            },
+            0,
+        )
+        .expect("collector");
+    store
+        .add_session(&accounts::token_hash(TOKEN), "王五", i64::MAX, 0)
+        .expect("session");
+    let mut state = AppState::new(
+        FormRegistry::load_dir(&schemas).expect("forms load"),
+        store,
+        data.path().to_path_buf(),
+        schemas,
+    );
+    // The faults are the proxy's; the per-token limit is tested elsewhere.
+    state.limiter = Arc::new(Mutex::new(RateLimiter::new(u32::MAX, 1e9)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("server binds");
