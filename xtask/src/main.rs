@@ -322,6 +322,10 @@ fn build_server() -> Result {
     exec(cmd("cargo").args(["build", "--release", "-p", "doorstep-server"]))
 }
 
+/// The collector `cargo xtask run` makes on a fresh database, so the app can be tried at once.
+const DEMO_COLLECTOR: &str = "demo";
+const DEMO_PASSWORD: &str = "demo-password";
+
 fn run(args: &[String]) -> Result {
     let mut port = DEFAULT_PORT.to_string();
     let mut data = "data".to_string();
@@ -336,9 +340,45 @@ fn run(args: &[String]) -> Result {
     setup(false)?;
     build_app()?;
     build_server()?;
-    step("serve");
     let server = root().join("target/release/doorstep");
-    exec(cmd(&server.to_string_lossy()).args(["serve", "--port", &port, "--data", &data]))
+    let server = server.to_string_lossy();
+    // A fresh database has no collector, and the app asks to sign in: make a demo one for the
+    // whole committed county, and say how to sign in. Real collectors are added with
+    // `doorstep users add`.
+    let users = output_of(&server, &["users", "list", "--data", &data]).unwrap_or_default();
+    if users.is_empty() {
+        step("demo collector");
+        let mut add = cmd(&server);
+        add.args([
+            "users",
+            "add",
+            DEMO_COLLECTOR,
+            "--villages",
+            "330110",
+            "--data",
+            &data,
+        ])
+        .stdin(std::process::Stdio::piped());
+        eprintln!("xtask: $ doorstep users add {DEMO_COLLECTOR} --villages 330110 --data {data}");
+        let mut child = add
+            .spawn()
+            .map_err(|e| format!("doorstep users add: {e}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            writeln!(stdin, "{DEMO_PASSWORD}").map_err(|e| format!("doorstep users add: {e}"))?;
+        }
+        let status = child
+            .wait()
+            .map_err(|e| format!("doorstep users add: {e}"))?;
+        if !status.success() {
+            return Err(format!("doorstep users add failed: {status}"));
+        }
+        eprintln!(
+            "xtask: sign in as `{DEMO_COLLECTOR}` with password `{DEMO_PASSWORD}` (a demo account; replace it with `doorstep users add`)"
+        );
+    }
+    step("serve");
+    exec(cmd(&server).args(["serve", "--port", &port, "--data", &data]))
 }
 
 fn test() -> Result {

@@ -25,6 +25,9 @@ pub struct Submission {
     pub form_version: String,
     /// The record's revision.
     pub revision: u32,
+    /// The SHA-256 of the answers as JSON ([`answers_hash`]), so the server can tell a record
+    /// damaged on the way from the one the collector completed.
+    pub hash: String,
     /// The answers.
     pub answers: Answers,
     /// When the record was started on the device.
@@ -32,6 +35,17 @@ pub struct Submission {
     /// When it was completed on the device.
     #[serde(default)]
     pub completed_at: Option<Millis>,
+}
+
+/// The content hash of answers: SHA-256, in lower-case hex, of their JSON with keys in order
+/// (as `serde_json` writes an [`Answers`] map).
+pub fn answers_hash(answers: &Answers) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_vec(answers).unwrap_or_default();
+    Sha256::digest(&json)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The body of `POST /api/v1/submissions`.

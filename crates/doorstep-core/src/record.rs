@@ -201,6 +201,7 @@ impl Record {
             form: self.form_id.clone(),
             form_version: self.form_version.clone(),
             revision: self.revision,
+            hash: crate::protocol::answers_hash(&self.answers),
             answers: self.answers.clone(),
             created_at: self.created_at,
             completed_at: self.completed_at,

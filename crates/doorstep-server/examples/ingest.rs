@@ -66,6 +66,7 @@ async fn main() {
             form: line.form,
             form_version: form.def.version.clone(),
             revision: 1,
+            hash: doorstep_core::protocol::answers_hash(&line.answers),
             answers: line.answers,
             created_at: 1,
             completed_at: Some(2),

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use doorstep_core::protocol::{
-    AssignedVillage, Assignments, FormSummary, Outcome, Session, SignIn, Submission,
+    answers_hash, AssignedVillage, Assignments, FormSummary, Outcome, Session, SignIn, Submission,
     SubmissionBatch, SubmissionResponse, SubmissionResult, MAX_BATCH_RECORDS, MAX_BODY_BYTES,
 };
 use doorstep_core::region::RegionList;
@@ -96,6 +96,9 @@ impl AppState {
     }
 }
 
+/// The OpenAPI description of the interface (`docs/openapi.json`).
+pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+
 /// The whole server as one router.
 pub fn app(state: AppState) -> Router {
     let index = state.app_dir.join("index.html");
@@ -110,6 +113,15 @@ pub fn app(state: AppState) -> Router {
             post(sign_in).layer(DefaultBodyLimit::max(16 * 1024)),
         )
         .route("/api/v1/assignments", get(assignments))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    OPENAPI,
+                )
+            }),
+        )
         .route(
             "/api/v1/submissions",
             post(submit).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
@@ -393,6 +405,19 @@ fn answer_batch(
     let mut results: Vec<Option<SubmissionResult>> = Vec::with_capacity(records.len());
     let mut to_store = Vec::new();
     for (i, record) in records.iter().enumerate() {
+        // Answers that do not match their hash were damaged on the way: nothing of them is
+        // trusted, and the device keeps the record to send again.
+        if record.hash != answers_hash(&record.answers) {
+            results.push(Some(rejected(
+                &record.id,
+                "hash_mismatch",
+                Localized::zh_en(
+                    "记录在传输中损坏（内容与校验值不符），请重新上传",
+                    "the record was damaged on the way (its answers do not match its hash); send it again",
+                ),
+            )));
+            continue;
+        }
         // A record the server already holds, unchanged, is a duplicate whatever today's rules
         // say: a retry must never turn into a rejection of something already stored.
         let unchanged = serde_json::to_string(&record.answers)

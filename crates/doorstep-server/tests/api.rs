@@ -69,12 +69,20 @@ fn fixture() -> Fixture {
 const TOKEN: &str = "test-token-of-wang-wu";
 const PASSWORD: &str = "correct horse battery";
 
+/// A submission with the content hash of its answers filled in.
+fn hashed(mut submission: Value) -> Value {
+    let answers: doorstep_core::Answers =
+        serde_json::from_value(submission["answers"].clone()).expect("answers");
+    submission["hash"] = json!(doorstep_core::protocol::answers_hash(&answers));
+    submission
+}
+
 fn record(id: &str, age: i64) -> Value {
-    json!({
+    hashed(json!({
         "id": id, "form": "demo", "form_version": "1", "revision": 3,
         "answers": {"name": "张三", "visited": "1", "age": age},
         "created_at": 1, "completed_at": 2
-    })
+    }))
 }
 
 async fn post(state: &AppState, body: impl Into<Body>) -> (StatusCode, Value) {
@@ -164,7 +172,7 @@ async fn the_server_checks_with_the_same_engine() {
 async fn a_village_outside_the_configured_area_is_rejected() {
     let f = fixture();
     let community = |id: &str, region: &str| {
-        json!({
+        hashed(json!({
             "id": id, "form": "community", "form_version": "2026.1", "revision": 1,
             "answers": {
                 "survey_year": 2026, "region_code": region, "urban_rural_code": "220",
@@ -175,7 +183,7 @@ async fn a_village_outside_the_configured_area_is_rejected() {
                 "report_date": "2026-10-08"
             },
             "created_at": 1, "completed_at": 2
-        })
+        }))
     };
     let body = json!({"records": [
         community("inside", "330110005001"),
@@ -197,6 +205,12 @@ async fn only_completed_records_are_stored() {
     // An answer to a question that is not asked (reason, with visited = 1) is refused.
     let mut extra = record("extra", 40);
     extra["answers"]["reason"] = json!("外出");
+    // Changed after its hash was made, the record is refused as damaged…
+    let (_, answer) = post(&f.state, json!({"records": [extra.clone()]}).to_string()).await;
+    assert_eq!(answer["results"][0]["outcome"], "rejected");
+    assert_eq!(answer["results"][0]["issues"][0]["code"], "hash_mismatch");
+    // …and with its hash made again, as not completed by the form's rules.
+    let extra = hashed(extra);
     let (_, answer) = post(&f.state, json!({"records": [extra]}).to_string()).await;
     assert_eq!(answer["results"][0]["outcome"], "rejected");
     assert_eq!(answer["results"][0]["issues"][0]["code"], "not_completed");
@@ -443,7 +457,7 @@ async fn submissions_without_a_valid_token_are_401_and_store_nothing() {
 async fn a_record_for_another_collectors_village_is_forbidden_alone() {
     let f = fixture();
     let community = |id: &str, region: &str| {
-        json!({
+        hashed(json!({
             "id": id, "form": "community", "form_version": "2026.1", "revision": 1,
             "answers": {
                 "survey_year": 2026, "region_code": region, "urban_rural_code": "220",
@@ -454,7 +468,7 @@ async fn a_record_for_another_collectors_village_is_forbidden_alone() {
                 "report_date": "2026-10-08"
             },
             "created_at": 1, "completed_at": 2
-        })
+        }))
     };
     // 330110009001 is in the area (仁和街道) but not one of 王五's villages.
     let body = json!({"records": [community("mine", "330110005002"), community("theirs", "330110009001")]});
@@ -530,4 +544,65 @@ async fn a_token_that_sends_too_much_gets_429_with_retry_after() {
         .expect("response");
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(response.headers().contains_key("retry-after"));
+}
+
+/// The OpenAPI description is served, and names every route the router answers (each one is
+/// tried: none may be a 404).
+#[tokio::test]
+async fn the_openapi_description_is_served_and_covers_every_route() {
+    let f = fixture();
+    let request = Request::get("/api/v1/openapi.json")
+        .body(Body::empty())
+        .expect("request");
+    let response = app(f.state.clone())
+        .oneshot(request)
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let doc: Value = serde_json::from_slice(&bytes).expect("JSON");
+    let paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for path in [
+        "/api/v1/health",
+        "/api/v1/forms",
+        "/api/v1/regions",
+        "/api/v1/sessions",
+        "/api/v1/assignments",
+        "/api/v1/submissions",
+        "/api/v1/openapi.json",
+    ] {
+        assert!(paths.contains(&path), "{path} is not described");
+    }
+    for path in paths {
+        let method = doc["paths"][path]
+            .as_object()
+            .and_then(|m| m.keys().next().cloned())
+            .unwrap_or_default();
+        let request = Request::builder()
+            .method(method.to_uppercase().as_str())
+            .uri(path)
+            .body(Body::empty())
+            .expect("request");
+        let response = app(f.state.clone())
+            .oneshot(request)
+            .await
+            .expect("response");
+        // The app's fallback serves index.html for unknown paths, so a described path that
+        // the router lacks would answer 200 with HTML; the API answers JSON or text.
+        let html = response
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.to_str().unwrap_or_default().contains("html"));
+        assert!(!html, "{method} {path} is not a route of the API");
+    }
 }

@@ -150,6 +150,7 @@ fn submission(n: usize) -> Submission {
         form: "demo".into(),
         form_version: "1".into(),
         revision: 2,
+        hash: doorstep_core::protocol::answers_hash(&answers),
         answers,
         created_at: 1,
         completed_at: Some(2),
