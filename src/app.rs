@@ -179,7 +179,7 @@ pub fn app() -> Html {
                 };
                 let on_sent = {
                     let dispatch = dispatch.clone();
-                    Callback::from(move |id| dispatch.dispatch(Action::Sent(id)))
+                    Callback::from(move |ids| dispatch.dispatch(Action::Sent(ids)))
                 };
                 let on_returned = {
                     let dispatch = dispatch.clone();
@@ -267,29 +267,33 @@ pub fn app() -> Html {
             .cloned()
             .collect();
         use_effect_with(((*store).clone(), changed), move |(store, changed)| {
-            if let Some(store) = store.clone() {
-                for record in changed.iter().cloned() {
+            if let (Some(store), false) = (store.clone(), changed.is_empty()) {
+                let records = changed.clone();
+                for record in &records {
                     persisted
                         .borrow_mut()
                         .insert(record.id.clone(), (record.status, record.revision));
-                    let (driver, dispatch) = (driver.clone(), dispatch.clone());
-                    let (store, persisted) = (store.clone(), persisted.clone());
-                    wasm_bindgen_futures::spawn_local(async move {
-                        match store.put(&record).await {
-                            Ok(()) if record.status == Status::Queued => {
-                                if let Some(d) = driver.borrow().as_ref() {
+                }
+                // Every record changed by one action is written in one transaction.
+                wasm_bindgen_futures::spawn_local(async move {
+                    match store.put_many(&records).await {
+                        Ok(()) => {
+                            if let Some(d) = driver.borrow().as_ref() {
+                                for record in records.iter().filter(|r| r.status == Status::Queued)
+                                {
                                     d.handle(Event::Queued(record.id.clone()));
                                 }
                             }
-                            Ok(()) => {}
-                            Err(e) => {
-                                // Not stored: forget it was, so the next change writes it again.
-                                persisted.borrow_mut().remove(&record.id);
-                                dispatch.dispatch(Action::StorageFailed(e.to_string()))
-                            }
                         }
-                    });
-                }
+                        Err(e) => {
+                            // Not stored: forget they were, so the next change writes them again.
+                            for record in &records {
+                                persisted.borrow_mut().remove(&record.id);
+                            }
+                            dispatch.dispatch(Action::StorageFailed(e.to_string()))
+                        }
+                    }
+                });
             }
         });
     }
@@ -510,6 +514,10 @@ fn upload_bar(props: &UploadBarProps) -> Html {
     }
 }
 
+/// The most records the list shows (the newest): drawing thousands on every upload would cost
+/// more than the upload itself. The counts above the list cover them all.
+const RECORDS_SHOWN: usize = 1000;
+
 #[derive(Properties, PartialEq)]
 struct RecordListProps {
     records: Rc<Vec<Record>>,
@@ -527,11 +535,19 @@ fn record_list(props: &RecordListProps) -> Html {
         return html! {};
     }
     let locale = props.locale;
+    let count = |status: Status| props.records.iter().filter(|r| r.status == status).count();
+    let hidden = props.records.len().saturating_sub(RECORDS_SHOWN);
     html! {
         <section class="records" aria-labelledby="records-title">
             <h2 id="records-title">{ Text::RecordsOnDevice.get(locale) }</h2>
+            <p class="record-counts">
+                { format!("{} {} · {} {} · {} {}",
+                    Text::StatusDraft.get(locale), count(Status::Draft),
+                    Text::StatusQueued.get(locale), count(Status::Queued),
+                    Text::StatusSent.get(locale), count(Status::Sent)) }
+            </p>
             <ul>
-                { for props.records.iter().map(|r| {
+                { for props.records.iter().take(RECORDS_SHOWN).map(|r| {
                     let status = match r.status {
                         Status::Draft => Text::StatusDraft,
                         Status::Queued => Text::StatusQueued,
@@ -557,6 +573,9 @@ fn record_list(props: &RecordListProps) -> Html {
                     }
                 }) }
             </ul>
+            if hidden > 0 {
+                <p class="hint">{ format!("{} {hidden}", Text::MoreRecords.get(locale)) }</p>
+            }
         </section>
     }
 }

@@ -93,6 +93,8 @@ pub enum Text {
     UploadNow,
     /// Uploads wait for a new sign-in.
     SignInAgain,
+    /// Before the number of records the list does not show.
+    MoreRecords,
     /// The sign-in screen's title and button.
     SignIn,
     /// Explains the sign-in screen.
@@ -153,6 +155,7 @@ impl Text {
                 "请重新登录后继续上传",
                 "Sign in again to continue uploading",
             ),
+            Text::MoreRecords => ("更早的记录未列出：", "Older records not listed:"),
             Text::SignIn => ("登录", "Sign in"),
             Text::SignInHint => (
                 "首次登录需要网络；登录后可离线使用。",

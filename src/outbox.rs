@@ -19,7 +19,7 @@ use crate::{device, net};
 pub struct OutboxDriver {
     outbox: Rc<RefCell<Outbox>>,
     store: DeviceStore,
-    on_sent: Callback<String>,
+    on_sent: Callback<Vec<String>>,
     on_returned: Callback<(String, Vec<Issue>)>,
     on_status: Callback<UploadStatus>,
     on_sign_in: Callback<()>,
@@ -31,7 +31,7 @@ impl OutboxDriver {
     /// A driver for an empty outbox.
     pub fn new(
         store: DeviceStore,
-        on_sent: Callback<String>,
+        on_sent: Callback<Vec<String>>,
         on_returned: Callback<(String, Vec<Issue>)>,
         on_status: Callback<UploadStatus>,
         on_sign_in: Callback<()>,
@@ -72,8 +72,17 @@ impl OutboxDriver {
             }
         };
         self.on_status.emit(status);
+        // The records one answer delivered are reported together: one change of state (and
+        // one write to the device) per upload, not one per record.
+        let mut sent = Vec::new();
         for command in commands {
-            self.run(command);
+            match command {
+                Command::MarkSent(id) => sent.push(id),
+                other => self.run(other),
+            }
+        }
+        if !sent.is_empty() {
+            self.on_sent.emit(sent);
         }
     }
 
@@ -86,7 +95,7 @@ impl OutboxDriver {
                     this.handle(event);
                 });
             }
-            Command::MarkSent(id) => self.on_sent.emit(id),
+            Command::MarkSent(id) => self.on_sent.emit(vec![id]),
             Command::Return { id, issues } => self.on_returned.emit((id, issues)),
             Command::SignIn => {
                 self.token.borrow_mut().take();

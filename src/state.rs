@@ -173,8 +173,8 @@ pub enum Action {
         /// Today's date and the reference date, for the rules.
         context: Context,
     },
-    /// The server has the record.
-    Sent(String),
+    /// The server has these records.
+    Sent(Vec<String>),
     /// The server refused the record.
     Returned {
         /// The record's id.
@@ -375,14 +375,16 @@ impl State {
                     Err(_) => {}
                 }
             }
-            Action::Sent(id) => {
+            Action::Sent(ids) => {
+                let ids: std::collections::HashSet<String> = ids.into_iter().collect();
+                let mut any = false;
                 for record in Rc::make_mut(&mut self.records) {
-                    if record.id == id
-                        && record.mark_sent().is_ok()
-                        && self.notice == Some(Notice::Queued)
-                    {
-                        self.notice = Some(Notice::Sent);
+                    if ids.contains(&record.id) && record.mark_sent().is_ok() {
+                        any = true;
                     }
+                }
+                if any && self.notice == Some(Notice::Queued) {
+                    self.notice = Some(Notice::Sent);
                 }
             }
             Action::Returned {
@@ -505,7 +507,7 @@ mod tests {
         assert_eq!(state.notice, Some(Notice::Queued));
 
         let id = state.records[0].id.clone();
-        let state = state.apply(Action::Sent(id));
+        let state = state.apply(Action::Sent(vec![id]));
         assert_eq!(state.records[0].status, Status::Sent);
         assert_eq!(state.notice, Some(Notice::Sent));
     }

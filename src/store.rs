@@ -87,6 +87,20 @@ impl DeviceStore {
         Ok(())
     }
 
+    /// Writes several records in one transaction: all of them are stored, or none.
+    pub async fn put_many(&self, records: &[Record]) -> Result<(), StoreError> {
+        let values = records.iter().map(to_js).collect::<Result<Vec<_>, _>>()?;
+        let tx = self
+            .db
+            .transaction(&[RECORDS], TransactionMode::ReadWrite)?;
+        let store = tx.store(RECORDS)?;
+        for value in &values {
+            store.put(value, None).await?;
+        }
+        tx.done().await?;
+        Ok(())
+    }
+
     /// Reads one record by id.
     pub async fn get(&self, id: &str) -> Result<Option<Record>, StoreError> {
         let tx = self.db.transaction(&[RECORDS], TransactionMode::ReadOnly)?;
