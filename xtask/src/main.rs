@@ -233,6 +233,88 @@ fn setup_browser() -> Result {
     }
 }
 
+/// The test database's role, password and name (a local, throw-away database).
+const PG_TEST: &str = "doorstep_test";
+const PG_TEST_PASSWORD: &str = "doorstep-test";
+
+/// Installs Debian's PostgreSQL when missing, starts its cluster, makes the test role and
+/// database when missing, and returns the database's URL.
+fn setup_postgres() -> Result<String> {
+    step("PostgreSQL for the storage tests");
+    if output_of("pg_lsclusters", &["-h"]).is_none() {
+        apt_install(&["postgresql"])?;
+    }
+    let as_postgres = |args: &[&str]| {
+        let mut all = if is_root() {
+            vec!["runuser", "-u", "postgres", "--"]
+        } else {
+            vec!["sudo", "-u", "postgres"]
+        };
+        all.extend_from_slice(args);
+        all.iter().map(|s| s.to_string()).collect::<Vec<String>>()
+    };
+    let clusters = || output_of("pg_lsclusters", &["-h"]).unwrap_or_default();
+    if clusters().trim().is_empty() {
+        // A container may install the server without making a cluster.
+        let version = fs::read_dir("/usr/lib/postgresql")
+            .map_err(|e| format!("/usr/lib/postgresql: {e}"))?
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .max()
+            .ok_or("no PostgreSQL version in /usr/lib/postgresql")?;
+        exec(cmd("pg_createcluster").args([version.as_str(), "main"]))?;
+    }
+    let line = clusters();
+    let fields: Vec<&str> = line
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let (Some(version), Some(name), Some(port), Some(status)) =
+        (fields.first(), fields.get(1), fields.get(2), fields.get(3))
+    else {
+        return Err(format!("cannot read pg_lsclusters: {line}"));
+    };
+    if *status != "online" {
+        exec(cmd("pg_ctlcluster").args([*version, *name, "start"]))?;
+    } else {
+        eprintln!("xtask: PostgreSQL {version}/{name} on port {port}: running");
+    }
+    let psql = |sql: &str| -> Result<String> {
+        let args = as_postgres(&["psql", "-p", port, "-tAc", sql]);
+        let out = cmd(&args[0])
+            .args(&args[1..])
+            .output()
+            .map_err(|e| format!("psql: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "psql `{sql}`: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    if psql(&format!(
+        "SELECT 1 FROM pg_roles WHERE rolname = '{PG_TEST}'"
+    ))?
+    .is_empty()
+    {
+        psql(&format!(
+            "CREATE ROLE {PG_TEST} LOGIN PASSWORD '{PG_TEST_PASSWORD}'"
+        ))?;
+    }
+    if psql(&format!(
+        "SELECT 1 FROM pg_database WHERE datname = '{PG_TEST}'"
+    ))?
+    .is_empty()
+    {
+        psql(&format!("CREATE DATABASE {PG_TEST} OWNER {PG_TEST}"))?;
+    }
+    Ok(format!(
+        "postgres://{PG_TEST}:{PG_TEST_PASSWORD}@127.0.0.1:{port}/{PG_TEST}"
+    ))
+}
+
 fn setup(for_tests: bool) -> Result {
     setup_build()?;
     if for_tests {
@@ -407,8 +489,13 @@ fn test() -> Result {
         "-D",
         "warnings",
     ]))?;
-    step("native tests (core, server, app reducer)");
-    exec(cmd("cargo").args(["test", "--workspace"]))?;
+    let database_url = setup_postgres()?;
+    step("native tests (core, server with SQLite and PostgreSQL, app reducer)");
+    exec(
+        cmd("cargo")
+            .args(["test", "--workspace"])
+            .env("DOORSTEP_TEST_DATABASE_URL", &database_url),
+    )?;
     step("browser tests (wasm-bindgen-test in headless Chromium)");
     exec(
         cmd("cargo")

@@ -179,7 +179,7 @@ fn users(command: UsersCommand) -> ExitCode {
             let password_hash =
                 doorstep_server::accounts::hash_password(password.trim_end_matches(['\r', '\n']))
                     .map_err(|e| e.to_string())?;
-            let mut store = Store::open(&data).map_err(|e| e.to_string())?;
+            let mut store = Store::open_configured(&data).map_err(|e| e.to_string())?;
             let count = villages.len();
             store
                 .put_collector(
@@ -196,7 +196,7 @@ fn users(command: UsersCommand) -> ExitCode {
             ))
         })(),
         UsersCommand::List { data } => (|| -> Result<String, String> {
-            let store = Store::open(&data).map_err(|e| e.to_string())?;
+            let mut store = Store::open_configured(&data).map_err(|e| e.to_string())?;
             let mut out = Vec::new();
             for name in store.collector_names().map_err(|e| e.to_string())? {
                 if let Some(c) = store.collector(&name).map_err(|e| e.to_string())? {
@@ -259,7 +259,7 @@ fn roster(command: RosterCommand) -> ExitCode {
         );
         return ExitCode::from(1);
     }
-    let stored = Store::open(&data)
+    let stored = Store::open_configured(&data)
         .and_then(|mut store| store.import_roster(&checked.persons, now_millis()));
     match stored {
         Ok(()) => {
@@ -450,7 +450,7 @@ fn run_check(
 
 fn export(data: &std::path::Path) -> ExitCode {
     use std::io::Write;
-    let records = match Store::open(data).and_then(|store| store.records()) {
+    let records = match Store::open_configured(data).and_then(|mut store| store.records()) {
         Ok(records) => records,
         Err(e) => {
             eprintln!("doorstep export: {e}");
@@ -494,7 +494,7 @@ fn serve(port: u16, data: PathBuf, app_dir: PathBuf, schemas: PathBuf) -> ExitCo
         );
         return ExitCode::from(2);
     }
-    let store = match Store::open(&data) {
+    let store = match Store::open_configured(&data) {
         Ok(store) => store,
         Err(e) => {
             eprintln!("doorstep serve: {e}");
@@ -522,7 +522,7 @@ fn serve(port: u16, data: PathBuf, app_dir: PathBuf, schemas: PathBuf) -> ExitCo
             .map_or_else(|_| format!("127.0.0.1:{port}"), |a| a.to_string());
         println!(
             "doorstep: serving http://{addr}/ (database {})",
-            data.join(doorstep_server::store::DATABASE_FILE).display()
+            Store::describe(&data)
         );
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;

@@ -1,55 +1,22 @@
 //! Where received records, collectors' accounts and sign-ins, and the roster are kept: an
-//! embedded SQLite database in the data folder.
+//! embedded SQLite database in the data folder by default ([`sqlite`]), or a PostgreSQL server
+//! when `DATABASE_URL` names one ([`postgres`]), so several server instances can share it.
 //!
-//! The schema is created and upgraded by numbered migrations recorded in `user_version`. The
-//! record id is the key, so a record sent twice is stored once: a repeat with the same content
-//! is a duplicate, a newer revision replaces the stored one, anything else is a conflict.
+//! Both create and upgrade their schema with numbered migrations. The record id is the key, so
+//! a record sent twice is stored once: a repeat with the same content is a duplicate, a newer
+//! revision replaces the stored one, anything else is a conflict.
 
-use std::collections::HashMap;
+pub mod postgres;
+pub mod sqlite;
+
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use doorstep_core::protocol::{Outcome, RosterPerson, Submission};
-use rusqlite::{params, Connection, OptionalExtension};
 use thiserror::Error;
 
 /// The database file's name inside the data folder.
 pub const DATABASE_FILE: &str = "doorstep.sqlite";
-
-/// Each migration, in order; the database's `user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE submissions (
-        id           TEXT PRIMARY KEY NOT NULL,
-        form_id      TEXT NOT NULL,
-        form_version TEXT NOT NULL,
-        revision     INTEGER NOT NULL,
-        answers      TEXT NOT NULL,
-        created_at   INTEGER NOT NULL,
-        completed_at INTEGER,
-        received_at  INTEGER NOT NULL
-    ) STRICT;
-    CREATE INDEX submissions_form ON submissions (form_id);",
-    // Accounts, sign-ins and the roster; the collector who sent each record.
-    "CREATE TABLE collectors (
-        name          TEXT PRIMARY KEY NOT NULL,
-        password_hash TEXT NOT NULL,
-        villages      TEXT NOT NULL,
-        created_at    INTEGER NOT NULL
-    ) STRICT;
-    CREATE TABLE sessions (
-        token_hash TEXT PRIMARY KEY NOT NULL,
-        collector  TEXT NOT NULL REFERENCES collectors (name) ON DELETE CASCADE,
-        expires_at INTEGER NOT NULL
-    ) STRICT;
-    CREATE TABLE roster (
-        cert_no     TEXT PRIMARY KEY NOT NULL,
-        name        TEXT NOT NULL,
-        region_code TEXT NOT NULL,
-        prefill     TEXT NOT NULL,
-        imported_at INTEGER NOT NULL
-    ) STRICT;
-    CREATE INDEX roster_region ON roster (region_code);
-    ALTER TABLE submissions ADD COLUMN collector TEXT;",
-];
 
 /// What can go wrong with the database.
 #[derive(Debug, Error)]
@@ -65,6 +32,12 @@ pub enum StoreError {
     /// SQLite reported an error.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL reported an error, or could not be reached.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// A stored number does not fit.
+    #[error("a stored number is out of range: {0}")]
+    OutOfRange(String),
     /// The database was made by a newer doorstep.
     #[error("the database has schema version {found}, newer than this doorstep knows ({known})")]
     TooNew {
@@ -104,88 +77,106 @@ pub struct StoredRecord {
     pub answers: serde_json::Value,
 }
 
-/// An open database.
+/// What a database backend does; [`Store`] hands every call to one.
+pub trait Backend: Send + std::fmt::Debug {
+    /// Adds a collector, or replaces the password and villages of one with this name.
+    fn put_collector(&mut self, collector: &Collector, now: i64) -> Result<(), StoreError>;
+    /// The collector with this name.
+    fn collector(&mut self, name: &str) -> Result<Option<Collector>, StoreError>;
+    /// Every collector's name, in order.
+    fn collector_names(&mut self) -> Result<Vec<String>, StoreError>;
+    /// Remembers a sign-in by the hash of its token; forgets expired ones.
+    fn add_session(
+        &mut self,
+        token_hash: &str,
+        collector: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// The collector a token signs in, if it is known and not expired.
+    fn session(&mut self, token_hash: &str, now: i64) -> Result<Option<Collector>, StoreError>;
+    /// Adds or replaces roster persons, all in one transaction.
+    fn import_roster(&mut self, persons: &[RosterPerson], now: i64) -> Result<(), StoreError>;
+    /// The roster's persons in these villages, by village and certificate number.
+    fn roster(&mut self, villages: &[String]) -> Result<Vec<RosterPerson>, StoreError>;
+    /// How many persons the roster has in each village.
+    fn roster_sizes(&mut self) -> Result<BTreeMap<String, i64>, StoreError>;
+    /// Stores the checked records of one batch in one transaction and says what became of
+    /// each; `collector` is who sent them.
+    fn insert(
+        &mut self,
+        records: &[&Submission],
+        collector: Option<&str>,
+        now: i64,
+    ) -> Result<Vec<Outcome>, StoreError>;
+    /// The stored answers (as stored JSON text) of those of these ids that are stored.
+    fn stored_answers(&mut self, ids: &[&str]) -> Result<HashMap<String, String>, StoreError>;
+    /// Every stored record, oldest id first.
+    fn records(&mut self) -> Result<Vec<StoredRecord>, StoreError>;
+    /// How many records are stored.
+    fn count(&mut self) -> Result<u64, StoreError>;
+}
+
+/// An open database, whichever backend it is.
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
+    backend: Box<dyn Backend>,
 }
 
 impl Store {
-    /// Opens (creating when needed) the database in `data_dir` and brings its schema up to date.
+    /// Opens (creating when needed) the SQLite database in `data_dir` and brings its schema up
+    /// to date.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataFolder {
-            path: data_dir.to_path_buf(),
-            source,
-        })?;
-        let conn = Connection::open(data_dir.join(DATABASE_FILE))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mut store = Store { conn };
-        store.migrate()?;
-        Ok(store)
-    }
-
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: usize = self
-            .conn
-            .pragma_query_value(None, "user_version", |row| row.get(0))?;
-        if version > MIGRATIONS.len() {
-            return Err(StoreError::TooNew {
-                found: version,
-                known: MIGRATIONS.len(),
-            });
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", i + 1)?;
-            tx.commit()?;
-        }
-        Ok(())
-    }
-
-    /// Adds a collector, or replaces the password and villages of one with this name.
-    pub fn put_collector(&mut self, collector: &Collector, now: i64) -> Result<(), StoreError> {
-        let villages = serde_json::to_string(&collector.villages)?;
-        self.conn.execute(
-            "INSERT INTO collectors (name, password_hash, villages, created_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (name) DO UPDATE SET password_hash = ?2, villages = ?3",
-            params![collector.name, collector.password_hash, villages, now],
-        )?;
-        Ok(())
-    }
-
-    /// The collector with this name.
-    pub fn collector(&self, name: &str) -> Result<Option<Collector>, StoreError> {
-        let row: Option<(String, String)> = self
-            .conn
-            .query_row(
-                "SELECT password_hash, villages FROM collectors WHERE name = ?1",
-                [name],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        row.map(|(password_hash, villages)| {
-            Ok(Collector {
-                name: name.to_string(),
-                password_hash,
-                villages: serde_json::from_str(&villages)?,
-            })
+        Ok(Store {
+            backend: Box::new(sqlite::Sqlite::open(data_dir)?),
         })
-        .transpose()
     }
 
-    /// Every collector's name, in order.
-    pub fn collector_names(&self) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name FROM collectors ORDER BY name")?;
-        let names = stmt.query_map([], |row| row.get(0))?;
-        Ok(names.collect::<Result<_, _>>()?)
+    /// Connects to a PostgreSQL database (`postgres://user:password@host/database`) and brings
+    /// its schema up to date.
+    pub fn connect(url: &str) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Box::new(postgres::Postgres::connect(url)?),
+        })
     }
 
-    /// Remembers a sign-in by the hash of its token; forgets expired ones.
+    /// The database the server is configured with: PostgreSQL when the environment variable
+    /// `DATABASE_URL` is set, else SQLite in `data_dir`.
+    pub fn open_configured(data_dir: &Path) -> Result<Store, StoreError> {
+        match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.trim().is_empty() => Store::connect(url.trim()),
+            _ => Store::open(data_dir),
+        }
+    }
+
+    /// Where the data is, for messages: the SQLite file, or the PostgreSQL server.
+    pub fn describe(data_dir: &Path) -> String {
+        match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.trim().is_empty() => {
+                // Never print the password.
+                let shown = url.split('@').next_back().unwrap_or_default();
+                format!("PostgreSQL {shown}")
+            }
+            _ => data_dir.join(DATABASE_FILE).display().to_string(),
+        }
+    }
+
+    /// See [`Backend::put_collector`].
+    pub fn put_collector(&mut self, collector: &Collector, now: i64) -> Result<(), StoreError> {
+        self.backend.put_collector(collector, now)
+    }
+
+    /// See [`Backend::collector`].
+    pub fn collector(&mut self, name: &str) -> Result<Option<Collector>, StoreError> {
+        self.backend.collector(name)
+    }
+
+    /// See [`Backend::collector_names`].
+    pub fn collector_names(&mut self) -> Result<Vec<String>, StoreError> {
+        self.backend.collector_names()
+    }
+
+    /// See [`Backend::add_session`].
     pub fn add_session(
         &mut self,
         token_hash: &str,
@@ -193,183 +184,52 @@ impl Store {
         expires_at: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
-        tx.execute(
-            "INSERT INTO sessions (token_hash, collector, expires_at) VALUES (?1, ?2, ?3)",
-            params![token_hash, collector, expires_at],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.backend
+            .add_session(token_hash, collector, expires_at, now)
     }
 
-    /// The collector a token signs in, if it is known and not expired.
-    pub fn session(&self, token_hash: &str, now: i64) -> Result<Option<Collector>, StoreError> {
-        let name: Option<String> = self
-            .conn
-            .prepare_cached(
-                "SELECT collector FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
-            )?
-            .query_row(params![token_hash, now], |row| row.get(0))
-            .optional()?;
-        match name {
-            Some(name) => self.collector(&name),
-            None => Ok(None),
-        }
+    /// See [`Backend::session`].
+    pub fn session(&mut self, token_hash: &str, now: i64) -> Result<Option<Collector>, StoreError> {
+        self.backend.session(token_hash, now)
     }
 
-    /// Adds or replaces roster persons, all in one transaction.
+    /// See [`Backend::import_roster`].
     pub fn import_roster(&mut self, persons: &[RosterPerson], now: i64) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO roster (cert_no, name, region_code, prefill, imported_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (cert_no) DO UPDATE SET name = ?2, region_code = ?3, prefill = ?4, imported_at = ?5",
-            )?;
-            for person in persons {
-                let prefill = serde_json::to_string(&person.prefill)?;
-                stmt.execute(params![
-                    person.cert_no,
-                    person.name,
-                    person.region_code,
-                    prefill,
-                    now
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        self.backend.import_roster(persons, now)
     }
 
-    /// The roster's persons in these villages, by village and certificate number.
-    pub fn roster(&self, villages: &[String]) -> Result<Vec<RosterPerson>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT cert_no, name, prefill FROM roster WHERE region_code = ?1 ORDER BY cert_no",
-        )?;
-        let mut persons = Vec::new();
-        for village in villages {
-            let rows = stmt.query_map([village], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                ))
-            })?;
-            for row in rows {
-                let (cert_no, name, prefill) = row?;
-                persons.push(RosterPerson {
-                    cert_no,
-                    name,
-                    region_code: village.clone(),
-                    prefill: serde_json::from_str(&prefill)?,
-                });
-            }
-        }
-        Ok(persons)
+    /// See [`Backend::roster`].
+    pub fn roster(&mut self, villages: &[String]) -> Result<Vec<RosterPerson>, StoreError> {
+        self.backend.roster(villages)
     }
 
-    /// How many persons the roster has in each village.
-    pub fn roster_sizes(&self) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT region_code, COUNT(*) FROM roster GROUP BY region_code")?;
-        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    /// See [`Backend::roster_sizes`].
+    pub fn roster_sizes(&mut self) -> Result<BTreeMap<String, i64>, StoreError> {
+        self.backend.roster_sizes()
     }
 
-    /// Stores the checked records of one batch in one transaction and says what became of each.
-    /// `collector` is who sent them.
+    /// See [`Backend::insert`].
     pub fn insert(
         &mut self,
         records: &[&Submission],
         collector: Option<&str>,
         now: i64,
     ) -> Result<Vec<Outcome>, StoreError> {
-        let tx = self.conn.transaction()?;
-        let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
-            let answers = serde_json::to_string(&record.answers)?;
-            let existing: Option<(u32, String)> = tx
-                .query_row(
-                    "SELECT revision, answers FROM submissions WHERE id = ?1",
-                    [&record.id],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
-            let outcome = match existing {
-                None => {
-                    tx.execute(
-                        "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at, collector)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        params![record.id, record.form, record.form_version, record.revision, answers, record.created_at, record.completed_at, now, collector],
-                    )?;
-                    Outcome::Accepted
-                }
-                Some((_, stored)) if stored == answers => Outcome::Duplicate,
-                Some((revision, _)) if record.revision > revision => {
-                    tx.execute(
-                        "UPDATE submissions SET form_id = ?2, form_version = ?3, revision = ?4, answers = ?5, completed_at = ?6, received_at = ?7, collector = ?8 WHERE id = ?1",
-                        params![record.id, record.form, record.form_version, record.revision, answers, record.completed_at, now, collector],
-                    )?;
-                    Outcome::Accepted
-                }
-                Some(_) => Outcome::Conflict,
-            };
-            outcomes.push(outcome);
-        }
-        tx.commit()?;
-        Ok(outcomes)
+        self.backend.insert(records, collector, now)
     }
 
-    /// The stored answers (as stored JSON text) of those of these ids that are stored.
-    pub fn stored_answers(&self, ids: &[&str]) -> Result<HashMap<String, String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT answers FROM submissions WHERE id = ?1")?;
-        let mut found = HashMap::new();
-        for id in ids {
-            if let Some(answers) = stmt
-                .query_row([id], |row| row.get::<_, String>(0))
-                .optional()?
-            {
-                found.insert((*id).to_string(), answers);
-            }
-        }
-        Ok(found)
+    /// See [`Backend::stored_answers`].
+    pub fn stored_answers(&mut self, ids: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+        self.backend.stored_answers(ids)
     }
 
-    /// Every stored record, oldest id first.
-    pub fn records(&self) -> Result<Vec<StoredRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, form_id, form_version, revision, answers FROM submissions ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, u32>(3)?,
-                row.get::<_, String>(4)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, form_id, form_version, revision, answers) = row?;
-            out.push(StoredRecord {
-                id,
-                form_id,
-                form_version,
-                revision,
-                answers: serde_json::from_str(&answers)?,
-            });
-        }
-        Ok(out)
+    /// See [`Backend::records`].
+    pub fn records(&mut self) -> Result<Vec<StoredRecord>, StoreError> {
+        self.backend.records()
     }
 
-    /// How many records are stored.
-    pub fn count(&self) -> Result<u64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM submissions", [], |row| row.get(0))?)
+    /// See [`Backend::count`].
+    pub fn count(&mut self) -> Result<u64, StoreError> {
+        self.backend.count()
     }
 }

@@ -323,7 +323,7 @@ fn roster_import_is_all_or_nothing_and_reports_each_refused_row() {
         report.contains("2 row(s) refused, 1 fine; nothing was imported"),
         "{report}"
     );
-    let store = doorstep_server::store::Store::open(dir.path()).expect("store");
+    let mut store = doorstep_server::store::Store::open(dir.path()).expect("store");
     assert!(store
         .roster(&["330110005001".into()])
         .expect("roster")
@@ -349,7 +349,7 @@ fn roster_import_is_all_or_nothing_and_reports_each_refused_row() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "imported 1 person(s)"
     );
-    let store = doorstep_server::store::Store::open(dir.path()).expect("store");
+    let mut store = doorstep_server::store::Store::open(dir.path()).expect("store");
     let persons = store.roster(&["330110005001".into()]).expect("roster");
     assert_eq!(persons.len(), 1);
     assert_eq!(persons[0].prefill["hukou_type"], "1");

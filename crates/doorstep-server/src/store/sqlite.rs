@@ -1,0 +1,318 @@
+//! The SQLite backend: one file in the data folder, in WAL mode, the schema upgraded by
+//! numbered migrations recorded in `user_version`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use doorstep_core::protocol::{Outcome, RosterPerson, Submission};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{Backend, Collector, StoreError, StoredRecord, DATABASE_FILE};
+
+/// Each migration, in order; the database's `user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE submissions (
+        id           TEXT PRIMARY KEY NOT NULL,
+        form_id      TEXT NOT NULL,
+        form_version TEXT NOT NULL,
+        revision     INTEGER NOT NULL,
+        answers      TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        completed_at INTEGER,
+        received_at  INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX submissions_form ON submissions (form_id);",
+    // Accounts, sign-ins and the roster; the collector who sent each record.
+    "CREATE TABLE collectors (
+        name          TEXT PRIMARY KEY NOT NULL,
+        password_hash TEXT NOT NULL,
+        villages      TEXT NOT NULL,
+        created_at    INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY NOT NULL,
+        collector  TEXT NOT NULL REFERENCES collectors (name) ON DELETE CASCADE,
+        expires_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE roster (
+        cert_no     TEXT PRIMARY KEY NOT NULL,
+        name        TEXT NOT NULL,
+        region_code TEXT NOT NULL,
+        prefill     TEXT NOT NULL,
+        imported_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX roster_region ON roster (region_code);
+    ALTER TABLE submissions ADD COLUMN collector TEXT;",
+];
+
+/// The SQLite database in a data folder.
+#[derive(Debug)]
+pub struct Sqlite {
+    conn: Connection,
+}
+
+impl Sqlite {
+    /// Opens (creating when needed) the database in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> Result<Sqlite, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataFolder {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let conn = Connection::open(data_dir.join(DATABASE_FILE))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut store = Sqlite { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: usize = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+impl Backend for Sqlite {
+    /// Adds a collector, or replaces the password and villages of one with this name.
+    fn put_collector(&mut self, collector: &Collector, now: i64) -> Result<(), StoreError> {
+        let villages = serde_json::to_string(&collector.villages)?;
+        self.conn.execute(
+            "INSERT INTO collectors (name, password_hash, villages, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET password_hash = ?2, villages = ?3",
+            params![collector.name, collector.password_hash, villages, now],
+        )?;
+        Ok(())
+    }
+
+    /// The collector with this name.
+    fn collector(&mut self, name: &str) -> Result<Option<Collector>, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT password_hash, villages FROM collectors WHERE name = ?1",
+                [name],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(password_hash, villages)| {
+            Ok(Collector {
+                name: name.to_string(),
+                password_hash,
+                villages: serde_json::from_str(&villages)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Every collector's name, in order.
+    fn collector_names(&mut self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM collectors ORDER BY name")?;
+        let names = stmt.query_map([], |row| row.get(0))?;
+        Ok(names.collect::<Result<_, _>>()?)
+    }
+
+    /// Remembers a sign-in by the hash of its token; forgets expired ones.
+    fn add_session(
+        &mut self,
+        token_hash: &str,
+        collector: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
+        tx.execute(
+            "INSERT INTO sessions (token_hash, collector, expires_at) VALUES (?1, ?2, ?3)",
+            params![token_hash, collector, expires_at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The collector a token signs in, if it is known and not expired.
+    fn session(&mut self, token_hash: &str, now: i64) -> Result<Option<Collector>, StoreError> {
+        let name: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT collector FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+            )?
+            .query_row(params![token_hash, now], |row| row.get(0))
+            .optional()?;
+        match name {
+            Some(name) => self.collector(&name),
+            None => Ok(None),
+        }
+    }
+
+    /// Adds or replaces roster persons, all in one transaction.
+    fn import_roster(&mut self, persons: &[RosterPerson], now: i64) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO roster (cert_no, name, region_code, prefill, imported_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (cert_no) DO UPDATE SET name = ?2, region_code = ?3, prefill = ?4, imported_at = ?5",
+            )?;
+            for person in persons {
+                let prefill = serde_json::to_string(&person.prefill)?;
+                stmt.execute(params![
+                    person.cert_no,
+                    person.name,
+                    person.region_code,
+                    prefill,
+                    now
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The roster's persons in these villages, by village and certificate number.
+    fn roster(&mut self, villages: &[String]) -> Result<Vec<RosterPerson>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT cert_no, name, prefill FROM roster WHERE region_code = ?1 ORDER BY cert_no",
+        )?;
+        let mut persons = Vec::new();
+        for village in villages {
+            let rows = stmt.query_map([village], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (cert_no, name, prefill) = row?;
+                persons.push(RosterPerson {
+                    cert_no,
+                    name,
+                    region_code: village.clone(),
+                    prefill: serde_json::from_str(&prefill)?,
+                });
+            }
+        }
+        Ok(persons)
+    }
+
+    /// How many persons the roster has in each village.
+    fn roster_sizes(&mut self) -> Result<BTreeMap<String, i64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT region_code, COUNT(*) FROM roster GROUP BY region_code")?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores the checked records of one batch in one transaction and says what became of each.
+    /// `collector` is who sent them.
+    fn insert(
+        &mut self,
+        records: &[&Submission],
+        collector: Option<&str>,
+        now: i64,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut outcomes = Vec::with_capacity(records.len());
+        for record in records {
+            let answers = serde_json::to_string(&record.answers)?;
+            let existing: Option<(u32, String)> = tx
+                .query_row(
+                    "SELECT revision, answers FROM submissions WHERE id = ?1",
+                    [&record.id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let outcome = match existing {
+                None => {
+                    tx.execute(
+                        "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at, collector)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![record.id, record.form, record.form_version, record.revision, answers, record.created_at, record.completed_at, now, collector],
+                    )?;
+                    Outcome::Accepted
+                }
+                Some((_, stored)) if stored == answers => Outcome::Duplicate,
+                Some((revision, _)) if record.revision > revision => {
+                    tx.execute(
+                        "UPDATE submissions SET form_id = ?2, form_version = ?3, revision = ?4, answers = ?5, completed_at = ?6, received_at = ?7, collector = ?8 WHERE id = ?1",
+                        params![record.id, record.form, record.form_version, record.revision, answers, record.completed_at, now, collector],
+                    )?;
+                    Outcome::Accepted
+                }
+                Some(_) => Outcome::Conflict,
+            };
+            outcomes.push(outcome);
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    }
+
+    /// The stored answers (as stored JSON text) of those of these ids that are stored.
+    fn stored_answers(&mut self, ids: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT answers FROM submissions WHERE id = ?1")?;
+        let mut found = HashMap::new();
+        for id in ids {
+            if let Some(answers) = stmt
+                .query_row([id], |row| row.get::<_, String>(0))
+                .optional()?
+            {
+                found.insert((*id).to_string(), answers);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every stored record, oldest id first.
+    fn records(&mut self) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, form_id, form_version, revision, answers FROM submissions ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, u32>(3)?,
+                row.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, form_id, form_version, revision, answers) = row?;
+            out.push(StoredRecord {
+                id,
+                form_id,
+                form_version,
+                revision,
+                answers: serde_json::from_str(&answers)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many records are stored.
+    fn count(&mut self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM submissions", [], |row| row.get(0))?)
+    }
+}

@@ -1,0 +1,210 @@
+//! The two storage backends behave alike: the same sequence of operations on SQLite (in a
+//! temporary folder) and on a real PostgreSQL server gives the same answers. PostgreSQL is
+//! reached through `DOORSTEP_TEST_DATABASE_URL`, which `cargo xtask test` sets after installing
+//! and starting Debian's `postgresql`; the database it names is emptied first. Two connections
+//! to it also stand in for two server instances storing the same records at once.
+
+use doorstep_core::protocol::{Outcome, RosterPerson, Submission};
+use doorstep_server::store::{Collector, Store};
+use serde_json::json;
+
+fn submission(id: &str, revision: u32, age: i64) -> Submission {
+    let answers: doorstep_core::Answers =
+        serde_json::from_value(json!({"name": "张三", "visited": "1", "age": age}))
+            .expect("answers");
+    Submission {
+        id: id.into(),
+        form: "demo".into(),
+        form_version: "1".into(),
+        revision,
+        hash: doorstep_core::protocol::answers_hash(&answers),
+        answers,
+        created_at: 1,
+        completed_at: Some(2),
+    }
+}
+
+/// Runs every operation and checks what each gives.
+fn exercise(store: &mut Store) {
+    // Records: accepted, duplicate, conflict, newer revision replaces.
+    let first = submission("r1", 1, 40);
+    let outcomes = store
+        .insert(&[&first, &submission("r2", 1, 50)], Some("王五"), 10)
+        .expect("insert");
+    assert_eq!(outcomes, vec![Outcome::Accepted, Outcome::Accepted]);
+    let again = store
+        .insert(
+            &[&first, &submission("r1", 1, 41), &submission("r2", 2, 51)],
+            None,
+            11,
+        )
+        .expect("insert");
+    assert_eq!(
+        again,
+        vec![Outcome::Duplicate, Outcome::Conflict, Outcome::Accepted]
+    );
+    assert_eq!(store.count().expect("count"), 2);
+    let records = store.records().expect("records");
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| (r.id.as_str(), r.revision))
+            .collect::<Vec<_>>(),
+        vec![("r1", 1), ("r2", 2)]
+    );
+    assert_eq!(records[1].answers["age"], 51);
+    let stored = store.stored_answers(&["r1", "nope"]).expect("stored");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored["r1"],
+        serde_json::to_string(&first.answers).expect("json")
+    );
+
+    // Collectors and sign-ins, with expiry.
+    let collector = Collector {
+        name: "王五".into(),
+        password_hash: "$argon2id$stand-in".into(),
+        villages: vec!["330110005001".into(), "330110005002".into()],
+    };
+    store.put_collector(&collector, 1).expect("collector");
+    store
+        .put_collector(
+            &Collector {
+                villages: vec!["330110005001".into()],
+                ..collector.clone()
+            },
+            2,
+        )
+        .expect("replaced");
+    assert_eq!(
+        store.collector_names().expect("names"),
+        vec!["王五".to_string()]
+    );
+    assert_eq!(
+        store
+            .collector("王五")
+            .expect("collector")
+            .map(|c| c.villages),
+        Some(vec!["330110005001".to_string()])
+    );
+    assert_eq!(store.collector("nobody").expect("collector"), None);
+    store
+        .add_session("hash-a", "王五", 100, 1)
+        .expect("session");
+    assert!(store.session("hash-a", 99).expect("session").is_some());
+    assert!(store.session("hash-a", 100).expect("session").is_none());
+    assert!(store.session("hash-b", 1).expect("session").is_none());
+
+    // The roster: imported, replaced by certificate number, read by village.
+    let person = |cert: &str, name: &str, village: &str| RosterPerson {
+        cert_no: cert.into(),
+        name: name.into(),
+        region_code: village.into(),
+        prefill: serde_json::from_value(json!({"hukou_type": "1"})).expect("prefill"),
+    };
+    store
+        .import_roster(
+            &[
+                person("33011019800515002642", "李四", "330110005001"),
+                person("33011019900101001211", "赵六", "330110005002"),
+            ],
+            1,
+        )
+        .expect("roster");
+    store
+        .import_roster(
+            &[person("33011019800515002642", "李四改", "330110005001")],
+            2,
+        )
+        .expect("roster again");
+    let mine = store.roster(&["330110005001".into()]).expect("roster");
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].name, "李四改");
+    assert_eq!(mine[0].prefill["hukou_type"], "1");
+    let sizes = store.roster_sizes().expect("sizes");
+    assert_eq!(sizes.get("330110005002"), Some(&1));
+}
+
+#[test]
+fn sqlite_behaves_as_specified() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    exercise(&mut Store::open(dir.path()).expect("opens"));
+    // Reopening finds everything, and runs no migration twice.
+    let mut again = Store::open(dir.path()).expect("reopens");
+    assert_eq!(again.count().expect("count"), 2);
+}
+
+/// The test database's address, emptied; `None` when none is configured.
+fn postgres_url() -> Option<String> {
+    let url = std::env::var("DOORSTEP_TEST_DATABASE_URL").ok()?;
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("PostgreSQL answers");
+    client
+        .batch_execute(
+            "DROP TABLE IF EXISTS sessions, collectors, roster, submissions, doorstep_schema CASCADE",
+        )
+        .expect("emptied");
+    Some(url)
+}
+
+#[test]
+fn postgres_behaves_like_sqlite_and_instances_store_each_record_once() {
+    let Some(url) = postgres_url() else {
+        eprintln!("DOORSTEP_TEST_DATABASE_URL is not set: `cargo xtask test` sets it");
+        return;
+    };
+    exercise(&mut Store::connect(&url).expect("connects"));
+    assert_eq!(
+        Store::connect(&url)
+            .expect("reconnects")
+            .count()
+            .expect("count"),
+        2
+    );
+
+    // Two instances store the same 300 new records at once, in batches in opposite orders:
+    // each record is stored once, and each instance hears accepted or duplicate for it.
+    let batch: Vec<Submission> = (0..300)
+        .map(|n| submission(&format!("c{n:04}"), 1, n % 100))
+        .collect();
+    let run = |reverse: bool| {
+        let (url, batch) = (url.clone(), batch.clone());
+        std::thread::spawn(move || {
+            let mut store = Store::connect(&url).expect("connects");
+            let mut records: Vec<&Submission> = batch.iter().collect();
+            if reverse {
+                records.reverse();
+            }
+            let mut outcomes = Vec::new();
+            for chunk in records.chunks(50) {
+                // The store locks rows in id order, so opposite orders wait rather than
+                // deadlock: every batch succeeds the first time.
+                outcomes.extend(
+                    store
+                        .insert(chunk, None, 1)
+                        .expect("stored without deadlock"),
+                );
+            }
+            outcomes
+        })
+    };
+    let (one, two) = (run(false), run(true));
+    let outcomes: Vec<Outcome> = one
+        .join()
+        .expect("instance one")
+        .into_iter()
+        .chain(two.join().expect("instance two"))
+        .collect();
+    assert!(outcomes.iter().all(|o| o.is_delivered()), "{outcomes:?}");
+    let accepted = outcomes.iter().filter(|o| **o == Outcome::Accepted).count();
+    assert_eq!(
+        accepted, 300,
+        "each record accepted by exactly one instance"
+    );
+    assert_eq!(
+        Store::connect(&url)
+            .expect("connects")
+            .count()
+            .expect("count"),
+        302
+    );
+}
