@@ -1,5 +1,6 @@
 //! Measures how many records per second the server takes in: starts the real server on
-//! 127.0.0.1 with a fresh SQLite database, and posts records read from a JSON Lines file (as
+//! 127.0.0.1 with a fresh SQLite database (or the PostgreSQL one `DATABASE_URL` names, which
+//! should be empty), and posts records read from a JSON Lines file (as
 //! `generate_records` writes them) in batches of 100, one batch at a time, as the app's outbox
 //! does; or, with `--concurrent N`, from N clients at once.
 //!
@@ -73,12 +74,8 @@ async fn main() {
         });
     }
     let data = std::env::temp_dir().join(format!("doorstep-ingest-{}", std::process::id()));
-    let mut store = Store::open(&data).unwrap_or_else(|e| {
-        eprintln!("{e}");
-        std::process::exit(2)
-    });
     // One collector for every village of the area, signed in with a token made here.
-    let villages = forms
+    let villages: Vec<String> = forms
         .area()
         .map(|a| {
             a.towns()
@@ -87,9 +84,14 @@ async fn main() {
         })
         .unwrap_or_default();
     let token = accounts::new_token();
-    let ready = accounts::hash_password("benchmark-password")
-        .map_err(|e| e.to_string())
-        .and_then(|password_hash| {
+    // The PostgreSQL client runs its own runtime, so the store is opened and prepared on a
+    // blocking thread.
+    let prepared = {
+        let (data, token) = (data.clone(), token.clone());
+        tokio::task::spawn_blocking(move || -> Result<Store, String> {
+            let mut store = Store::open_configured(&data).map_err(|e| e.to_string())?;
+            let password_hash =
+                accounts::hash_password("benchmark-password").map_err(|e| e.to_string())?;
             store
                 .put_collector(
                     &Collector {
@@ -102,12 +104,17 @@ async fn main() {
                 .and_then(|()| {
                     store.add_session(&accounts::token_hash(&token), "bench", i64::MAX, 0)
                 })
-                .map_err(|e| e.to_string())
-        });
-    if let Err(e) = ready {
+                .map_err(|e| e.to_string())?;
+            Ok(store)
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r)
+    };
+    let store = prepared.unwrap_or_else(|e| {
         eprintln!("{e}");
         std::process::exit(2)
-    }
+    });
     let mut state = AppState::new(forms, store, data.clone(), schemas);
     // The benchmark measures ingest, not the per-token limit.
     state.limiter = Arc::new(Mutex::new(RateLimiter::new(u32::MAX, 1e9)));
@@ -165,4 +172,7 @@ async fn main() {
         stored as f64 / seconds
     );
     let _ = std::fs::remove_dir_all(&data);
+    // Exit without dropping the server: a PostgreSQL client must not be dropped on the
+    // runtime's threads.
+    std::process::exit(0);
 }

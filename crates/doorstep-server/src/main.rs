@@ -502,6 +502,9 @@ fn serve(port: u16, data: PathBuf, app_dir: PathBuf, schemas: PathBuf) -> ExitCo
         }
     };
     let state = AppState::new(forms, store, app_dir, schemas);
+    // The last handle on the store is dropped here, after the runtime: a PostgreSQL client
+    // runs a runtime of its own and must not be dropped on the server's threads.
+    let store_handle = state.store.clone();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -509,7 +512,7 @@ fn serve(port: u16, data: PathBuf, app_dir: PathBuf, schemas: PathBuf) -> ExitCo
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
             Ok(l) => l,
             Err(e) => {
@@ -537,5 +540,8 @@ fn serve(port: u16, data: PathBuf, app_dir: PathBuf, schemas: PathBuf) -> ExitCo
                 ExitCode::FAILURE
             }
         }
-    })
+    });
+    drop(runtime);
+    drop(store_handle);
+    code
 }
