@@ -66,6 +66,22 @@ fn fixture() -> Fixture {
     }
 }
 
+/// A completed community record for a village.
+fn community(id: &str, region: &str) -> Value {
+    hashed(json!({
+        "id": id, "form": "community", "form_version": "2026.1", "revision": 1,
+        "answers": {
+            "survey_year": 2026, "region_code": region, "urban_rural_code": "220",
+            "certified_count": 37, "has_association": "1", "has_liaison": "2",
+            "rehab_station": "1", "disabled_home": "1", "day_care": "2",
+            "aid_service_point": "2", "accessible_facilities": ["1", "2"],
+            "culture_venue": "1", "culture_events": 4, "filled_by": "王五",
+            "report_date": "2026-10-08"
+        },
+        "created_at": 1, "completed_at": 2
+    }))
+}
+
 const TOKEN: &str = "test-token-of-wang-wu";
 const PASSWORD: &str = "correct horse battery";
 
@@ -171,20 +187,6 @@ async fn the_server_checks_with_the_same_engine() {
 #[tokio::test]
 async fn a_village_outside_the_configured_area_is_rejected() {
     let f = fixture();
-    let community = |id: &str, region: &str| {
-        hashed(json!({
-            "id": id, "form": "community", "form_version": "2026.1", "revision": 1,
-            "answers": {
-                "survey_year": 2026, "region_code": region, "urban_rural_code": "220",
-                "certified_count": 37, "has_association": "1", "has_liaison": "2",
-                "rehab_station": "1", "disabled_home": "1", "day_care": "2",
-                "aid_service_point": "2", "accessible_facilities": ["1", "2"],
-                "culture_venue": "1", "culture_events": 4, "filled_by": "王五",
-                "report_date": "2026-10-08"
-            },
-            "created_at": 1, "completed_at": 2
-        }))
-    };
     let body = json!({"records": [
         community("inside", "330110005001"),
         // 12 digits, but a village of another county (西湖区), not of the configured area.
@@ -456,20 +458,6 @@ async fn submissions_without_a_valid_token_are_401_and_store_nothing() {
 #[tokio::test]
 async fn a_record_for_another_collectors_village_is_forbidden_alone() {
     let f = fixture();
-    let community = |id: &str, region: &str| {
-        hashed(json!({
-            "id": id, "form": "community", "form_version": "2026.1", "revision": 1,
-            "answers": {
-                "survey_year": 2026, "region_code": region, "urban_rural_code": "220",
-                "certified_count": 37, "has_association": "1", "has_liaison": "2",
-                "rehab_station": "1", "disabled_home": "1", "day_care": "2",
-                "aid_service_point": "2", "accessible_facilities": ["1"],
-                "culture_venue": "1", "culture_events": 4, "filled_by": "王五",
-                "report_date": "2026-10-08"
-            },
-            "created_at": 1, "completed_at": 2
-        }))
-    };
     // 330110009001 is in the area (仁和街道) but not one of 王五's villages.
     let body = json!({"records": [community("mine", "330110005002"), community("theirs", "330110009001")]});
     let (status, answer) = post(&f.state, body.to_string()).await;
