@@ -416,7 +416,27 @@ pub fn app() -> Html {
             Notice::Queued => (t(Text::SubmittedWaiting), "notice waiting"),
             Notice::Sent => (t(Text::SubmittedSent), "notice sent"),
             Notice::Returned => (t(Text::Returned), "notice returned"),
+            Notice::Migrated => (t(Text::Migrated), "notice returned"),
         };
+        if notice == Notice::Migrated {
+            // Name the answers that did not carry over, by their labels where the form has them.
+            let lost: Vec<String> = state
+                .not_carried
+                .iter()
+                .map(|path| {
+                    let id = crate::components::field::field_of_path(path);
+                    state
+                        .form
+                        .as_ref()
+                        .and_then(|f| f.0.field_by_id(id))
+                        .map_or_else(
+                            || path.clone(),
+                            |f| f.def.label.get(locale.tag()).to_string(),
+                        )
+                })
+                .collect();
+            return html! { <p class={class}>{ format!("{text}{}", lost.join("、")) }</p> };
+        }
         html! { <p class={class}>{ text }</p> }
     });
     html! {

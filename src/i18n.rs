@@ -95,6 +95,8 @@ pub enum Text {
     SignInAgain,
     /// Before the number of records the list does not show.
     MoreRecords,
+    /// A draft was moved onto a newer version of its form; the lost answers follow.
+    Migrated,
     /// The sign-in screen's title and button.
     SignIn,
     /// Explains the sign-in screen.
@@ -156,6 +158,10 @@ impl Text {
                 "Sign in again to continue uploading",
             ),
             Text::MoreRecords => ("更早的记录未列出：", "Older records not listed:"),
+            Text::Migrated => (
+                "此草稿已按新版表单打开，以下答案未能保留：",
+                "This draft now uses the new version of the form; these answers did not carry over: ",
+            ),
             Text::SignIn => ("登录", "Sign in"),
             Text::SignInHint => (
                 "首次登录需要网络；登录后可离线使用。",

@@ -42,6 +42,9 @@ pub enum Notice {
     Sent,
     /// The server returned it.
     Returned,
+    /// A draft of an older version of the form was moved onto this one; [`State::not_carried`]
+    /// lists the answers that did not carry over.
+    Migrated,
 }
 
 /// Everything the screen shows.
@@ -81,6 +84,8 @@ pub struct State {
     pub sign_in_error: Option<String>,
     /// How uploads are going.
     pub upload: UploadStatus,
+    /// The answers of the draft in hand that a newer version of the form could not take.
+    pub not_carried: Vec<String>,
 }
 
 impl Default for State {
@@ -102,6 +107,7 @@ impl Default for State {
             session: None,
             sign_in_error: None,
             upload: UploadStatus::default(),
+            not_carried: Vec::new(),
         }
     }
 }
@@ -306,15 +312,23 @@ impl State {
                 else {
                     return self;
                 };
-                let form_matches = self
-                    .form
-                    .as_ref()
-                    .is_some_and(|f| f.0.def.version == self.records[at].form_version);
-                if !form_matches {
+                let Some(form) = self.form.clone() else {
                     return self;
-                }
+                };
                 let records = Rc::make_mut(&mut self.records);
                 let mut record = records.remove(at);
+                // A draft of another version of the form moves onto this one, so no draft is
+                // ever out of reach; the collector is told what did not carry over.
+                let mut not_carried = Vec::new();
+                if record.form_version != form.0.def.version {
+                    match record.migrate(&form.0, now) {
+                        Ok(lost) => not_carried = lost,
+                        Err(_) => {
+                            records.insert(at, record);
+                            return self;
+                        }
+                    }
+                }
                 if record.take_up(now).is_ok() {
                     if let Some(old) = self.draft.take().filter(touched) {
                         records.push(old);
@@ -323,7 +337,8 @@ impl State {
                     self.evaluation = evaluate(&self.form, &self.draft, context);
                     self.returned = Rc::new(Report::default());
                     self.attempted = false;
-                    self.notice = None;
+                    self.notice = (!not_carried.is_empty()).then_some(Notice::Migrated);
+                    self.not_carried = not_carried;
                 }
             }
             Action::Answer {
@@ -510,6 +525,30 @@ mod tests {
         let state = state.apply(Action::Sent(vec![id]));
         assert_eq!(state.records[0].status, Status::Sent);
         assert_eq!(state.notice, Some(Notice::Sent));
+    }
+
+    #[test]
+    fn a_draft_of_an_older_form_version_opens_on_the_new_one() {
+        let state = loaded(vec![]);
+        let form = state.form.clone().expect("form");
+        let mut old = Record::new("old".into(), &form.0, 1);
+        old.form_version = "0".into();
+        old.set_answer("name", json!("王五"), 2).expect("draft");
+        old.set_answer("gone", json!("旧答案"), 3).expect("draft");
+        let state = loaded(vec![old]);
+        // Listed, since it holds answers, though not of the current version.
+        assert_eq!(state.records.len(), 1);
+        let state = state.apply(Action::OpenDraft {
+            id: "old".into(),
+            now: 10,
+            context: Context::default(),
+        });
+        let draft = state.draft.clone().expect("draft");
+        assert_eq!(draft.id, "old");
+        assert_eq!(draft.form_version, "1");
+        assert_eq!(draft.answers.get("name"), Some(&json!("王五")));
+        assert_eq!(state.not_carried, vec!["gone".to_string()]);
+        assert_eq!(state.notice, Some(Notice::Migrated));
     }
 
     #[test]

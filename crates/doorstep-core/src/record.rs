@@ -151,6 +151,61 @@ impl Record {
         Ok(())
     }
 
+    /// Moves a draft made with another version of its form onto `form` (a newer version the
+    /// device now has), so it can be opened and completed. Answers the new version cannot take
+    /// (a question it no longer has, an answer of another type, an option code it lost) are
+    /// dropped; their paths (`field`, or `group[k].field`) are returned so the collector can be
+    /// told what did not carry over. Calculated values are dropped silently: they are worked
+    /// out again.
+    pub fn migrate(&mut self, form: &Form, now: Millis) -> Result<Vec<String>, LifecycleError> {
+        self.expect(Status::Draft)?;
+        if form.def.id != self.form_id {
+            return Err(LifecycleError::WrongForm {
+                record: format!("{}@{}", self.form_id, self.form_version),
+                form: format!("{}@{}", form.def.id, form.def.version),
+            });
+        }
+        let mut answers = self.answers.clone();
+        answers.retain(|id, _| {
+            form.field_by_id(id)
+                .is_none_or(|f| f.def.field_type != crate::schema::FieldType::Calculated)
+        });
+        let report = validate::validate(form, &answers, Context::default());
+        let mut dropped = Vec::new();
+        for issue in &report.issues {
+            if !matches!(
+                issue.code.as_str(),
+                "unknown_field" | "wrong_type" | "unknown_option"
+            ) {
+                continue;
+            }
+            let removed = match issue.field.split_once('[') {
+                None => answers.remove(&issue.field).is_some(),
+                Some((group, rest)) => {
+                    // `group[k].field`: remove that answer from instance k.
+                    let parsed = rest
+                        .split_once("].")
+                        .and_then(|(k, field)| Some((k.parse::<usize>().ok()?, field)));
+                    match (parsed, answers.get_mut(group)) {
+                        (Some((k, field)), Some(Json::Array(instances))) => instances
+                            .get_mut(k)
+                            .and_then(Json::as_object_mut)
+                            .is_some_and(|instance| instance.remove(field).is_some()),
+                        _ => false,
+                    }
+                }
+            };
+            if removed {
+                dropped.push(issue.field.clone());
+            }
+        }
+        self.answers = answers;
+        self.form_version = form.def.version.clone();
+        self.revision += 1;
+        self.updated_at = now;
+        Ok(dropped)
+    }
+
     /// Checks the draft and, when nothing blocks it, completes it and puts it in the outbox:
     /// answers of questions that are not asked are dropped.
     pub fn submit(
@@ -216,6 +271,61 @@ mod tests {
 
     fn demo() -> Form {
         Form::from_json(include_str!("../../../schemas/demo.json")).expect("demo loads")
+    }
+
+    #[test]
+    fn a_draft_of_an_older_version_moves_onto_the_new_one_saying_what_was_lost() {
+        let old = Form::from_json(
+            &json!({"id": "f", "version": "1", "title": {"zh-CN": "表"}, "sections": [
+                {"id": "s", "title": {"zh-CN": "节"}, "fields": [
+                    {"id": "name", "type": "text", "label": {"zh-CN": "姓名"}},
+                    {"id": "age", "type": "integer", "label": {"zh-CN": "年龄"}},
+                    {"id": "gone", "type": "text", "label": {"zh-CN": "旧问题"}},
+                    {"id": "mode", "type": "single_choice", "label": {"zh-CN": "方式"},
+                     "options": [{"code": "1", "label": {"zh-CN": "甲"}}, {"code": "9", "label": {"zh-CN": "乙"}}]},
+                    {"id": "double", "type": "calculated", "label": {"zh-CN": "倍"}, "calculate": "age * 2"}
+                ]}]})
+            .to_string(),
+        )
+        .expect("old form");
+        let new = Form::from_json(
+            &json!({"id": "f", "version": "2", "title": {"zh-CN": "表"}, "sections": [
+            {"id": "s", "title": {"zh-CN": "节"}, "fields": [
+                {"id": "name", "type": "text", "label": {"zh-CN": "姓名"}},
+                {"id": "age", "type": "date", "label": {"zh-CN": "出生日期"}},
+                {"id": "mode", "type": "single_choice", "label": {"zh-CN": "方式"},
+                 "options": [{"code": "1", "label": {"zh-CN": "甲"}}]},
+                {"id": "double", "type": "calculated", "label": {"zh-CN": "倍"}, "calculate": "1"}
+            ]}]})
+            .to_string(),
+        )
+        .expect("new form");
+        let mut draft = Record::new("d".into(), &old, 1);
+        for (field, value) in [
+            ("name", json!("张三")),
+            ("age", json!(40)),
+            ("gone", json!("x")),
+            ("mode", json!("9")),
+        ] {
+            draft.set_answer(field, value, 2).expect("draft");
+        }
+        draft.answers.insert("double".into(), json!(80));
+        let dropped = draft.migrate(&new, 3).expect("migrates");
+        assert_eq!(dropped, vec!["gone", "age", "mode"]);
+        assert_eq!(draft.form_version, "2");
+        assert_eq!(
+            serde_json::to_value(&draft.answers).expect("json"),
+            json!({"name": "张三"})
+        );
+        assert_eq!(draft.updated_at, 3);
+        let other = Form::from_json(
+            &json!({"id": "g", "version": "2", "title": {"zh-CN": "表"}, "sections": [
+                {"id": "s", "title": {"zh-CN": "节"}, "fields": [
+                    {"id": "name", "type": "text", "label": {"zh-CN": "姓名"}}]}]})
+            .to_string(),
+        )
+        .expect("other form");
+        assert!(draft.migrate(&other, 4).is_err());
     }
 
     #[test]
