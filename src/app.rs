@@ -83,6 +83,25 @@ async fn load_area() -> Option<Arc<Area>> {
     }
 }
 
+/// Fetches the collector's villages and roster, keeps them on the device, and hands them to
+/// the state. Offline, the copy kept last time stays in use.
+fn refresh_assignments(store: DeviceStore, token: String, dispatch: UseReducerDispatcher<State>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match net::get_assignments(&token).await {
+            Ok(assignments) => {
+                if let Err(e) = store.put_assignments(&assignments).await {
+                    web_sys::console::warn_1(&format!("assignments not kept: {e}").into());
+                }
+                dispatch.dispatch(Action::Assignments {
+                    assignments,
+                    context: device::context(),
+                });
+            }
+            Err(e) => web_sys::console::warn_1(&format!("assignments: {e}").into()),
+        }
+    });
+}
+
 async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
     let store = match DeviceStore::open(DATABASE).await {
         Ok(store) => store,
@@ -207,7 +226,14 @@ pub fn app() -> Html {
                     on_status,
                     on_sign_in,
                 );
+                if let Some(assignments) = started.store.assignments().await.ok().flatten() {
+                    dispatch.dispatch(Action::Assignments {
+                        assignments,
+                        context: device::context(),
+                    });
+                }
                 if let Some(token) = started.token {
+                    refresh_assignments(started.store.clone(), token.clone(), dispatch.clone());
                     outbox.signed_in(token);
                 }
                 for (id, form_id, status, revision) in started.stored {
@@ -360,6 +386,9 @@ pub fn app() -> Html {
                             session,
                             context: device::context(),
                         });
+                        if let Some(store) = store.clone() {
+                            refresh_assignments(store, token.clone(), dispatch.clone());
+                        }
                         if let Some(d) = driver.borrow().as_ref() {
                             d.signed_in(token);
                         }

@@ -1,6 +1,8 @@
 //! The app's only door to the network: fetching forms, signing in and posting records.
 
-use doorstep_core::protocol::{ErrorBody, Session, SignIn, SubmissionBatch, SubmissionResponse};
+use doorstep_core::protocol::{
+    Assignments, ErrorBody, Session, SignIn, SubmissionBatch, SubmissionResponse,
+};
 use thiserror::Error;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -76,6 +78,22 @@ pub async fn get_text(url: &str) -> Result<String, NetError> {
     } else {
         Err(status_error(status, &text))
     }
+}
+
+/// The signed-in collector's villages and roster.
+pub async fn get_assignments(token: &str) -> Result<Assignments, NetError> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    let request = Request::new_with_str_and_init("/api/v1/assignments", &init).map_err(js_error)?;
+    request
+        .headers()
+        .set("Authorization", &format!("Bearer {token}"))
+        .map_err(js_error)?;
+    let (status, text) = send(request).await?;
+    if !(200..300).contains(&status) {
+        return Err(status_error(status, &text));
+    }
+    serde_json::from_str(&text).map_err(|e| NetError::BadBody(e.to_string()))
 }
 
 /// How long an upload may take before it counts as failed and is retried.

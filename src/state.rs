@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use doorstep_core::protocol::Session;
+use doorstep_core::protocol::{Assignments, Session};
 use doorstep_core::record::LifecycleError;
 use doorstep_core::{Area, Context, Evaluation, Form, Issue, Record, Report, Status};
 use serde_json::Value as Json;
@@ -86,6 +86,9 @@ pub struct State {
     pub upload: UploadStatus,
     /// The answers of the draft in hand that a newer version of the form could not take.
     pub not_carried: Vec<String>,
+    /// How many persons the roster has in each of the collector's villages, from the last
+    /// assignments fetched, for `roster_count(region)`.
+    pub roster_sizes: Option<Arc<std::collections::BTreeMap<String, i64>>>,
 }
 
 impl Default for State {
@@ -108,6 +111,7 @@ impl Default for State {
             sign_in_error: None,
             upload: UploadStatus::default(),
             not_carried: Vec::new(),
+            roster_sizes: None,
         }
     }
 }
@@ -207,6 +211,14 @@ pub enum Action {
         /// Today's date, for the draft's defaults.
         context: Context,
     },
+    /// The collector's villages and roster arrived (from the server, or the copy kept on the
+    /// device).
+    Assignments {
+        /// What the server assigned.
+        assignments: Assignments,
+        /// Today's date, for checking the draft again.
+        context: Context,
+    },
     /// Signing in failed; the message says why.
     SignInFailed(String),
     /// The server no longer accepts the sign-in: ask for a new one, keeping everything else.
@@ -253,6 +265,7 @@ impl State {
     fn context(&self, context: Context) -> Context {
         Context {
             area: self.area.clone(),
+            roster_sizes: self.roster_sizes.clone(),
             collector: self
                 .session
                 .as_ref()
@@ -445,6 +458,21 @@ impl State {
                 }
                 self.evaluation = evaluate(&self.form, &self.draft, context);
             }
+            Action::Assignments {
+                assignments,
+                context,
+            } => {
+                let mut sizes = std::collections::BTreeMap::new();
+                for village in &assignments.villages {
+                    sizes.insert(village.code.clone(), 0);
+                }
+                for person in &assignments.persons {
+                    *sizes.entry(person.region_code.clone()).or_insert(0) += 1;
+                }
+                self.roster_sizes = Some(Arc::new(sizes));
+                let context = self.context(context);
+                self.evaluation = evaluate(&self.form, &self.draft, context);
+            }
             Action::SignInFailed(message) => self.sign_in_error = Some(message),
             Action::SignInNeeded => self.session = None,
         }
@@ -525,6 +553,34 @@ mod tests {
         let state = state.apply(Action::Sent(vec![id]));
         assert_eq!(state.records[0].status, Status::Sent);
         assert_eq!(state.notice, Some(Notice::Sent));
+    }
+
+    #[test]
+    fn roster_sizes_come_from_the_assignments_and_count_empty_villages_as_0() {
+        use doorstep_core::protocol::{AssignedVillage, RosterPerson};
+        let village = |code: &str| AssignedVillage {
+            code: code.into(),
+            name: String::new(),
+            town: String::new(),
+        };
+        let person = |cert: &str, region: &str| RosterPerson {
+            cert_no: cert.into(),
+            name: "某人".into(),
+            region_code: region.into(),
+            prefill: Default::default(),
+        };
+        let state = loaded(vec![]).apply(Action::Assignments {
+            assignments: Assignments {
+                collector: "王五".into(),
+                villages: vec![village("330110005001"), village("330110005002")],
+                persons: vec![person("a", "330110005001"), person("b", "330110005001")],
+            },
+            context: Context::default(),
+        });
+        let sizes = state.roster_sizes.clone().expect("sizes");
+        assert_eq!(sizes.get("330110005001"), Some(&2));
+        assert_eq!(sizes.get("330110005002"), Some(&0));
+        assert_eq!(state.context(Context::default()).roster_sizes, Some(sizes));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! holding the record's JSON as written by `doorstep-core`. A status change is one `put` of
 //! the whole record, so a record is never half in the outbox.
 
-use doorstep_core::protocol::Session;
+use doorstep_core::protocol::{Assignments, Session};
 use doorstep_core::Record;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use thiserror::Error;
@@ -19,6 +19,8 @@ const RECORDS: &str = "records";
 /// app opens offline after the first sign-in.
 const SESSIONS: &str = "session";
 const SESSION_KEY: &str = "current";
+/// The last assignments (villages and roster) fetched, kept beside the sign-in.
+const ASSIGNMENTS_KEY: &str = "assignments";
 
 /// What can go wrong with the device's storage.
 #[derive(Debug, Error)]
@@ -139,30 +141,49 @@ impl DeviceStore {
     /// The stored sign-in, if any (an unreadable one counts as none: the collector signs in
     /// again).
     pub async fn session(&self) -> Result<Option<Session>, StoreError> {
+        self.get_kept(SESSION_KEY).await
+    }
+
+    /// Keeps a sign-in, replacing the one before.
+    pub async fn put_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.keep(SESSION_KEY, session).await
+    }
+
+    /// The assignments last fetched, if any.
+    pub async fn assignments(&self) -> Result<Option<Assignments>, StoreError> {
+        self.get_kept(ASSIGNMENTS_KEY).await
+    }
+
+    /// Keeps the assignments, replacing those before.
+    pub async fn put_assignments(&self, assignments: &Assignments) -> Result<(), StoreError> {
+        self.keep(ASSIGNMENTS_KEY, assignments).await
+    }
+
+    /// Reads one value kept in the session store; an unreadable one counts as none.
+    async fn get_kept<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
         let tx = self
             .db
             .transaction(&[SESSIONS], TransactionMode::ReadOnly)?;
-        let value = tx
-            .store(SESSIONS)?
-            .get(JsValue::from_str(SESSION_KEY))
-            .await?;
+        let value = tx.store(SESSIONS)?.get(JsValue::from_str(key)).await?;
         Ok(value.as_ref().and_then(|v| {
             let text: String = js_sys::JSON::stringify(v).ok()?.into();
             serde_json::from_str(&text).ok()
         }))
     }
 
-    /// Keeps a sign-in, replacing the one before.
-    pub async fn put_session(&self, session: &Session) -> Result<(), StoreError> {
-        let text =
-            serde_json::to_string(session).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    /// Writes one value of the session store under its key.
+    async fn keep<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
+        let text = serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let value =
             js_sys::JSON::parse(&text).map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;
         let tx = self
             .db
             .transaction(&[SESSIONS], TransactionMode::ReadWrite)?;
         tx.store(SESSIONS)?
-            .put(&value, Some(&JsValue::from_str(SESSION_KEY)))
+            .put(&value, Some(&JsValue::from_str(key)))
             .await?;
         tx.done().await?;
         Ok(())

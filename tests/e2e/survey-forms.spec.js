@@ -73,3 +73,16 @@ test("the community form renders with its region picker", async ({ page }) => {
   await page.getByRole("group", { name: "是否配备残疾人专职委员" }).getByRole("radio", { name: "是" }).check();
   await expect(page.getByLabel("专职委员姓名")).toBeVisible();
 });
+
+test("the community form's count is checked against the roster the collector was given", async ({ page }) => {
+  await openSignedIn(page, "/?form=community");
+  await expect(page.getByRole("heading", { name: "社区登记表" })).toBeVisible();
+  await page.getByLabel("乡镇（街道）").selectOption({ label: "五常街道" });
+  await page.getByRole("combobox", { name: "村(社区)", exact: true }).selectOption({ label: "顾家桥社区 001" });
+  // The roster has two persons in 顾家桥社区 (tests/e2e/roster.csv).
+  const count = page.getByLabel("持证残疾人数");
+  await count.fill("5");
+  await expect(page.getByText("与花名册人数（该村持证残疾人）不一致，请核实")).toBeVisible();
+  await count.fill("2");
+  await expect(page.getByText("与花名册人数（该村持证残疾人）不一致，请核实")).toHaveCount(0);
+});
