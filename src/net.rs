@@ -80,36 +80,38 @@ pub async fn get_text(url: &str) -> Result<String, NetError> {
     }
 }
 
-/// The signed-in collector's villages and roster.
-pub async fn get_assignments(token: &str) -> Result<Assignments, NetError> {
-    let init = RequestInit::new();
-    init.set_method("GET");
-    let request = Request::new_with_str_and_init("/api/v1/assignments", &init).map_err(js_error)?;
-    request
-        .headers()
-        .set("Authorization", &format!("Bearer {token}"))
-        .map_err(js_error)?;
-    let (status, text) = send(request).await?;
-    if !(200..300).contains(&status) {
-        return Err(status_error(status, &text));
-    }
-    serde_json::from_str(&text).map_err(|e| NetError::BadBody(e.to_string()))
-}
-
 /// How long an upload may take before it counts as failed and is retried.
 const UPLOAD_TIMEOUT_MS: u32 = 30_000;
 
-/// Signs a collector in and returns the session the server hands out.
-pub async fn sign_in(request: &SignIn) -> Result<Session, NetError> {
-    let body = serde_json::to_string(request).map_err(|e| NetError::BadBody(e.to_string()))?;
+/// One call of the JSON API: an optional JSON body, an optional bearer token, an optional
+/// time limit; a 2xx answer is read as `T`, anything else is a [`NetError`].
+async fn call_api<T: serde::de::DeserializeOwned>(
+    method: &str,
+    url: &str,
+    body: Option<String>,
+    token: Option<&str>,
+    timeout_ms: Option<u32>,
+) -> Result<T, NetError> {
     let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(&body));
-    let request = Request::new_with_str_and_init("/api/v1/sessions", &init).map_err(js_error)?;
-    request
-        .headers()
-        .set("Content-Type", "application/json")
-        .map_err(js_error)?;
+    init.set_method(method);
+    if let Some(body) = &body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    if let Some(ms) = timeout_ms {
+        init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(ms)));
+    }
+    let request = Request::new_with_str_and_init(url, &init).map_err(js_error)?;
+    let headers = request.headers();
+    if body.is_some() {
+        headers
+            .set("Content-Type", "application/json")
+            .map_err(js_error)?;
+    }
+    if let Some(token) = token {
+        headers
+            .set("Authorization", &format!("Bearer {token}"))
+            .map_err(js_error)?;
+    }
     let (status, text) = send(request).await?;
     if !(200..300).contains(&status) {
         return Err(status_error(status, &text));
@@ -117,34 +119,42 @@ pub async fn sign_in(request: &SignIn) -> Result<Session, NetError> {
     serde_json::from_str(&text).map_err(|e| NetError::BadBody(e.to_string()))
 }
 
+fn json_body(value: &impl serde::Serialize) -> Result<String, NetError> {
+    serde_json::to_string(value).map_err(|e| NetError::BadBody(e.to_string()))
+}
+
+/// The signed-in collector's villages and roster.
+pub async fn get_assignments(token: &str) -> Result<Assignments, NetError> {
+    call_api("GET", "/api/v1/assignments", None, Some(token), None).await
+}
+
+/// Signs a collector in and returns the session the server hands out.
+pub async fn sign_in(request: &SignIn) -> Result<Session, NetError> {
+    call_api(
+        "POST",
+        "/api/v1/sessions",
+        Some(json_body(request)?),
+        None,
+        None,
+    )
+    .await
+}
+
 /// Posts a batch of records, signed in with `token`, and returns the server's answer for
-/// each.
+/// each. A request that hangs (a weak connection that never answers) gives up after 30 s, so
+/// it cannot hold the outbox.
 pub async fn post_submissions(
     batch: &SubmissionBatch,
     token: &str,
 ) -> Result<SubmissionResponse, NetError> {
-    let body = serde_json::to_string(batch).map_err(|e| NetError::BadBody(e.to_string()))?;
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(&body));
-    // A request that hangs (a weak connection that never answers) must not hold the outbox.
-    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
-        UPLOAD_TIMEOUT_MS,
-    )));
-    let request = Request::new_with_str_and_init("/api/v1/submissions", &init).map_err(js_error)?;
-    request
-        .headers()
-        .set("Content-Type", "application/json")
-        .map_err(js_error)?;
-    request
-        .headers()
-        .set("Authorization", &format!("Bearer {token}"))
-        .map_err(js_error)?;
-    let (status, text) = send(request).await?;
-    if !(200..300).contains(&status) {
-        return Err(status_error(status, &text));
-    }
-    serde_json::from_str(&text).map_err(|e| NetError::BadBody(e.to_string()))
+    call_api(
+        "POST",
+        "/api/v1/submissions",
+        Some(json_body(batch)?),
+        Some(token),
+        Some(UPLOAD_TIMEOUT_MS),
+    )
+    .await
 }
 
 /// Whether the browser believes it is online.
