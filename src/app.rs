@@ -7,7 +7,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use doorstep_core::protocol::FormSummary;
-use doorstep_core::region::RegionList;
 use doorstep_core::sync::Event;
 use doorstep_core::{Area, Form, Record, Status};
 use gloo_events::EventListener;
@@ -22,12 +21,6 @@ use crate::outbox::OutboxDriver;
 use crate::state::{Action, Notice, Phase, State, UploadStatus};
 use crate::store::{DeviceStore, DATABASE};
 use crate::{device, net};
-
-/// Where the list of forms comes from.
-const FORMS_URL: &str = "/api/v1/forms";
-
-/// Where the configured area's region lists come from.
-const REGIONS_URL: &str = "/api/v1/regions";
 
 /// The form shown when the address does not name one.
 pub const DEFAULT_FORM: &str = "demo";
@@ -66,18 +59,11 @@ struct Started {
 /// The configured area's villages, from the server or the service worker's copy. Without it
 /// region codes are typed and only their shape is checked; the server still checks the area.
 async fn load_area() -> Option<Arc<Area>> {
-    let text = match net::get_text(REGIONS_URL).await {
-        Ok(text) => text,
-        Err(e) => {
-            web_sys::console::warn_1(&format!("{REGIONS_URL}: {e}").into());
-            return None;
-        }
-    };
-    match serde_json::from_str::<Vec<RegionList>>(&text) {
+    match net::get_regions().await {
         Ok(lists) if !lists.is_empty() => Some(Arc::new(Area::new(lists))),
         Ok(_) => None,
         Err(e) => {
-            web_sys::console::error_1(&format!("{REGIONS_URL}: {e}").into());
+            web_sys::console::warn_1(&format!("region lists: {e}").into());
             None
         }
     }
@@ -175,11 +161,9 @@ pub fn app() -> Html {
         let forms = forms.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(text) = net::get_text(FORMS_URL).await {
-                    match serde_json::from_str::<Vec<FormSummary>>(&text) {
-                        Ok(list) => forms.set(list),
-                        Err(e) => web_sys::console::error_1(&format!("{FORMS_URL}: {e}").into()),
-                    }
+                match net::get_forms().await {
+                    Ok(list) => forms.set(list),
+                    Err(e) => web_sys::console::warn_1(&format!("forms: {e}").into()),
                 }
             });
         });
@@ -236,6 +220,7 @@ pub fn app() -> Html {
                     refresh_assignments(started.store.clone(), token.clone(), dispatch.clone());
                     outbox.signed_in(token);
                 }
+                let mut queued = Vec::new();
                 for (id, form_id, status, revision) in started.stored {
                     persisted
                         .borrow_mut()
@@ -243,9 +228,10 @@ pub fn app() -> Html {
                     // Only records of the form on screen: the state that takes their results
                     // holds only those. Other forms' records wait until their form is opened.
                     if status == Status::Queued && form_id == started.form_id {
-                        outbox.handle(Event::Queued(id));
+                        queued.push(Event::Queued(id));
                     }
                 }
+                outbox.handle_all(queued);
                 *driver.borrow_mut() = Some(outbox);
                 store.set(Some(started.store));
             });
@@ -305,10 +291,12 @@ pub fn app() -> Html {
                     match store.put_many(&records).await {
                         Ok(()) => {
                             if let Some(d) = driver.borrow().as_ref() {
-                                for record in records.iter().filter(|r| r.status == Status::Queued)
-                                {
-                                    d.handle(Event::Queued(record.id.clone()));
-                                }
+                                d.handle_all(
+                                    records
+                                        .iter()
+                                        .filter(|r| r.status == Status::Queued)
+                                        .map(|r| Event::Queued(r.id.clone())),
+                                );
                             }
                         }
                         Err(e) => {
@@ -519,12 +507,6 @@ struct UploadBarProps {
     on_upload: Callback<MouseEvent>,
 }
 
-/// The time of day of a moment, in the device's time zone, as HH:MM.
-fn clock_time(millis: i64) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis as f64));
-    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
-}
-
 /// How uploads are going: n of m with a progress bar, the time of the last successful upload,
 /// and a button to upload now.
 #[function_component(UploadBar)]
@@ -553,7 +535,7 @@ fn upload_bar(props: &UploadBarProps) -> Html {
                 aria-label={Text::Uploading.get(locale)}></progress>
             <span class="upload-count">{ text }</span>
             if let Some(at) = status.last_success {
-                <span class="upload-last">{ format!("{} {}", Text::LastUpload.get(locale), clock_time(at)) }</span>
+                <span class="upload-last">{ format!("{} {}", Text::LastUpload.get(locale), device::clock_time(at)) }</span>
             }
             <button type="button" class="upload-now" onclick={props.on_upload.clone()}
                 disabled={waiting == 0 || !props.online || status.uploading || status.needs_sign_in}>

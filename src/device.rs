@@ -1,4 +1,5 @@
-//! What the device provides that the core must not reach for itself: the time and randomness.
+//! What the device provides that the core must not reach for itself: the clock (and how it
+//! reads in the device's time zone) and randomness.
 
 /// Milliseconds since the Unix epoch, from the browser's clock.
 pub fn now_millis() -> i64 {
@@ -25,6 +26,12 @@ pub fn new_record_id() -> String {
 /// A number from 0 to 1000, to spread retries out.
 pub fn jitter() -> u16 {
     (js_sys::Math::random() * 1001.0) as u16
+}
+
+/// The time of day of a moment, in the device's time zone, as HH:MM.
+pub fn clock_time(millis: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis as f64));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
 }
 
 /// Today's date on the device, in its local time zone.

@@ -1,8 +1,9 @@
 //! The app's only door to the network: fetching forms, signing in and posting records.
 
 use doorstep_core::protocol::{
-    Assignments, ErrorBody, Session, SignIn, SubmissionBatch, SubmissionResponse,
+    Assignments, ErrorBody, FormSummary, Session, SignIn, SubmissionBatch, SubmissionResponse,
 };
+use doorstep_core::region::RegionList;
 use thiserror::Error;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -121,6 +122,16 @@ async fn call_api<T: serde::de::DeserializeOwned>(
 
 fn json_body(value: &impl serde::Serialize) -> Result<String, NetError> {
     serde_json::to_string(value).map_err(|e| NetError::BadBody(e.to_string()))
+}
+
+/// The forms the server offers.
+pub async fn get_forms() -> Result<Vec<FormSummary>, NetError> {
+    call_api("GET", "/api/v1/forms", None, None, None).await
+}
+
+/// The configured area's region lists.
+pub async fn get_regions() -> Result<Vec<RegionList>, NetError> {
+    call_api("GET", "/api/v1/regions", None, None, None).await
 }
 
 /// The signed-in collector's villages and roster.

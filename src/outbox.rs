@@ -56,10 +56,19 @@ impl OutboxDriver {
 
     /// Tells the outbox what happened and carries out what it asks for.
     pub fn handle(&self, event: Event) {
-        if matches!(event, Event::Answered(_)) {
-            *self.last_success.borrow_mut() = Some(device::now_millis());
+        self.handle_all([event]);
+    }
+
+    /// Tells the outbox several things at once (such as every record queued at start-up) and
+    /// carries out what it asks for: the collector's view is told once, not once per event.
+    pub fn handle_all(&self, events: impl IntoIterator<Item = Event>) {
+        let mut commands = Vec::new();
+        for event in events {
+            if matches!(event, Event::Answered(_)) {
+                *self.last_success.borrow_mut() = Some(device::now_millis());
+            }
+            commands.extend(self.outbox.borrow_mut().handle(event));
         }
-        let commands = self.outbox.borrow_mut().handle(event);
         let status = {
             let outbox = self.outbox.borrow();
             let progress = outbox.progress();
@@ -78,7 +87,24 @@ impl OutboxDriver {
         for command in commands {
             match command {
                 Command::MarkSent(id) => sent.push(id),
-                other => self.run(other),
+                Command::Upload(ids) => {
+                    let this = self.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let event = this.upload(&ids).await;
+                        this.handle(event);
+                    });
+                }
+                Command::Return { id, issues } => self.on_returned.emit((id, issues)),
+                Command::SignIn => {
+                    self.token.borrow_mut().take();
+                    self.on_sign_in.emit(());
+                }
+                Command::RetryAfter(ms) => {
+                    let this = self.clone();
+                    let ms = u32::try_from(ms).unwrap_or(u32::MAX);
+                    gloo_timers::callback::Timeout::new(ms, move || this.handle(Event::Retry))
+                        .forget();
+                }
             }
         }
         if !sent.is_empty() {
@@ -86,30 +112,11 @@ impl OutboxDriver {
         }
     }
 
-    fn run(&self, command: Command) {
-        match command {
-            Command::Upload(ids) => {
-                let this = self.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    let event = this.upload(&ids).await;
-                    this.handle(event);
-                });
-            }
-            Command::MarkSent(id) => self.on_sent.emit(vec![id]),
-            Command::Return { id, issues } => self.on_returned.emit((id, issues)),
-            Command::SignIn => {
-                self.token.borrow_mut().take();
-                self.on_sign_in.emit(());
-            }
-            Command::RetryAfter(ms) => {
-                let this = self.clone();
-                let ms = u32::try_from(ms).unwrap_or(u32::MAX);
-                gloo_timers::callback::Timeout::new(ms, move || this.handle(Event::Retry)).forget();
-            }
-        }
-    }
-
     async fn upload(&self, ids: &[String]) -> Event {
+        // Without a sign-in the server would refuse the upload: nothing is read.
+        let Some(token) = self.token.borrow().clone() else {
+            return Event::Unauthorized;
+        };
         // One read transaction for the whole batch. A record that cannot be read now is
         // retried with the rest later.
         let read = self.store.get_many(ids).await;
@@ -122,9 +129,6 @@ impl OutboxDriver {
             return Event::Failed {
                 jitter: device::jitter(),
             };
-        };
-        let Some(token) = self.token.borrow().clone() else {
-            return Event::Unauthorized;
         };
         match net::post_submissions(&SubmissionBatch { records }, &token).await {
             Ok(response) => Event::Answered(response.results),
