@@ -317,7 +317,8 @@ pub fn server_context(forms: &FormRegistry) -> Context {
     }
 }
 
-fn now_millis() -> i64 {
+/// Milliseconds since the Unix epoch, from the server's clock.
+pub fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

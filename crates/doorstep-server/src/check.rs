@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
-use doorstep_core::{validate, Answers, Context, Form};
+use doorstep_core::{validate, Answers, Area, Context, Form};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::forms::{self, FormsError};
+use crate::roster::{self, RosterError};
 
 /// Why the records could not be checked at all.
 #[derive(Debug, Error)]
@@ -66,34 +67,36 @@ struct OutputLine {
     warnings: Vec<Problem>,
 }
 
-/// Counts a roster's persons per village: a CSV file whose header has a `region_code` column
-/// (the roster layout `doorstep roster import` reads).
-pub fn roster_sizes(path: &Path) -> Result<BTreeMap<String, i64>, CheckError> {
+/// Counts a roster's persons per village, reading it as `doorstep roster import` does
+/// ([`roster::read`]), so the counts are those the server would hold. A roster with a refused
+/// row is an error naming the row, as it would not be imported.
+pub fn roster_sizes(
+    path: &Path,
+    area: Option<&Area>,
+    form: &Form,
+) -> Result<BTreeMap<String, i64>, CheckError> {
+    let file = std::fs::File::open(path).map_err(|source| CheckError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let bad = |line: u64, message: String| CheckError::BadLine {
         path: path.to_path_buf(),
         line: usize::try_from(line).unwrap_or(usize::MAX),
         message,
     };
-    let file = std::fs::File::open(path).map_err(|source| CheckError::Io {
-        path: path.to_path_buf(),
-        source,
+    let checked = roster::read(std::io::BufReader::new(file), area, form).map_err(|e| match e {
+        RosterError::Csv { line, message } => bad(line, message),
+        other => bad(1, other.to_string()),
     })?;
-    let mut csv = csv::Reader::from_reader(file);
-    let column = csv
-        .headers()
-        .map_err(|e| bad(1, e.to_string()))?
-        .iter()
-        .position(|h| h.trim() == "region_code")
-        .ok_or_else(|| bad(1, "the header has no `region_code` column".into()))?;
+    if let Some(refusal) = checked.refused.first() {
+        return Err(bad(
+            refusal.line,
+            format!("{}: {}", refusal.cert_no, refusal.reason),
+        ));
+    }
     let mut sizes = BTreeMap::new();
-    for row in csv.records() {
-        let row = row.map_err(|e| bad(e.position().map_or(0, |p| p.line()), e.to_string()))?;
-        let line = row.position().map_or(0, |p| p.line());
-        let code = row.get(column).unwrap_or_default().trim();
-        if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad(line, format!("`{code}` is not a 12-digit region code")));
-        }
-        *sizes.entry(code.to_string()).or_insert(0) += 1;
+    for person in checked.persons {
+        *sizes.entry(person.region_code).or_insert(0) += 1;
     }
     Ok(sizes)
 }

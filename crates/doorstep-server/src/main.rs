@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use doorstep_core::Context;
-use doorstep_server::app::{app, AppState};
+use doorstep_server::app::{app, now_millis, AppState};
 use doorstep_server::check;
 use doorstep_server::forms::FormRegistry;
 use doorstep_server::store::Store;
@@ -62,7 +62,8 @@ enum Command {
         /// in the `regions/` folder beside the form.
         #[arg(long = "regions")]
         regions: Vec<PathBuf>,
-        /// A roster CSV with a `region_code` column, for `roster_count(region)`.
+        /// A roster CSV in the layout `doorstep roster import` reads, for
+        /// `roster_count(region)`; it is checked as the import checks it.
         #[arg(long)]
         roster: Option<PathBuf>,
         /// The collector's name `collector()` gives; none when not given.
@@ -140,12 +141,6 @@ enum RosterCommand {
         #[arg(long, default_value = "schemas")]
         schemas: PathBuf,
     },
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The configured area, or a message saying why there is none.
@@ -232,7 +227,7 @@ fn roster(command: RosterCommand) -> ExitCode {
             .get(&form)
             .ok_or_else(|| format!("{} has no form `{form}`", schemas.display()))?;
         let input = std::fs::File::open(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-        doorstep_server::roster::read(std::io::BufReader::new(input), &area, form)
+        doorstep_server::roster::read(std::io::BufReader::new(input), Some(&area), form)
             .map_err(|e| format!("{}: {e}", file.display()))
     })();
     let checked = match checked {
@@ -292,20 +287,25 @@ fn main() -> ExitCode {
             roster,
             collector,
         } => {
-            let context = (|| -> Result<Context, check::CheckError> {
+            let prepared = (|| -> Result<(doorstep_core::Form, Context), check::CheckError> {
+                let loaded = check::load(&form)?;
                 let forms_dir = form.parent().unwrap_or(std::path::Path::new("."));
                 let area = doorstep_server::forms::load_area(&regions, forms_dir)?;
-                let roster_sizes = roster.as_deref().map(check::roster_sizes).transpose()?;
-                Ok(Context {
+                let roster_sizes = roster
+                    .as_deref()
+                    .map(|path| check::roster_sizes(path, area.as_ref(), &loaded))
+                    .transpose()?;
+                let context = Context {
                     today: Some(today.unwrap_or_else(|| jiff::ZonedDateTime::now().date())),
                     reference_date,
                     area: area.map(Arc::new),
                     roster_sizes: roster_sizes.map(Arc::new),
                     collector: collector.map(Arc::from),
-                })
+                };
+                Ok((loaded, context))
             })();
-            match context {
-                Ok(context) => run_check(&form, records.as_deref(), &locale, context),
+            match prepared {
+                Ok((form, context)) => run_check(&form, records.as_deref(), &locale, context),
                 Err(e) => {
                     eprintln!("doorstep check: {e}");
                     ExitCode::from(2)
@@ -391,18 +391,11 @@ fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
 }
 
 fn run_check(
-    form: &std::path::Path,
+    form: &doorstep_core::Form,
     records: Option<&std::path::Path>,
     locale: &str,
     context: Context,
 ) -> ExitCode {
-    let form = match check::load(form) {
-        Ok(form) => form,
-        Err(e) => {
-            eprintln!("doorstep check: {e}");
-            return ExitCode::from(2);
-        }
-    };
     let Some(path) = records else {
         println!(
             "ok: form `{}` version {} is valid ({} fields)",
@@ -415,7 +408,7 @@ fn run_check(
     let stdout = std::io::stdout().lock();
     let result = if path.as_os_str() == "-" {
         check::check_records(
-            &form,
+            form,
             std::io::stdin().lock(),
             path,
             stdout,
@@ -425,7 +418,7 @@ fn run_check(
     } else {
         match std::fs::File::open(path) {
             Ok(file) => check::check_records(
-                &form,
+                form,
                 std::io::BufReader::new(file),
                 path,
                 stdout,
