@@ -9,6 +9,11 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+/// Whether a text has the shape of a village's statistical region code: 12 digits.
+pub fn is_village_code(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// One county's towns and their villages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegionList {

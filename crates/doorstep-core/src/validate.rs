@@ -170,9 +170,7 @@ fn budget_issue(field: &Field) -> Issue {
 fn shape_issue(field_type: FieldType, answer: &Json) -> Option<Localized> {
     let ok = match field_type {
         FieldType::Text | FieldType::SingleChoice => answer.is_string(),
-        FieldType::Region => answer
-            .as_str()
-            .is_some_and(|s| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())),
+        FieldType::Region => answer.as_str().is_some_and(crate::region::is_village_code),
         FieldType::Integer => answer.as_i64().is_some(),
         FieldType::Decimal => answer.is_number(),
         FieldType::Date => answer.as_str().and_then(expr::parse_date).is_some(),

@@ -181,7 +181,7 @@ pub fn read(
         let region = cell(region_col);
         let known = match area {
             Some(area) => area.contains(region),
-            None => region.len() == 12 && region.bytes().all(|b| b.is_ascii_digit()),
+            None => doorstep_core::region::is_village_code(region),
         };
         if !known {
             refuse(format!(
