@@ -32,9 +32,16 @@ pub struct Submission {
     pub answers: Answers,
     /// When the record was started on the device.
     pub created_at: Millis,
+    /// When it was last edited on the device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Millis>,
     /// When it was completed on the device.
     #[serde(default)]
     pub completed_at: Option<Millis>,
+    /// What the collector's app records besides answers: the roster subject, the method, the
+    /// collector, how often it was opened, the position, the warnings confirmed.
+    #[serde(default)]
+    pub meta: crate::record::Metadata,
 }
 
 /// The content hash of answers: SHA-256, in lower-case hex, of their JSON with keys in order

@@ -33,12 +33,73 @@ pub fn record_id(unix_millis: u64, random: [u8; 10]) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
-    /// Being filled in.
+    /// Being filled in (also after the server returned it: see [`Record::returned`]).
     Draft,
-    /// Completed and checked, waiting for the network.
+    /// Checked and completed: no error left, every warning confirmed, answers to questions not
+    /// asked dropped. It can still be reopened.
+    Completed,
+    /// Completed and in the outbox, waiting for the network. It can still be reopened.
     Queued,
-    /// Delivered to the server and accepted.
+    /// Delivered to the server and accepted (or found there already).
     Sent,
+}
+
+/// Where the device was when a record was taken (for home visits, when the device grants it).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    /// Degrees north.
+    pub latitude: f64,
+    /// Degrees east.
+    pub longitude: f64,
+    /// The radius of uncertainty, in metres.
+    pub accuracy: f64,
+    /// When the device measured it.
+    pub at: Millis,
+}
+
+/// A warning the collector confirmed, with what they noted about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmation {
+    /// The field the warning is about (`field`, or `group[k].field`).
+    pub field: String,
+    /// The warning's code.
+    pub code: String,
+    /// The collector's note; may be empty.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// What a record carries besides its answers: what nobody types.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    /// The roster's key of the person (the certificate number) or the village code the record
+    /// is about, when it was started from the roster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Whether the person was not on the roster (added at the door or at the window).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub off_roster: bool,
+    /// The collection method's code, taken from the form's method field at completion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The collector who completed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collector: Option<String>,
+    /// How many times it was opened for editing after it was started.
+    #[serde(default)]
+    pub opened: u32,
+    /// Where the device was, for a home visit, when it granted its position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+    /// The warnings confirmed, with their notes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confirmed: Vec<Confirmation>,
+    /// Completed before the reference date: it must be confirmed again on or after it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reconfirm: bool,
 }
 
 /// Why a lifecycle step was refused.
@@ -63,6 +124,9 @@ pub enum LifecycleError {
     /// The answers still have errors.
     #[error("the record has {} error(s)", .0.errors().count())]
     Invalid(Report),
+    /// Warnings are left that the collector has not confirmed.
+    #[error("{} warning(s) are not confirmed", .0.len())]
+    Unconfirmed(Vec<crate::validate::Issue>),
 }
 
 /// One record of one form.
@@ -87,6 +151,12 @@ pub struct Record {
     /// When it was completed, if it has been.
     #[serde(default)]
     pub completed_at: Option<Millis>,
+    /// What it carries besides answers.
+    #[serde(default)]
+    pub meta: Metadata,
+    /// The issues the server returned it with, until it is completed again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returned: Vec<crate::validate::Issue>,
 }
 
 impl Record {
@@ -102,7 +172,104 @@ impl Record {
             created_at: now,
             updated_at: now,
             completed_at: None,
+            meta: Metadata::default(),
+            returned: Vec::new(),
         }
+    }
+
+    /// Starts a draft of a form with its defaults, about a subject of the roster (a person's
+    /// key or a village code) when there is one, with answers known beforehand (the roster's
+    /// name, certificate number and village, prefilled answers) on top of the defaults.
+    pub fn start(
+        id: String,
+        form: &Form,
+        context: &Context,
+        subject: Option<String>,
+        known: Answers,
+        now: Millis,
+    ) -> Record {
+        let mut record = Record::new(id, form, now);
+        record.answers = form.defaults(context);
+        record
+            .answers
+            .extend(known.into_iter().filter(|(_, v)| !v.is_null()));
+        record.meta.subject = subject;
+        record
+    }
+
+    fn expect_one_of(&self, allowed: &[Status]) -> Result<(), LifecycleError> {
+        if allowed.contains(&self.status) {
+            Ok(())
+        } else {
+            Err(LifecycleError::WrongStatus {
+                expected: allowed[0],
+                actual: self.status,
+            })
+        }
+    }
+
+    fn touch(&mut self, now: Millis) {
+        self.revision += 1;
+        self.updated_at = now;
+    }
+
+    /// Confirms a warning on a draft, with a note (which may be empty); confirming it again
+    /// replaces the note.
+    pub fn confirm(
+        &mut self,
+        field: &str,
+        code: &str,
+        note: &str,
+        now: Millis,
+    ) -> Result<(), LifecycleError> {
+        self.expect(Status::Draft)?;
+        let note = note.trim().to_string();
+        match self
+            .meta
+            .confirmed
+            .iter_mut()
+            .find(|c| c.field == field && c.code == code)
+        {
+            Some(existing) if existing.note == note => return Ok(()),
+            Some(existing) => existing.note = note,
+            None => self.meta.confirmed.push(Confirmation {
+                field: field.to_string(),
+                code: code.to_string(),
+                note,
+            }),
+        }
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Withdraws the confirmation of a warning on a draft.
+    pub fn unconfirm(&mut self, field: &str, code: &str, now: Millis) -> Result<(), LifecycleError> {
+        self.expect(Status::Draft)?;
+        let before = self.meta.confirmed.len();
+        self.meta
+            .confirmed
+            .retain(|c| !(c.field == field && c.code == code));
+        if self.meta.confirmed.len() != before {
+            self.touch(now);
+        }
+        Ok(())
+    }
+
+    /// Whether a warning has been confirmed.
+    pub fn is_confirmed(&self, field: &str, code: &str) -> bool {
+        self.meta
+            .confirmed
+            .iter()
+            .any(|c| c.field == field && c.code == code)
+    }
+
+    /// Records where the device was. Only a draft or a completed record not yet in the
+    /// outbox takes it.
+    pub fn set_position(&mut self, position: Position, now: Millis) -> Result<(), LifecycleError> {
+        self.expect_one_of(&[Status::Draft, Status::Completed])?;
+        self.meta.position = Some(position);
+        self.touch(now);
+        Ok(())
     }
 
     fn expect(&self, expected: Status) -> Result<(), LifecycleError> {
@@ -146,8 +313,8 @@ impl Record {
     /// Takes a draft up again: it becomes the one most recently in hand.
     pub fn take_up(&mut self, now: Millis) -> Result<(), LifecycleError> {
         self.expect(Status::Draft)?;
-        self.revision += 1;
-        self.updated_at = now;
+        self.meta.opened += 1;
+        self.touch(now);
         Ok(())
     }
 
@@ -206,9 +373,11 @@ impl Record {
         Ok(dropped)
     }
 
-    /// Checks the draft and, when nothing blocks it, completes it and puts it in the outbox:
-    /// answers of questions that are not asked are dropped.
-    pub fn submit(
+    /// Checks the draft and, when no error is left and every warning is confirmed, completes
+    /// it: answers of questions that are not asked are dropped, confirmations of warnings no
+    /// longer raised are dropped, and the metadata the form names (method, reference date) is
+    /// taken from the answers. `context.today` is the day of completion.
+    pub fn complete(
         &mut self,
         form: &Form,
         context: Context,
@@ -221,17 +390,60 @@ impl Record {
                 form: format!("{}@{}", form.def.id, form.def.version),
             });
         }
+        let today = context.today;
+        let collector = context.collector.clone();
         let evaluation = validate::Evaluation::new(form, &self.answers, context);
         let report = evaluation.report(form);
         if report.has_errors() {
             return Err(LifecycleError::Invalid(report));
         }
+        let unconfirmed: Vec<_> = report
+            .warnings()
+            .filter(|w| !self.is_confirmed(&w.field, &w.code))
+            .cloned()
+            .collect();
+        if !unconfirmed.is_empty() {
+            return Err(LifecycleError::Unconfirmed(unconfirmed));
+        }
+        self.meta
+            .confirmed
+            .retain(|c| report.warnings().any(|w| w.field == c.field && w.code == c.code));
         self.answers = evaluation.completed_answers(form);
-        self.status = Status::Queued;
-        self.revision += 1;
-        self.updated_at = now;
+        let answer = |id: &Option<String>| id.as_ref().and_then(|id| self.answers.get(id));
+        if let Some(record) = &form.def.record {
+            self.meta.method = answer(&record.method)
+                .and_then(Json::as_str)
+                .map(str::to_string);
+            let reference = answer(&record.reference_date)
+                .and_then(Json::as_str)
+                .and_then(crate::expr::parse_date);
+            self.meta.reconfirm = matches!((today, reference), (Some(t), Some(r)) if t < r);
+        }
+        self.meta.collector = collector.map(|c| c.to_string());
+        self.returned.clear();
+        self.status = Status::Completed;
+        self.touch(now);
         self.completed_at = Some(now);
         Ok(())
+    }
+
+    /// Puts a completed record in the outbox.
+    pub fn enqueue(&mut self, now: Millis) -> Result<(), LifecycleError> {
+        self.expect(Status::Completed)?;
+        self.status = Status::Queued;
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Completes the draft and puts it in the outbox in one step (see [`Record::complete`]).
+    pub fn submit(
+        &mut self,
+        form: &Form,
+        context: Context,
+        now: Millis,
+    ) -> Result<(), LifecycleError> {
+        self.complete(form, context, now)?;
+        self.enqueue(now)
     }
 
     /// Records that the server accepted the record.
@@ -241,11 +453,28 @@ impl Record {
         Ok(())
     }
 
-    /// Sends a record the server refused back to draft, so the collector can fix it.
+    /// Opens a completed record again for editing, until it is sent. A queued one leaves the
+    /// outbox: if an upload of it was already under way, the server keeps whichever copy has the
+    /// higher revision, and the edited one will have it.
     pub fn reopen(&mut self, now: Millis) -> Result<(), LifecycleError> {
+        self.expect_one_of(&[Status::Completed, Status::Queued])?;
+        self.status = Status::Draft;
+        self.meta.opened += 1;
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Sends a record the server refused back to draft, with the server's issues, so the
+    /// collector can fix it.
+    pub fn send_back(
+        &mut self,
+        issues: Vec<crate::validate::Issue>,
+        now: Millis,
+    ) -> Result<(), LifecycleError> {
         self.expect(Status::Queued)?;
         self.status = Status::Draft;
-        self.updated_at = now;
+        self.returned = issues;
+        self.touch(now);
         Ok(())
     }
 
@@ -259,7 +488,9 @@ impl Record {
             hash: crate::protocol::answers_hash(&self.answers),
             answers: self.answers.clone(),
             created_at: self.created_at,
+            updated_at: Some(self.updated_at),
             completed_at: self.completed_at,
+            meta: self.meta.clone(),
         }
     }
 }
@@ -326,6 +557,129 @@ mod tests {
         )
         .expect("other form");
         assert!(draft.migrate(&other, 4).is_err());
+    }
+
+    fn visit_form() -> Form {
+        Form::from_json(
+            &json!({"id": "v", "version": "1", "title": {"zh-CN": "表"},
+                "record": {"unit": "person", "key": "cert", "title": "name", "region": "region",
+                           "method": "method", "home_visit": ["1"], "reference_date": "ref"},
+                "sections": [{"id": "s", "title": {"zh-CN": "节"}, "fields": [
+                    {"id": "cert", "type": "text", "label": {"zh-CN": "证号"}, "required": true},
+                    {"id": "name", "type": "text", "label": {"zh-CN": "姓名"}},
+                    {"id": "region", "type": "region", "label": {"zh-CN": "村"}},
+                    {"id": "method", "type": "single_choice", "label": {"zh-CN": "方式"}, "default": "'1'",
+                     "options": [{"code": "1", "label": {"zh-CN": "入户"}}, {"code": "2", "label": {"zh-CN": "电话"}}]},
+                    {"id": "ref", "type": "calculated", "label": {"zh-CN": "时点"}, "calculate": "date(2026, 9, 30)"},
+                    {"id": "count", "type": "integer", "label": {"zh-CN": "人数"},
+                     "constraints": [{"expr": ". < 10", "code": "many", "severity": "warning",
+                                      "message": {"zh-CN": "人数偏多"}}]}
+                ]}]})
+            .to_string(),
+        )
+        .expect("visit form")
+    }
+
+    fn on(day: &str) -> Context {
+        Context {
+            today: crate::expr::parse_date(day),
+            collector: Some(std::sync::Arc::from("王五")),
+            ..Context::default()
+        }
+    }
+
+    #[test]
+    fn completing_needs_every_warning_confirmed_and_records_the_metadata() {
+        let form = visit_form();
+        let known = Answers::from([("cert".to_string(), json!("C1")), ("name".to_string(), json!(null))]);
+        let mut record = Record::start("r".into(), &form, &on("2026-09-01"), Some("C1".into()), known, 1);
+        assert_eq!(record.answers.get("method"), Some(&json!("1")), "the default");
+        assert_eq!(record.answers.get("cert"), Some(&json!("C1")), "known answers");
+        assert!(!record.answers.contains_key("name"), "a null known answer is no answer");
+        assert_eq!(record.meta.subject.as_deref(), Some("C1"));
+
+        record.set_answer("count", json!(12), 2).expect("draft");
+        match record.complete(&form, on("2026-09-01"), 3) {
+            Err(LifecycleError::Unconfirmed(warnings)) => {
+                assert_eq!(warnings.len(), 1);
+                assert_eq!((warnings[0].field.as_str(), warnings[0].code.as_str()), ("count", "many"));
+            }
+            other => panic!("expected an unconfirmed warning, got {other:?}"),
+        }
+        assert_eq!(record.status, Status::Draft);
+        record.confirm("count", "many", " 大家庭 ", 4).expect("draft");
+        // A confirmation of a warning that is no longer raised is dropped at completion.
+        record.confirm("cert", "gone", "", 5).expect("draft");
+        record.complete(&form, on("2026-09-01"), 6).expect("completes");
+        assert_eq!(record.status, Status::Completed);
+        assert_eq!(record.meta.method.as_deref(), Some("1"));
+        assert_eq!(record.meta.collector.as_deref(), Some("王五"));
+        assert!(record.meta.reconfirm, "completed before 30 September");
+        assert_eq!(
+            record.meta.confirmed,
+            vec![Confirmation { field: "count".into(), code: "many".into(), note: "大家庭".into() }]
+        );
+
+        // Reopened (counted), re-confirmed on the reference date: the flag goes.
+        record.reopen(7).expect("completed records reopen");
+        assert_eq!(record.meta.opened, 1);
+        record.complete(&form, on("2026-09-30"), 8).expect("completes");
+        assert!(!record.meta.reconfirm);
+        record.enqueue(9).expect("completed");
+        record.reopen(10).expect("queued records reopen until sent");
+        assert_eq!(record.meta.opened, 2);
+        record.submit(&form, on("2026-10-02"), 11).expect("queued");
+        let sent = record.to_submission();
+        assert_eq!(sent.meta, record.meta);
+        assert_eq!(sent.updated_at, Some(11));
+        record.mark_sent().expect("queued");
+        assert!(matches!(record.reopen(12), Err(LifecycleError::WrongStatus { .. })));
+    }
+
+    #[test]
+    fn a_returned_record_keeps_the_servers_issues_until_completed_again() {
+        let form = visit_form();
+        let mut record = Record::start("r".into(), &form, &on("2026-10-01"), None, Answers::new(), 1);
+        record.set_answer("cert", json!("C2"), 2).expect("draft");
+        record.submit(&form, on("2026-10-01"), 3).expect("queued");
+        let issue = crate::validate::Issue {
+            field: "cert".into(),
+            severity: crate::Severity::Error,
+            code: "unknown_person".into(),
+            message: crate::Localized::zh_en("不在名册", "Not on the roster"),
+        };
+        record.send_back(vec![issue.clone()], 4).expect("queued");
+        assert_eq!(record.status, Status::Draft);
+        assert_eq!(record.returned, vec![issue]);
+        let stored: Record = serde_json::from_str(&serde_json::to_string(&record).expect("json")).expect("reads");
+        assert_eq!(stored.returned.len(), 1, "the issues survive a reload");
+        record.complete(&form, on("2026-10-01"), 5).expect("completes");
+        assert!(record.returned.is_empty());
+        assert!(record.send_back(vec![], 6).is_err(), "only a queued record is sent back");
+    }
+
+    #[test]
+    fn a_record_stored_before_metadata_existed_still_reads() {
+        let old = json!({"id": "x", "form_id": "v", "form_version": "1", "status": "queued",
+            "answers": {"cert": "C"}, "revision": 3, "created_at": 1, "updated_at": 2});
+        let record: Record = serde_json::from_value(old).expect("reads");
+        assert_eq!(record.meta, Metadata::default());
+        assert!(record.returned.is_empty());
+    }
+
+    #[test]
+    fn the_record_block_must_name_fields_of_the_form() {
+        let mut def: crate::schema::FormDefinition =
+            serde_json::from_str(include_str!("../../../schemas/individual.json")).expect("json");
+        let record = def.record.as_mut().expect("record block");
+        record.title = Some("nickname".into());
+        let error = Form::from_definition(def.clone()).expect_err("unknown field");
+        assert!(error.to_string().contains("record.title"), "{error}");
+        let record = def.record.as_mut().expect("record block");
+        record.title = Some("name".into());
+        record.home_visit = vec!["9".into()];
+        let error = Form::from_definition(def).expect_err("unknown code");
+        assert!(error.to_string().contains("`9`"), "{error}");
     }
 
     #[test]

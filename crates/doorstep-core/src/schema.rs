@@ -60,8 +60,54 @@ pub struct FormDefinition {
     /// Choice lists shared by several fields, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub choices: BTreeMap<String, Vec<ChoiceOption>>,
+    /// What a record of this form is about and which fields hold its particulars (whom it
+    /// describes, the village, the collection method), for the roster and the record's
+    /// metadata. A form without it is filled in freely, record after record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<RecordDefinition>,
     /// The form's sections, in order.
     pub sections: Vec<SectionDefinition>,
+}
+
+/// What one record of a form stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordUnit {
+    /// One record per person of the roster (and per person added at the door).
+    Person,
+    /// One record per village.
+    Village,
+}
+
+/// The fields that tie a form's records to the roster and give their metadata. Every name is
+/// a field id of the form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDefinition {
+    /// What one record stands for.
+    pub unit: RecordUnit,
+    /// The field holding the village's region code.
+    pub region: String,
+    /// For persons: the field holding the roster's key (the certificate number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The field that names a record in lists (the person's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The field holding the collection method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The method codes that mean a visit in person (入户): with them the device's position is
+    /// recorded when it grants it, and they count towards the home-visit share.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub home_visit: Vec<String>,
+    /// The method code of the service window (窗口服务), set on records started there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    /// The field holding the reference date: a record completed before it is flagged for
+    /// re-confirmation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_date: Option<String>,
 }
 
 /// A section of a form: a page of questions.
@@ -481,6 +527,14 @@ impl Form {
         for (name, list) in &def.choices {
             check_options(&format!("choice list `{name}`"), list)?;
         }
+        if let Some(record) = &def.record {
+            if record.unit == RecordUnit::Person && record.key.is_none() {
+                return Err(invalid(
+                    "record".into(),
+                    "a form with one record per person needs `key`, the field of the roster's key",
+                ));
+            }
+        }
 
         // First pass: ids, options and the types of fields that are typed in.
         let mut index = HashMap::new();
@@ -769,6 +823,39 @@ impl Form {
             outside.sort_unstable();
             outside.dedup();
             fields[repeat.field].depends_on = outside;
+        }
+
+        if let Some(record) = &def.record {
+            let named = [
+                ("region", Some(&record.region)),
+                ("key", record.key.as_ref()),
+                ("title", record.title.as_ref()),
+                ("method", record.method.as_ref()),
+                ("reference_date", record.reference_date.as_ref()),
+            ];
+            for (property, id) in named {
+                if let Some(id) = id {
+                    if !index.contains_key(id.as_str()) {
+                        return Err(invalid(
+                            format!("record.{property}"),
+                            format!("`{id}` is not a field of the form"),
+                        ));
+                    }
+                }
+            }
+            let method_options = record
+                .method
+                .as_ref()
+                .and_then(|id| index.get(id.as_str()))
+                .map(|&i| &fields[i].options);
+            for code in record.home_visit.iter().chain(&record.window) {
+                if !method_options.is_some_and(|options| options.iter().any(|o| &o.code == code)) {
+                    return Err(invalid(
+                        "record".into(),
+                        format!("method code `{code}` is not an option of the method field"),
+                    ));
+                }
+            }
         }
 
         let (evaluation_order, dependents) = order(&fields)?;

@@ -71,6 +71,8 @@ async fn main() {
             answers: line.answers,
             created_at: 1,
             completed_at: Some(2),
+            updated_at: None,
+            meta: Default::default(),
         });
     }
     let data = std::env::temp_dir().join(format!("doorstep-ingest-{}", std::process::id()));

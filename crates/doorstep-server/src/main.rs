@@ -458,6 +458,7 @@ fn export(data: &std::path::Path) -> ExitCode {
             "form_version": r.form_version,
             "revision": r.revision,
             "answers": r.answers,
+            "meta": r.meta,
         });
         if writeln!(out, "{line}").is_err() {
             return ExitCode::FAILURE;

@@ -75,6 +75,8 @@ pub struct StoredRecord {
     pub revision: u32,
     /// The answers.
     pub answers: serde_json::Value,
+    /// What the app recorded besides answers.
+    pub meta: doorstep_core::record::Metadata,
 }
 
 /// What a database backend does; [`Store`] hands every call to one.

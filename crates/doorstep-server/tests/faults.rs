@@ -154,6 +154,8 @@ fn submission(n: usize) -> Submission {
         answers,
         created_at: 1,
         completed_at: Some(2),
+        updated_at: None,
+        meta: Default::default(),
     }
 }
 

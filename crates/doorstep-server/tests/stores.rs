@@ -21,6 +21,8 @@ fn submission(id: &str, revision: u32, age: i64) -> Submission {
         answers,
         created_at: 1,
         completed_at: Some(2),
+        updated_at: None,
+        meta: Default::default(),
     }
 }
 
@@ -43,8 +45,41 @@ fn exercise(store: &mut Store) {
         again,
         vec![Outcome::Duplicate, Outcome::Conflict, Outcome::Accepted]
     );
-    assert_eq!(store.count().expect("count"), 2);
-    let records = store.records().expect("records");
+    // The metadata the app records is kept, and a newer revision's replaces it.
+    let mut visited = submission("r3", 1, 60);
+    visited.meta = serde_json::from_value(json!({
+        "subject": "33011019800101001X11", "method": "1", "collector": "王五", "opened": 2,
+        "position": {"latitude": 30.42, "longitude": 120.3, "accuracy": 15.0, "at": 5},
+        "confirmed": [{"field": "age", "code": "old", "note": "本人确认"}], "reconfirm": true
+    }))
+    .expect("meta");
+    store.insert(&[&visited], Some("王五"), 12).expect("insert");
+    let stored_meta = store
+        .records()
+        .expect("records")
+        .into_iter()
+        .find(|r| r.id == "r3")
+        .map(|r| r.meta);
+    assert_eq!(stored_meta, Some(visited.meta.clone()));
+    visited.revision = 2;
+    visited.meta.reconfirm = false;
+    visited.answers.insert("age".into(), json!(61));
+    visited.hash = doorstep_core::protocol::answers_hash(&visited.answers);
+    store.insert(&[&visited], Some("王五"), 13).expect("insert");
+    let stored_meta = store
+        .records()
+        .expect("records")
+        .into_iter()
+        .find(|r| r.id == "r3")
+        .map(|r| r.meta.reconfirm);
+    assert_eq!(stored_meta, Some(false));
+    let records: Vec<_> = store
+        .records()
+        .expect("records")
+        .into_iter()
+        .filter(|r| r.id != "r3")
+        .collect();
+    assert_eq!(store.count().expect("count"), 3);
     assert_eq!(
         records
             .iter()
@@ -131,7 +166,7 @@ fn sqlite_behaves_as_specified() {
     exercise(&mut Store::open(dir.path()).expect("opens"));
     // Reopening finds everything, and runs no migration twice.
     let mut again = Store::open(dir.path()).expect("reopens");
-    assert_eq!(again.count().expect("count"), 2);
+    assert_eq!(again.count().expect("count"), 3);
 }
 
 /// The test database's address, emptied; `None` when none is configured.
@@ -158,7 +193,7 @@ fn postgres_behaves_like_sqlite_and_instances_store_each_record_once() {
             .expect("reconnects")
             .count()
             .expect("count"),
-        2
+        3
     );
 
     // Two instances store the same 300 new records at once, in batches in opposite orders:
@@ -205,6 +240,6 @@ fn postgres_behaves_like_sqlite_and_instances_store_each_record_once() {
             .expect("connects")
             .count()
             .expect("count"),
-        302
+        303
     );
 }

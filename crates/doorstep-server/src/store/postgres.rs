@@ -44,6 +44,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX roster_region ON roster (region_code);
     ALTER TABLE submissions ADD COLUMN collector TEXT;",
+    // What the collector's app records besides answers (method, times, position, confirmed
+    // warnings), as JSON, and the time of the last edit on the device.
+    "ALTER TABLE submissions ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE submissions ADD COLUMN updated_at BIGINT;",
 ];
 
 /// A connection to a PostgreSQL database.
@@ -235,10 +239,11 @@ impl Backend for Postgres {
         for at in order {
             let record = records[at];
             let answers = serde_json::to_string(&record.answers)?;
+            let meta = serde_json::to_string(&record.meta)?;
             let revision_now = i64::from(record.revision);
             let inserted = tx.execute(
-                "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at, collector)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at, collector, meta, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
                 &[
                     &record.id,
                     &record.form,
@@ -249,6 +254,8 @@ impl Backend for Postgres {
                     &record.completed_at,
                     &now,
                     &collector,
+                    &meta,
+                    &record.updated_at,
                 ],
             )?;
             if inserted == 1 {
@@ -267,7 +274,7 @@ impl Backend for Postgres {
             } else if record.revision > stored_revision {
                 tx.execute(
                     "UPDATE submissions SET form_id = $2, form_version = $3, revision = $4, answers = $5,
-                     completed_at = $6, received_at = $7, collector = $8 WHERE id = $1",
+                     completed_at = $6, received_at = $7, collector = $8, meta = $9, updated_at = $10 WHERE id = $1",
                     &[
                         &record.id,
                         &record.form,
@@ -277,6 +284,8 @@ impl Backend for Postgres {
                         &record.completed_at,
                         &now,
                         &collector,
+                        &meta,
+                        &record.updated_at,
                     ],
                 )?;
                 Outcome::Accepted
@@ -305,18 +314,20 @@ impl Backend for Postgres {
     fn records(&mut self) -> Result<Vec<StoredRecord>, StoreError> {
         self.client
             .query(
-                "SELECT id, form_id, form_version, revision, answers FROM submissions ORDER BY id",
+                "SELECT id, form_id, form_version, revision, answers, meta FROM submissions ORDER BY id",
                 &[],
             )?
             .iter()
             .map(|row| {
                 let answers: String = row.get(4);
+                let meta: String = row.get(5);
                 Ok(StoredRecord {
                     id: row.get(0),
                     form_id: row.get(1),
                     form_version: row.get(2),
                     revision: revision(row.get(3))?,
                     answers: serde_json::from_str(&answers)?,
+                    meta: serde_json::from_str(&meta)?,
                 })
             })
             .collect()

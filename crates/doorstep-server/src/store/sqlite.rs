@@ -43,6 +43,10 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX roster_region ON roster (region_code);
     ALTER TABLE submissions ADD COLUMN collector TEXT;",
+    // What the collector's app records besides answers (method, times, position, confirmed
+    // warnings), as JSON, and the time of the last edit on the device.
+    "ALTER TABLE submissions ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE submissions ADD COLUMN updated_at INTEGER;",
 ];
 
 /// The SQLite database in a data folder.
@@ -232,6 +236,7 @@ impl Backend for Sqlite {
         let mut outcomes = Vec::with_capacity(records.len());
         for record in records {
             let answers = serde_json::to_string(&record.answers)?;
+            let meta = serde_json::to_string(&record.meta)?;
             let existing: Option<(u32, String)> = tx
                 .query_row(
                     "SELECT revision, answers FROM submissions WHERE id = ?1",
@@ -242,17 +247,17 @@ impl Backend for Sqlite {
             let outcome = match existing {
                 None => {
                     tx.execute(
-                        "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at, collector)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        params![record.id, record.form, record.form_version, record.revision, answers, record.created_at, record.completed_at, now, collector],
+                        "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at, collector, meta, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                        params![record.id, record.form, record.form_version, record.revision, answers, record.created_at, record.completed_at, now, collector, meta, record.updated_at],
                     )?;
                     Outcome::Accepted
                 }
                 Some((_, stored)) if stored == answers => Outcome::Duplicate,
                 Some((revision, _)) if record.revision > revision => {
                     tx.execute(
-                        "UPDATE submissions SET form_id = ?2, form_version = ?3, revision = ?4, answers = ?5, completed_at = ?6, received_at = ?7, collector = ?8 WHERE id = ?1",
-                        params![record.id, record.form, record.form_version, record.revision, answers, record.completed_at, now, collector],
+                        "UPDATE submissions SET form_id = ?2, form_version = ?3, revision = ?4, answers = ?5, completed_at = ?6, received_at = ?7, collector = ?8, meta = ?9, updated_at = ?10 WHERE id = ?1",
+                        params![record.id, record.form, record.form_version, record.revision, answers, record.completed_at, now, collector, meta, record.updated_at],
                     )?;
                     Outcome::Accepted
                 }
@@ -284,7 +289,7 @@ impl Backend for Sqlite {
     /// Every stored record, oldest id first.
     fn records(&mut self) -> Result<Vec<StoredRecord>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, form_id, form_version, revision, answers FROM submissions ORDER BY id",
+            "SELECT id, form_id, form_version, revision, answers, meta FROM submissions ORDER BY id",
         )?;
         let rows = stmt.query_map([], |row| {
             Ok((
@@ -293,17 +298,19 @@ impl Backend for Sqlite {
                 row.get::<_, String>(2)?,
                 row.get::<_, u32>(3)?,
                 row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, form_id, form_version, revision, answers) = row?;
+            let (id, form_id, form_version, revision, answers, meta) = row?;
             out.push(StoredRecord {
                 id,
                 form_id,
                 form_version,
                 revision,
                 answers: serde_json::from_str(&answers)?,
+                meta: serde_json::from_str(&meta)?,
             });
         }
         Ok(out)
