@@ -7,6 +7,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use doorstep_core::protocol::FormSummary;
+use doorstep_core::schema::RecordUnit;
 use doorstep_core::sync::Event;
 use doorstep_core::{Area, Form, Record, Status};
 use gloo_events::EventListener;
@@ -15,44 +16,42 @@ use yew::prelude::*;
 
 use crate::components::form::FormView;
 use crate::components::region::AreaRef;
+use crate::components::roster::{RosterView, VillageLine};
 use crate::components::sign_in::SignInView;
 use crate::i18n::{Locale, Text};
 use crate::outbox::OutboxDriver;
-use crate::state::{Action, Notice, Phase, State, UploadStatus};
-use crate::store::{DeviceStore, DATABASE};
+use crate::roster::Progress;
+use crate::state::{Action, Mode, Notice, Phase, Screen, State, Subject, UploadStatus};
+use crate::store::{DeviceStore, StorageUsage, StoreError, DATABASE};
 use crate::{device, net};
 
-/// The form shown when the address does not name one.
-pub const DEFAULT_FORM: &str = "demo";
-
-/// The form id from the address (`?form=ID`), if it names a safe one.
-fn form_from_location() -> String {
+/// A query parameter of the address, if it is a safe id (letters, digits, `_` and `-`).
+fn query_param(name: &str) -> Option<String> {
     let search = web_sys::window()
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default();
+    let prefix = format!("{name}=");
     search
         .trim_start_matches('?')
         .split('&')
-        .filter_map(|pair| pair.strip_prefix("form="))
+        .filter_map(|pair| pair.strip_prefix(prefix.as_str()))
         .find(|id| {
             !id.is_empty()
                 && id
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         })
-        .unwrap_or(DEFAULT_FORM)
-        .to_string()
+        .map(str::to_string)
 }
 
 /// The last revision and status written to the device for each record.
 type Persisted = Rc<RefCell<HashMap<String, (Status, u32)>>>;
 
-/// What start-up leaves for the effects: the open store, the form's id, and the id, status and
-/// revision of every stored record.
+/// What start-up leaves for the effects: the open store, and the id, status and revision of
+/// every stored record.
 struct Started {
     store: DeviceStore,
-    form_id: String,
-    stored: Vec<(String, String, Status, u32)>,
+    stored: Vec<(String, Status, u32)>,
     token: Option<String>,
 }
 
@@ -88,6 +87,31 @@ fn refresh_assignments(store: DeviceStore, token: String, dispatch: UseReducerDi
     });
 }
 
+/// Loads one form from its address; the error names the address and the place in the form.
+async fn load_form(url: &str) -> Result<Form, String> {
+    let loaded = match net::get_text(url).await {
+        Ok(text) => Form::from_json(&text).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    loaded.map_err(|e| format!("{url}: {e}"))
+}
+
+/// The forms the app works with: in free mode the one the address names; with a roster every
+/// form the server offers (the service worker keeps the last copies for offline use).
+async fn load_forms(mode: &Mode) -> Result<Vec<Rc<Form>>, String> {
+    if let (Mode::Free, Some(id)) = (mode, query_param("form")) {
+        return Ok(vec![Rc::new(load_form(&format!("/schemas/{id}.json")).await?)]);
+    }
+    let list = net::get_forms()
+        .await
+        .map_err(|e| format!("/api/v1/forms: {e}"))?;
+    let mut forms = Vec::with_capacity(list.len());
+    for summary in list {
+        forms.push(Rc::new(load_form(&summary.url).await?));
+    }
+    Ok(forms)
+}
+
 async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
     let store = match DeviceStore::open(DATABASE).await {
         Ok(store) => store,
@@ -96,15 +120,15 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
             return None;
         }
     };
-    let url = format!("/schemas/{}.json", form_from_location());
-    let loaded = match net::get_text(&url).await {
-        Ok(text) => Form::from_json(&text).map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
+    let mode = if query_param("form").is_some() {
+        Mode::Free
+    } else {
+        Mode::Roster
     };
-    let form = match loaded {
-        Ok(form) => form,
+    let forms = match load_forms(&mode).await {
+        Ok(forms) => forms,
         Err(e) => {
-            dispatch.dispatch(Action::LoadFailed(format!("{url}: {e}")));
+            dispatch.dispatch(Action::LoadFailed(e));
             return None;
         }
     };
@@ -125,25 +149,71 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
     };
     let summary = stored
         .iter()
-        .map(|r| (r.id.clone(), r.form_id.clone(), r.status, r.revision))
+        .map(|r| (r.id.clone(), r.status, r.revision))
         .collect();
-    let form_id = form.def.id.clone();
     let token = session.as_ref().map(|s| s.token.clone());
     dispatch.dispatch(Action::Loaded {
-        form: Rc::new(form),
+        mode,
+        forms,
         stored,
         area,
         session,
+        open: query_param("record"),
         new_id: device::new_record_id(),
         now: device::now_millis(),
         context: device::context(),
     });
     Some(Started {
         store,
-        form_id,
         stored: summary,
         token,
     })
+}
+
+/// A record list compared by pointer: the state replaces the list whenever it changes it.
+#[derive(Clone)]
+struct RecordsRef(Rc<Vec<Record>>, Option<Record>);
+
+impl PartialEq for RecordsRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0) && self.1 == other.1
+    }
+}
+
+/// The roster's lines and the villages' statuses, worked out again only when the records, the
+/// record in hand or the roster change.
+fn roster_lines(
+    state: &State,
+) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageLine>>, bool) {
+    let all: Vec<&Record> = state.records.iter().chain(state.draft.iter()).collect();
+    let lines = state
+        .form_for(RecordUnit::Person)
+        .and_then(|form| {
+            let definition = form.0.def.record.clone()?;
+            Some(crate::roster::lines(
+                &state.roster,
+                &all,
+                &form.0.def.id,
+                &definition,
+            ))
+        })
+        .unwrap_or_default();
+    let village_form = state.form_for(RecordUnit::Village);
+    let latest = village_form
+        .as_ref()
+        .map(|f| crate::roster::latest_by_subject(all.iter().copied(), &f.0.def.id))
+        .unwrap_or_default();
+    let villages = state
+        .villages
+        .iter()
+        .map(|village| VillageLine {
+            village: village.clone(),
+            progress: latest
+                .get(village.code.as_str())
+                .map_or(Progress::NotStarted, |r| Progress::of(r)),
+        })
+        .collect();
+    (Rc::new(lines), Rc::new(villages), village_form.is_some())
 }
 
 /// The app.
@@ -191,7 +261,6 @@ pub fn app() -> Html {
                             id,
                             issues,
                             now: device::now_millis(),
-                            context: device::context(),
                         })
                     })
                 };
@@ -221,13 +290,11 @@ pub fn app() -> Html {
                     outbox.signed_in(token);
                 }
                 let mut queued = Vec::new();
-                for (id, form_id, status, revision) in started.stored {
+                for (id, status, revision) in started.stored {
                     persisted
                         .borrow_mut()
                         .insert(id.clone(), (status, revision));
-                    // Only records of the form on screen: the state that takes their results
-                    // holds only those. Other forms' records wait until their form is opened.
-                    if status == Status::Queued && form_id == started.form_id {
+                    if status == Status::Queued {
                         queued.push(Event::Queued(id));
                     }
                 }
@@ -271,6 +338,7 @@ pub fn app() -> Html {
         let driver = driver.clone();
         let persisted = persisted.clone();
         let dispatch = state.dispatcher();
+        let locale = state.locale;
         let changed: Vec<Record> = state
             .draft
             .iter()
@@ -304,11 +372,81 @@ pub fn app() -> Html {
                             for record in &records {
                                 persisted.borrow_mut().remove(&record.id);
                             }
-                            dispatch.dispatch(Action::StorageFailed(e.to_string()))
+                            let message = match e {
+                                StoreError::QuotaExceeded(_) => {
+                                    Text::QuotaExceeded.get(locale).to_string()
+                                }
+                                e => e.to_string(),
+                            };
+                            dispatch.dispatch(Action::StorageFailed(message))
                         }
                     }
                 });
             }
+        });
+    }
+
+    // Keep the document's language in step with the interface.
+    use_effect_with(state.locale, |locale| {
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("lang", locale.tag());
+        }
+    });
+
+    // The device's position for a home visit: asked once per record opened, never waited for.
+    {
+        let dispatch = state.dispatcher();
+        let wants = state.draft.as_ref().and_then(|draft| {
+            let definition = state.form.as_ref()?.0.def.record.clone()?;
+            let method = definition.method.as_ref().and_then(|m| draft.answers.get(m))?;
+            let home = definition
+                .home_visit
+                .iter()
+                .any(|code| method.as_str() == Some(code));
+            (home && draft.status == Status::Draft && draft.meta.position.is_none())
+                .then(|| draft.id.clone())
+        });
+        use_effect_with(wants, move |wants| {
+            if let Some(id) = wants.clone() {
+                device::request_position(move |position| {
+                    dispatch.dispatch(Action::Position {
+                        id,
+                        position,
+                        now: device::now_millis(),
+                    })
+                });
+            }
+        });
+    }
+
+    // The address names the record in hand, so a reload opens it again.
+    {
+        let open = (state.mode == Mode::Roster && state.screen == Screen::Record)
+            .then(|| state.draft.as_ref().map(|d| d.id.clone()))
+            .flatten();
+        let ready = state.phase == Phase::Ready;
+        use_effect_with((ready, open), |(ready, open)| {
+            if *ready {
+                match open {
+                    Some(id) => device::show_address(&format!("?record={id}")),
+                    None => device::show_address(""),
+                }
+            }
+        });
+    }
+
+    // How much device storage is used; asking also requests persistent storage.
+    let usage = use_state(|| None::<StorageUsage>);
+    {
+        let usage = usage.clone();
+        let count = state.records.len();
+        use_effect_with(count / 50, move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                usage.set(crate::store::storage_usage().await);
+            });
         });
     }
 
@@ -346,12 +484,83 @@ pub fn app() -> Html {
     let on_open = {
         let dispatch = state.dispatcher();
         use_callback((), move |id: String, _| {
-            dispatch.dispatch(Action::OpenDraft {
+            dispatch.dispatch(Action::OpenRecord {
                 id,
                 now: device::now_millis(),
                 context: device::context(),
             })
         })
+    };
+    let on_confirm = {
+        let dispatch = state.dispatcher();
+        use_callback(
+            (),
+            move |(field, code, note): (String, String, Option<String>), _| {
+                dispatch.dispatch(Action::Confirm {
+                    field,
+                    code,
+                    note,
+                    now: device::now_millis(),
+                })
+            },
+        )
+    };
+    let on_page = {
+        let dispatch = state.dispatcher();
+        use_callback((), move |page: usize, _| dispatch.dispatch(Action::Page(page)))
+    };
+    let on_reopen = {
+        let dispatch = state.dispatcher();
+        use_callback((), move |(), _| {
+            dispatch.dispatch(Action::Reopen {
+                now: device::now_millis(),
+                context: device::context(),
+            })
+        })
+    };
+    let on_close = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |_| dispatch.dispatch(Action::Close))
+    };
+    let start_record = {
+        let dispatch = state.dispatcher();
+        move |form_id: Option<String>, subject: Subject| {
+            if let Some(form_id) = form_id {
+                dispatch.dispatch(Action::Start {
+                    form_id,
+                    subject,
+                    new_id: device::new_record_id(),
+                    now: device::now_millis(),
+                    context: device::context(),
+                });
+            }
+        }
+    };
+    let person_form = state.form_for(RecordUnit::Person).map(|f| f.0.def.id.clone());
+    let village_form = state
+        .form_for(RecordUnit::Village)
+        .map(|f| f.0.def.id.clone());
+    let on_person = {
+        let (start_record, form) = (start_record.clone(), person_form.clone());
+        Callback::from(move |person| start_record(form.clone(), Subject::Person(person)))
+    };
+    let on_add = {
+        let (start_record, form) = (start_record.clone(), person_form.clone());
+        Callback::from(move |village| start_record(form.clone(), Subject::Unlisted(village)))
+    };
+    let on_village = {
+        let (start_record, form) = (start_record.clone(), village_form.clone());
+        Callback::from(move |code| start_record(form.clone(), Subject::Village(code)))
+    };
+    let roster = {
+        let key = (
+            RecordsRef(state.records.clone(), state.draft.clone()),
+            Rc::as_ptr(&state.roster) as usize,
+            Rc::as_ptr(&state.forms) as usize,
+            state.screen,
+        );
+        let state = state.clone();
+        use_memo(key, move |_| roster_lines(&state))
     };
     let sign_in = {
         let dispatch = state.dispatcher();
@@ -407,6 +616,7 @@ pub fn app() -> Html {
 
     let locale = state.locale;
     let t = |text: Text| text.get(locale);
+    let paged = state.mode == Mode::Roster;
     let main = match &state.phase {
         Phase::Loading => html! { <p class="loading" role="status">{ t(Text::Loading) }</p> },
         Phase::Failed(message) => html! {
@@ -418,12 +628,30 @@ pub fn app() -> Html {
         Phase::Ready if state.session.is_none() => html! {
             <SignInView locale={locale} error={state.sign_in_error.clone()} on_submit={sign_in} />
         },
+        Phase::Ready if state.mode == Mode::Roster && state.screen == Screen::Home => {
+            let (lines, villages, has_village_form) = (*roster).clone();
+            html! {
+                <RosterView lines={lines} villages={villages} has_village_form={has_village_form}
+                    locale={locale} on_person={on_person} on_record={on_open.clone()}
+                    on_add={on_add} on_village={on_village} />
+            }
+        }
         Phase::Ready => match (&state.form, &state.draft) {
             (Some(form), Some(draft)) => html! {
-                <FormView form={form.clone()} draft={draft.clone()}
-                    evaluation={state.evaluation.clone()} returned={state.returned.clone()}
-                    attempted={state.attempted} locale={locale}
-                    on_change={on_change} on_submit={on_submit} />
+                <>
+                    if paged {
+                        <button type="button" class="back" onclick={on_close}>{ format!("← {}", t(Text::BackToRoster)) }</button>
+                    }
+                    <FormView form={form.clone()} draft={draft.clone()}
+                        evaluation={state.evaluation.clone()} returned={Rc::new(state.returned())}
+                        attempted={state.attempted} locale={locale}
+                        paged={paged} page={state.page} on_page={on_page}
+                        on_change={on_change} on_confirm={on_confirm}
+                        on_submit={on_submit} on_reopen={on_reopen} />
+                    if draft.meta.position.is_some() {
+                        <p class="hint position">{ t(Text::PositionRecorded) }</p>
+                    }
+                </>
             },
             _ => html! {},
         },
@@ -456,14 +684,17 @@ pub fn app() -> Html {
         }
         html! { <p class={class}>{ text }</p> }
     });
+    let free_form = (state.mode == Mode::Free)
+        .then(|| state.form.as_ref().map(|f| f.0.def.id.clone()))
+        .flatten();
     html! {
         <>
             <header class="bar">
                 <span class="brand">{ t(Text::AppName) }</span>
-                if forms.len() > 1 {
+                if state.mode == Mode::Free && forms.len() > 1 {
                     <nav class="forms" aria-label={t(Text::Forms)}>
                         { for forms.iter().map(|f| {
-                            let current = state.form.as_ref().is_some_and(|form| form.0.def.id == f.id);
+                            let current = free_form.as_deref() == Some(f.id.as_str());
                             html! {
                                 <a href={format!("?form={}", f.id)}
                                     aria-current={current.then_some("page")}>
@@ -490,10 +721,18 @@ pub fn app() -> Html {
                 <ContextProvider<AreaRef> context={AreaRef(state.area.clone())}>
                     { main }
                 </ContextProvider<AreaRef>>
-                <RecordList records={state.records.clone()} locale={locale} on_open={on_open}
-                    title_field={state.form.as_ref().and_then(|f| f.0.fields.iter()
-                        .find(|field| field.def.field_type == doorstep_core::schema::FieldType::Text)
-                        .map(|field| field.def.id.clone()))} />
+                if let Some(form_id) = free_form {
+                    <RecordList records={state.records.clone()} form_id={form_id} locale={locale} on_open={on_open}
+                        title_field={state.form.as_ref().and_then(|f| f.0.fields.iter()
+                            .find(|field| field.def.field_type == doorstep_core::schema::FieldType::Text)
+                            .map(|field| field.def.id.clone()))} />
+                }
+                if let Some(usage) = *usage {
+                    <p class="storage-usage hint">
+                        { format!("{} {:.1} MB / {:.0} MB{}", t(Text::StorageUsed), usage.used / 1e6, usage.quota / 1e6,
+                            if usage.persistent { t(Text::StoragePersistent) } else { "" }) }
+                    </p>
+                }
             </main>
         </>
     }
@@ -552,6 +791,8 @@ const RECORDS_SHOWN: usize = 1000;
 #[derive(Properties, PartialEq)]
 struct RecordListProps {
     records: Rc<Vec<Record>>,
+    /// Only this form's records are listed.
+    form_id: String,
     locale: Locale,
     /// The field whose answer names a record in the list: the form's first text field.
     title_field: Option<String>,
@@ -562,12 +803,18 @@ struct RecordListProps {
 /// The completed records on this device and where each one is.
 #[function_component(RecordList)]
 fn record_list(props: &RecordListProps) -> Html {
-    if props.records.is_empty() {
+    let records: Vec<&Record> = props
+        .records
+        .iter()
+        .filter(|r| r.form_id == props.form_id)
+        .filter(|r| r.status != Status::Draft || crate::state::touched(r))
+        .collect();
+    if records.is_empty() {
         return html! {};
     }
     let locale = props.locale;
-    let count = |status: Status| props.records.iter().filter(|r| r.status == status).count();
-    let hidden = props.records.len().saturating_sub(RECORDS_SHOWN);
+    let count = |status: Status| records.iter().filter(|r| r.status == status).count();
+    let hidden = records.len().saturating_sub(RECORDS_SHOWN);
     html! {
         <section class="records" aria-labelledby="records-title">
             <h2 id="records-title">{ Text::RecordsOnDevice.get(locale) }</h2>
@@ -578,12 +825,8 @@ fn record_list(props: &RecordListProps) -> Html {
                     Text::StatusSent.get(locale), count(Status::Sent)) }
             </p>
             <ul>
-                { for props.records.iter().take(RECORDS_SHOWN).map(|r| {
-                    let status = match r.status {
-                        Status::Draft => Text::StatusDraft,
-                        Status::Queued => Text::StatusQueued,
-                        Status::Sent => Text::StatusSent,
-                    };
+                { for records.iter().take(RECORDS_SHOWN).map(|r| {
+                    let status = crate::components::roster::progress_text(Progress::of(r));
                     let name = props
                         .title_field
                         .as_ref()

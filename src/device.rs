@@ -51,3 +51,56 @@ pub fn context() -> doorstep_core::Context {
         ..doorstep_core::Context::default()
     }
 }
+
+/// Asks the device where it is, once, without blocking: `done` is called with the position,
+/// or never when the device refuses, has none, or takes longer than 30 s.
+pub fn request_position(done: impl FnOnce(doorstep_core::record::Position) + 'static) {
+    use wasm_bindgen::JsCast;
+    let Some(geolocation) = web_sys::window().and_then(|w| w.navigator().geolocation().ok())
+    else {
+        return;
+    };
+    // The position's type is not a stable part of web-sys yet: its numbers are read by name.
+    let success =
+        wasm_bindgen::closure::Closure::once_into_js(move |position: wasm_bindgen::JsValue| {
+            let number = |object: &wasm_bindgen::JsValue, name: &str| {
+                js_sys::Reflect::get(object, &name.into())
+                    .ok()
+                    .and_then(|v| v.as_f64())
+            };
+            let Ok(coords) = js_sys::Reflect::get(&position, &"coords".into()) else {
+                return;
+            };
+            if let (Some(latitude), Some(longitude), Some(accuracy)) = (
+                number(&coords, "latitude"),
+                number(&coords, "longitude"),
+                number(&coords, "accuracy"),
+            ) {
+                done(doorstep_core::record::Position {
+                    latitude,
+                    longitude,
+                    accuracy,
+                    at: number(&position, "timestamp").unwrap_or_default() as i64,
+                });
+            }
+        });
+    // A refusal or a failure is no position; the record goes on without one.
+    let failure = wasm_bindgen::closure::Closure::once_into_js(|_: wasm_bindgen::JsValue| {});
+    let options = web_sys::PositionOptions::new();
+    options.set_timeout(30_000);
+    options.set_maximum_age(300_000);
+    let _ = geolocation.get_current_position_with_error_callback_and_options(
+        success.unchecked_ref(),
+        Some(failure.unchecked_ref()),
+        &options,
+    );
+}
+
+/// Puts the app's address in the location bar without loading anything, so a reload opens
+/// the same record.
+pub fn show_address(search: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let url = if search.is_empty() { "/" } else { search };
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+    }
+}

@@ -115,6 +115,80 @@ pub enum Text {
     ChooseTown,
     /// The empty choice of the village list.
     ChooseVillage,
+    /// A person not yet visited.
+    NotStarted,
+    /// A completed record not yet in the outbox.
+    StatusCompleted,
+    /// A record the server returned.
+    StatusReturned,
+    /// The roster screen's title.
+    Roster,
+    /// The count of persons done against assigned.
+    DoneOfAssigned,
+    /// The count of home visits against completed records.
+    HomeVisits,
+    /// The home-visit target.
+    HomeVisitTarget,
+    /// Marks a person added who is not on the roster.
+    Unlisted,
+    /// Label of the roster's search box.
+    Search,
+    /// Placeholder of the roster's search box.
+    SearchHint,
+    /// Label of the village filter.
+    Village,
+    /// The village filter's choice of all.
+    AllVillages,
+    /// Label of the status filter.
+    Status,
+    /// The status filter's choice of all.
+    AllStatuses,
+    /// Starts a record for a person not on the roster.
+    AddPerson,
+    /// Before the number of persons the filters let through.
+    Matching,
+    /// Shows more lines of the roster.
+    ShowMore,
+    /// Heading of the villages' community forms.
+    VillageForms,
+    /// Goes back to the roster.
+    BackToRoster,
+    /// Names the jump list of sections.
+    Sections,
+    /// The previous page.
+    Previous,
+    /// The next page.
+    Next,
+    /// Before the page number.
+    Page,
+    /// Before the count of questions answered.
+    Answered,
+    /// The button that completes a record.
+    Complete,
+    /// Heading of the warnings to confirm.
+    WarningsTitle,
+    /// Label of the box that confirms a warning.
+    ConfirmWarning,
+    /// Label of a warning's note.
+    Note,
+    /// Marks a warning not yet confirmed in the summary.
+    Unconfirmed,
+    /// Says a record in hand is completed.
+    RecordDone,
+    /// Says a record in hand has been sent.
+    RecordSentView,
+    /// Reopens a completed record.
+    Edit,
+    /// Says a record must be confirmed again after the reference date.
+    Reconfirm,
+    /// Before the storage the app uses.
+    StorageUsed,
+    /// Says the browser keeps the data.
+    StoragePersistent,
+    /// Storage is full.
+    QuotaExceeded,
+    /// Says the device's position was recorded.
+    PositionRecorded,
 }
 
 impl Text {
@@ -131,18 +205,18 @@ impl Text {
             Text::FixErrors => ("请先修改以下问题：", "Please fix these first:"),
             Text::Required => ("必填", "required"),
             Text::RecordsOnDevice => ("本机记录", "Records on this device"),
-            Text::StatusQueued => ("待上传（等待网络）", "Waiting for the network"),
+            Text::StatusQueued => ("待上传", "Waiting to upload"),
             Text::StatusSent => ("已上传", "Sent"),
             Text::StatusDraft => ("草稿", "Draft"),
             Text::SubmittedWaiting => (
-                "已提交，等待网络连接后自动上传",
-                "Submitted: it will be uploaded when the network is back",
+                "已完成，等待网络连接后自动上传",
+                "Completed: it will be uploaded when the network is back",
             ),
-            Text::SubmittedSent => ("已提交并上传", "Submitted and uploaded"),
+            Text::SubmittedSent => ("已完成并上传", "Completed and uploaded"),
             Text::SwitchLanguage => ("切换语言", "Switch language"),
             Text::Returned => (
-                "被退回，请修改后重新提交",
-                "Returned: please fix and submit again",
+                "有记录被退回，请修改后重新完成",
+                "A record was returned: please fix it and complete it again",
             ),
             Text::AddInstance => ("添加", "Add"),
             Text::RemoveInstance => ("删除", "Remove"),
@@ -180,6 +254,43 @@ impl Text {
             Text::Town => ("乡镇（街道）", "Town or street"),
             Text::ChooseTown => ("请选择乡镇（街道）", "Choose the town"),
             Text::ChooseVillage => ("请选择村（社区）", "Choose the village"),
+            Text::NotStarted => ("未开始", "Not started"),
+            Text::StatusCompleted => ("已完成", "Completed"),
+            Text::StatusReturned => ("被退回", "Returned"),
+            Text::Roster => ("调查名册", "Roster"),
+            Text::DoneOfAssigned => ("已完成 / 应调查", "Done / assigned"),
+            Text::HomeVisits => ("入户 / 已完成", "Home visits / completed"),
+            Text::HomeVisitTarget => ("入户调查比例应不低于 90%。", "At least 90% of persons should be visited at home."),
+            Text::Unlisted => ("名册外", "Not on the roster"),
+            Text::Search => ("搜索", "Search"),
+            Text::SearchHint => ("姓名或残疾人证号", "Name or certificate number"),
+            Text::Village => ("村（社区）", "Village"),
+            Text::AllVillages => ("全部村（社区）", "All villages"),
+            Text::Status => ("状态", "Status"),
+            Text::AllStatuses => ("全部状态", "All statuses"),
+            Text::AddPerson => ("添加名册外人员", "Add a person not on the roster"),
+            Text::Matching => ("符合条件：", "Matching:"),
+            Text::ShowMore => ("显示更多", "Show more"),
+            Text::VillageForms => ("社区登记表", "Community forms"),
+            Text::BackToRoster => ("返回名册", "Back to the roster"),
+            Text::Sections => ("章节", "Sections"),
+            Text::Previous => ("上一页", "Previous"),
+            Text::Next => ("下一页", "Next"),
+            Text::Page => ("第", "Page"),
+            Text::Answered => ("已答", "Answered"),
+            Text::Complete => ("完成", "Complete"),
+            Text::WarningsTitle => ("请逐条核实以下提示：", "Please confirm each of these warnings:"),
+            Text::ConfirmWarning => ("已核实无误", "Checked and correct"),
+            Text::Note => ("说明（可选）", "Note (optional)"),
+            Text::Unconfirmed => ("待核实", "To confirm"),
+            Text::RecordDone => ("此记录已完成。发送前仍可修改。", "This record is completed. It can still be edited until it is sent."),
+            Text::RecordSentView => ("此记录已上传，不能再修改。", "This record has been sent and can no longer be edited."),
+            Text::Edit => ("修改", "Edit"),
+            Text::Reconfirm => ("需在标准时点后重新确认", "Must be re-confirmed after the reference date"),
+            Text::StorageUsed => ("本机存储已用", "Device storage used"),
+            Text::StoragePersistent => ("（已设为持久保存）", "(kept persistently)"),
+            Text::QuotaExceeded => ("本机存储空间已满：最新的修改未能保存，已保存的记录不受影响。请先上传记录或清理设备空间。", "Device storage is full: the latest change could not be saved; records already saved are safe. Upload records or free space on the device."),
+            Text::PositionRecorded => ("已记录位置", "Position recorded"),
         };
         match locale {
             Locale::ZhCn => zh,

@@ -11,6 +11,7 @@ pub mod device;
 pub mod i18n;
 pub mod net;
 pub mod outbox;
+pub mod roster;
 pub mod shell;
 pub mod state;
 pub mod store;

@@ -1,12 +1,18 @@
 //! The app's state and its reducer: pure, no I/O. Every change to records goes through here
 //! and through `doorstep-core`; the root component mirrors the result to IndexedDB.
+//!
+//! The app runs in one of two modes. With a roster (the default) it opens on the collector's
+//! persons and villages, and a record is opened, filled page by page, completed and closed.
+//! With `?form=ID` it shows one form filled record after record, for forms without a roster.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use doorstep_core::protocol::{Assignments, Session};
-use doorstep_core::record::LifecycleError;
-use doorstep_core::{Area, Context, Evaluation, Form, Issue, Record, Report, Status};
+use doorstep_core::protocol::{AssignedVillage, Assignments, RosterPerson, Session};
+use doorstep_core::record::{LifecycleError, Position};
+use doorstep_core::schema::RecordUnit;
+use doorstep_core::{Answers, Area, Context, Evaluation, Form, Issue, Record, Report, Status};
 use serde_json::Value as Json;
 use yew::Reducible;
 
@@ -25,22 +31,42 @@ impl PartialEq for FormRef {
 /// Where the app is in starting up.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Phase {
-    /// Opening storage and loading the form.
+    /// Opening storage and loading the forms.
     Loading,
-    /// The form is shown.
+    /// The app is usable.
     Ready,
-    /// The form could not be loaded; the message says why and where.
+    /// A form could not be loaded; the message says why and where.
     Failed(String),
 }
 
-/// What the collector was last told about a submission.
+/// How the app is used.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// From the collector's roster: persons and villages, one record each.
+    #[default]
+    Roster,
+    /// One form, filled record after record (`?form=ID`).
+    Free,
+}
+
+/// Which screen is shown (in roster mode; free mode always shows its form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Screen {
+    /// The roster: persons, villages and counts.
+    #[default]
+    Home,
+    /// The record in hand.
+    Record,
+}
+
+/// What the collector was last told about a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
     /// The record is complete and waits in the outbox.
     Queued,
     /// The server accepted it.
     Sent,
-    /// The server returned it.
+    /// The server returned a record.
     Returned,
     /// A draft of an older version of the form was moved onto this one; [`State::not_carried`]
     /// lists the answers that did not carry over.
@@ -54,22 +80,29 @@ pub struct State {
     pub locale: Locale,
     /// Start-up progress.
     pub phase: Phase,
-    /// The form being filled in.
+    /// How the app is used.
+    pub mode: Mode,
+    /// The screen shown.
+    pub screen: Screen,
+    /// Every form loaded, by id.
+    pub forms: Rc<BTreeMap<String, FormRef>>,
+    /// The form of the record in hand.
     pub form: Option<FormRef>,
-    /// The record being filled in.
+    /// The record in hand.
     pub draft: Option<Record>,
-    /// The state of every field of the draft, kept current with every change.
+    /// The state of every field of the record in hand, kept current with every change.
     pub evaluation: Option<Rc<Evaluation>>,
-    /// Issues the server returned the draft with, shown until the next change.
-    pub returned: Rc<Report>,
-    /// Whether the collector tried to submit: then unanswered required questions are flagged.
+    /// The page (section) of the record in hand shown, in roster mode.
+    pub page: usize,
+    /// Whether the collector tried to complete: then unanswered required questions and
+    /// unconfirmed warnings are flagged.
     pub attempted: bool,
-    /// The other records of the form on this device, newest first. Shared, so that the clone
-    /// every action makes of the state does not copy them.
+    /// Every other record on this device, of every form. Shared, so that the clone every
+    /// action makes of the state does not copy them.
     pub records: Rc<Vec<Record>>,
     /// Whether the browser is online.
     pub online: bool,
-    /// The last thing to tell the collector about a submission.
+    /// The last thing to tell the collector about a record.
     pub notice: Option<Notice>,
     /// Why device storage failed, if it did.
     pub storage_error: Option<String>,
@@ -88,7 +121,11 @@ pub struct State {
     pub not_carried: Vec<String>,
     /// How many persons the roster has in each of the collector's villages, from the last
     /// assignments fetched, for `roster_count(region)`.
-    pub roster_sizes: Option<Arc<std::collections::BTreeMap<String, i64>>>,
+    pub roster_sizes: Option<Arc<BTreeMap<String, i64>>>,
+    /// The collector's villages, from the last assignments.
+    pub villages: Rc<Vec<AssignedVillage>>,
+    /// The persons of the collector's roster, from the last assignments.
+    pub roster: Rc<Vec<RosterPerson>>,
 }
 
 impl Default for State {
@@ -96,10 +133,13 @@ impl Default for State {
         State {
             locale: Locale::default(),
             phase: Phase::Loading,
+            mode: Mode::default(),
+            screen: Screen::default(),
+            forms: Rc::new(BTreeMap::new()),
             form: None,
             draft: None,
             evaluation: None,
-            returned: Rc::new(Report::default()),
+            page: 0,
             attempted: false,
             records: Rc::new(Vec::new()),
             online: true,
@@ -112,6 +152,8 @@ impl Default for State {
             upload: UploadStatus::default(),
             not_carried: Vec::new(),
             roster_sizes: None,
+            villages: Rc::new(Vec::new()),
+            roster: Rc::new(Vec::new()),
         }
     }
 }
@@ -131,28 +173,42 @@ pub struct UploadStatus {
     pub last_success: Option<i64>,
 }
 
+/// Whom or what a new record is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subject {
+    /// A person of the roster.
+    Person(RosterPerson),
+    /// A village, by its code.
+    Village(String),
+    /// A person not on the roster, in this village when one is given.
+    Unlisted(Option<String>),
+}
+
 /// Something that happened, to be folded into the state.
 #[derive(Debug, Clone)]
 pub enum Action {
-    /// The form and the stored records are loaded. `new_id` and `now` start a draft when
-    /// there is none.
+    /// The forms and the stored records are loaded.
     Loaded {
-        /// The form.
-        form: Rc<Form>,
+        /// How the app is used.
+        mode: Mode,
+        /// The forms; in free mode, the one form.
+        forms: Vec<Rc<Form>>,
         /// Every record stored on the device for any form.
         stored: Vec<Record>,
         /// The villages of the configured area, if known.
         area: Option<Arc<Area>>,
         /// The sign-in kept on the device, if any.
         session: Option<Session>,
-        /// An id for a new draft.
+        /// A record to open at once (from the address), in roster mode.
+        open: Option<String>,
+        /// An id for a new draft, in free mode.
         new_id: String,
         /// The time.
         now: i64,
         /// Today's date and the reference date, for the rules.
         context: Context,
     },
-    /// Loading the form failed.
+    /// Loading a form failed.
     LoadFailed(String),
     /// The collector changed an answer.
     Answer {
@@ -165,23 +221,68 @@ pub enum Action {
         /// Today's date and the reference date, for the rules.
         context: Context,
     },
-    /// The collector pressed 提交.
+    /// The collector confirmed a warning (with a note), or withdrew the confirmation (`None`).
+    Confirm {
+        /// The warning's field path.
+        field: String,
+        /// The warning's code.
+        code: String,
+        /// The note, or `None` to withdraw.
+        note: Option<String>,
+        /// The time.
+        now: i64,
+    },
+    /// The collector pressed 完成: complete the record and put it in the outbox.
     Submit {
         /// The time.
         now: i64,
-        /// An id for the next draft.
+        /// An id for the next draft (free mode).
         next_id: String,
         /// Today's date and the reference date, for the rules.
         context: Context,
     },
-    /// The collector takes up a draft from the list; the one in hand goes to the list.
-    OpenDraft {
-        /// The draft's id.
+    /// Open a record of this device: a draft is taken up, a completed one shown.
+    OpenRecord {
+        /// The record's id.
         id: String,
         /// The time.
         now: i64,
         /// Today's date and the reference date, for the rules.
         context: Context,
+    },
+    /// Open the record of a person or village of the roster, starting it when there is none,
+    /// or start a record for a person not on the roster.
+    Start {
+        /// The form's id.
+        form_id: String,
+        /// Whom or what it is about.
+        subject: Subject,
+        /// An id for a new record.
+        new_id: String,
+        /// The time.
+        now: i64,
+        /// Today's date and the reference date, for the rules.
+        context: Context,
+    },
+    /// Edit the completed record in hand again.
+    Reopen {
+        /// The time.
+        now: i64,
+        /// Today's date and the reference date, for the rules.
+        context: Context,
+    },
+    /// Put the record in hand away and show the roster.
+    Close,
+    /// Show a page of the record in hand.
+    Page(usize),
+    /// The device gave its position for the record in hand.
+    Position {
+        /// The record it was asked for.
+        id: String,
+        /// Where the device was.
+        position: Position,
+        /// The time.
+        now: i64,
     },
     /// The server has these records.
     Sent(Vec<String>),
@@ -193,8 +294,6 @@ pub enum Action {
         issues: Vec<Issue>,
         /// The time.
         now: i64,
-        /// Today's date and the reference date, for the rules.
-        context: Context,
     },
     /// The browser went online or offline.
     Online(bool),
@@ -249,15 +348,44 @@ fn collectors_area(area: &Option<Arc<Area>>, session: &Option<Session>) -> Optio
 
 /// A new draft with the form's defaults (such as the survey year and today's date).
 fn new_draft(id: String, form: &Form, now: i64, context: &Context) -> Record {
-    let mut record = Record::new(id, form, now);
-    record.answers = form.defaults(context);
-    record
+    Record::start(id, form, context, None, Answers::new(), now)
 }
 
 /// Whether the collector has changed a draft at all; one that only holds its defaults is not
 /// worth keeping when another takes its place.
-fn touched(record: &Record) -> bool {
+pub fn touched(record: &Record) -> bool {
     record.revision > 0
+}
+
+/// The answers a record about a subject starts with: the roster's certificate number, name
+/// and village, and its prefilled answers, in the fields the form's record block names.
+fn known_answers(form: &Form, subject: &Subject) -> Answers {
+    let mut known = Answers::new();
+    let Some(record) = &form.def.record else {
+        return known;
+    };
+    let mut put = |field: &Option<String>, value: &str| {
+        if let Some(field) = field {
+            known.insert(field.clone(), Json::String(value.to_string()));
+        }
+    };
+    match subject {
+        Subject::Person(person) => {
+            put(&record.key, &person.cert_no);
+            put(&record.title, &person.name);
+            put(&Some(record.region.clone()), &person.region_code);
+            for (field, value) in &person.prefill {
+                if form.field_by_id(field).is_some() {
+                    known.insert(field.clone(), value.clone());
+                }
+            }
+        }
+        Subject::Village(code) | Subject::Unlisted(Some(code)) => {
+            put(&Some(record.region.clone()), code)
+        }
+        Subject::Unlisted(None) => {}
+    }
+    known
 }
 
 impl State {
@@ -274,84 +402,210 @@ impl State {
         }
     }
 
+    /// The form of a record of this device, when it is loaded.
+    pub fn form_of(&self, record: &Record) -> Option<FormRef> {
+        self.forms.get(&record.form_id).cloned()
+    }
+
+    /// The first loaded form whose records stand for a person, or a village.
+    pub fn form_for(&self, unit: RecordUnit) -> Option<FormRef> {
+        self.forms
+            .values()
+            .find(|f| f.0.def.record.as_ref().is_some_and(|r| r.unit == unit))
+            .cloned()
+    }
+
+    /// Puts the record in hand back among the others: an untouched draft in roster mode too,
+    /// so the person's record is found again rather than started twice.
+    fn put_away(&mut self) {
+        if let Some(record) = self.draft.take() {
+            if self.mode == Mode::Roster || record.status != Status::Draft || touched(&record) {
+                Rc::make_mut(&mut self.records).push(record);
+            }
+        }
+        self.evaluation = None;
+        self.form = None;
+        self.attempted = false;
+        self.not_carried.clear();
+        self.page = 0;
+    }
+
+    /// Takes a record of the list in hand: a draft of an older form version moves onto the
+    /// loaded one, a draft is counted as opened once more.
+    fn take_in_hand(&mut self, id: &str, now: i64, context: Context) -> bool {
+        let Some(at) = self.records.iter().position(|r| r.id == id) else {
+            return false;
+        };
+        let Some(form) = self.form_of(&self.records[at]) else {
+            return false;
+        };
+        let mut record = self.records[at].clone();
+        let mut not_carried = Vec::new();
+        if record.status == Status::Draft {
+            if record.form_version != form.0.def.version {
+                match record.migrate(&form.0, now) {
+                    Ok(lost) => not_carried = lost,
+                    Err(_) => return false,
+                }
+            }
+            if touched(&record) && record.take_up(now).is_err() {
+                return false;
+            }
+        }
+        self.put_away();
+        let records = Rc::make_mut(&mut self.records);
+        if let Some(at) = records.iter().position(|r| r.id == id) {
+            records.remove(at);
+        }
+        self.notice = (!not_carried.is_empty()).then_some(Notice::Migrated);
+        self.not_carried = not_carried;
+        self.form = Some(form);
+        self.draft = Some(record);
+        self.evaluation = evaluate(&self.form, &self.draft, context);
+        self.attempted = self
+            .draft
+            .as_ref()
+            .is_some_and(|r| !r.returned.is_empty());
+        self.screen = Screen::Record;
+        self.page = 0;
+        true
+    }
+
+    /// The issues the server returned the record in hand with.
+    pub fn returned(&self) -> Report {
+        Report {
+            issues: self
+                .draft
+                .as_ref()
+                .map(|r| r.returned.clone())
+                .unwrap_or_default(),
+        }
+    }
+
     /// Folds one action into the state.
     pub fn apply(mut self, action: Action) -> State {
         match action {
             Action::Loaded {
-                form,
+                mode,
+                forms,
                 stored,
                 area,
                 session,
+                open,
                 new_id,
                 now,
                 context,
             } => {
+                self.mode = mode;
                 self.configured_area = area;
                 self.session = session;
                 self.area = collectors_area(&self.configured_area, &self.session);
+                self.forms = Rc::new(
+                    forms
+                        .into_iter()
+                        .map(|f| (f.def.id.clone(), FormRef(f)))
+                        .collect(),
+                );
                 let context = self.context(context);
-                let id = form.def.id.clone();
-                let mine = |r: &Record| r.form_id == id;
-                let draft = stored
-                    .iter()
-                    .filter(|r| mine(r) && r.status == Status::Draft)
-                    .filter(|r| r.form_version == form.def.version)
-                    .max_by_key(|r| r.updated_at)
-                    .cloned()
-                    .unwrap_or_else(|| new_draft(new_id, &form, now, &context));
-                // Every other record of the form is listed: completed ones, and drafts that hold
-                // answers (set aside when a returned record was taken up, or of an older
-                // version), so none is out of reach.
-                let current = draft.id.clone();
-                let mut records: Vec<Record> = stored
-                    .into_iter()
-                    .filter(|r| mine(r) && r.id != current)
-                    .filter(|r| r.status != Status::Draft || touched(r))
-                    .collect();
-                records.sort_by(|a, b| b.id.cmp(&a.id));
-                self.records = Rc::new(records);
-                self.form = Some(FormRef(form));
-                self.draft = Some(draft);
-                self.evaluation = evaluate(&self.form, &self.draft, context);
+                self.records = Rc::new(stored);
+                Rc::make_mut(&mut self.records).sort_by(|a, b| b.id.cmp(&a.id));
                 self.phase = Phase::Ready;
-            }
-            Action::LoadFailed(message) => self.phase = Phase::Failed(message),
-            Action::OpenDraft { id, now, context } => {
-                let context = self.context(context);
-                let Some(at) = self
-                    .records
-                    .iter()
-                    .position(|r| r.id == id && r.status == Status::Draft)
-                else {
-                    return self;
-                };
-                let Some(form) = self.form.clone() else {
-                    return self;
-                };
-                let records = Rc::make_mut(&mut self.records);
-                let mut record = records.remove(at);
-                // A draft of another version of the form moves onto this one, so no draft is
-                // ever out of reach; the collector is told what did not carry over.
-                let mut not_carried = Vec::new();
-                if record.form_version != form.0.def.version {
-                    match record.migrate(&form.0, now) {
-                        Ok(lost) => not_carried = lost,
-                        Err(_) => {
-                            records.insert(at, record);
+                match self.mode {
+                    Mode::Free => {
+                        let Some(form) = self.forms.values().next().cloned() else {
                             return self;
+                        };
+                        let id = form.0.def.id.clone();
+                        let current = self
+                            .records
+                            .iter()
+                            .filter(|r| r.form_id == id && r.status == Status::Draft)
+                            .filter(|r| r.form_version == form.0.def.version)
+                            .max_by_key(|r| r.updated_at)
+                            .map(|r| r.id.clone());
+                        let draft = match current {
+                            Some(current) => {
+                                let records = Rc::make_mut(&mut self.records);
+                                let at = records.iter().position(|r| r.id == current);
+                                at.map(|at| records.remove(at))
+                            }
+                            None => None,
+                        }
+                        .unwrap_or_else(|| new_draft(new_id, &form.0, now, &context));
+                        self.form = Some(form);
+                        self.draft = Some(draft);
+                        self.evaluation = evaluate(&self.form, &self.draft, context);
+                        self.screen = Screen::Record;
+                    }
+                    Mode::Roster => {
+                        self.screen = Screen::Home;
+                        if let Some(id) = open {
+                            self.take_in_hand(&id, now, context);
                         }
                     }
                 }
-                if record.take_up(now).is_ok() {
-                    if let Some(old) = self.draft.take().filter(touched) {
-                        records.push(old);
-                    }
-                    self.draft = Some(record);
-                    self.evaluation = evaluate(&self.form, &self.draft, context);
-                    self.returned = Rc::new(Report::default());
-                    self.attempted = false;
-                    self.notice = (!not_carried.is_empty()).then_some(Notice::Migrated);
-                    self.not_carried = not_carried;
+            }
+            Action::LoadFailed(message) => self.phase = Phase::Failed(message),
+            Action::OpenRecord { id, now, context } => {
+                let context = self.context(context);
+                self.take_in_hand(&id, now, context);
+            }
+            Action::Start {
+                form_id,
+                subject,
+                new_id,
+                now,
+                context,
+            } => {
+                let context = self.context(context);
+                let Some(form) = self.forms.get(&form_id).cloned() else {
+                    return self;
+                };
+                let key = match &subject {
+                    Subject::Person(person) => Some(person.cert_no.clone()),
+                    Subject::Village(code) => Some(code.clone()),
+                    Subject::Unlisted(_) => None,
+                };
+                // The subject's record, if one was started: the newest of them.
+                let existing = key.as_ref().and_then(|key| {
+                    self.records
+                        .iter()
+                        .filter(|r| r.form_id == form_id && r.meta.subject.as_ref() == Some(key))
+                        .max_by(|a, b| a.id.cmp(&b.id))
+                        .map(|r| r.id.clone())
+                });
+                if let Some(id) = existing {
+                    self.take_in_hand(&id, now, context);
+                    return self;
+                }
+                let known = known_answers(&form.0, &subject);
+                let mut record = Record::start(new_id, &form.0, &context, key, known, now);
+                record.meta.off_roster = matches!(subject, Subject::Unlisted(_));
+                self.put_away();
+                self.form = Some(form);
+                self.draft = Some(record);
+                self.evaluation = evaluate(&self.form, &self.draft, context);
+                self.screen = Screen::Record;
+                self.notice = None;
+            }
+            Action::Close => {
+                if self.mode == Mode::Roster {
+                    self.put_away();
+                    self.screen = Screen::Home;
+                }
+            }
+            Action::Page(page) => {
+                let sections = self.form.as_ref().map_or(0, |f| f.0.def.sections.len());
+                self.page = page.min(sections.saturating_sub(1));
+            }
+            Action::Position { id, position, now } => {
+                if let Some(draft) = self.draft.as_mut().filter(|d| d.id == id) {
+                    let _ = draft.set_position(position, now);
+                } else if let Some(record) = Rc::make_mut(&mut self.records)
+                    .iter_mut()
+                    .find(|r| r.id == id)
+                {
+                    let _ = record.set_position(position, now);
                 }
             }
             Action::Answer {
@@ -370,9 +624,21 @@ impl State {
                             }
                             None => self.evaluation = evaluate(&self.form, &self.draft, context),
                         }
-                        self.returned = Rc::new(Report::default());
                         self.notice = None;
                     }
+                }
+            }
+            Action::Confirm {
+                field,
+                code,
+                note,
+                now,
+            } => {
+                if let Some(draft) = &mut self.draft {
+                    let _ = match note {
+                        Some(note) => draft.confirm(&field, &code, &note, now),
+                        None => draft.unconfirm(&field, &code, now),
+                    };
                 }
             }
             Action::Submit {
@@ -386,21 +652,37 @@ impl State {
                 };
                 match draft.submit(&form.0, context.clone(), now) {
                     Ok(()) => {
-                        let next = new_draft(next_id, &form.0, now, &context);
-                        let done = std::mem::replace(draft, next);
-                        Rc::make_mut(&mut self.records).insert(0, done);
-                        self.attempted = false;
-                        self.returned = Rc::new(Report::default());
                         self.notice = Some(Notice::Queued);
-                        self.evaluation = evaluate(&self.form, &self.draft, context);
+                        match self.mode {
+                            Mode::Free => {
+                                let next = new_draft(next_id, &form.0, now, &context);
+                                let done = std::mem::replace(draft, next);
+                                Rc::make_mut(&mut self.records).insert(0, done);
+                                self.attempted = false;
+                                self.evaluation = evaluate(&self.form, &self.draft, context);
+                            }
+                            Mode::Roster => {
+                                self.put_away();
+                                self.screen = Screen::Home;
+                            }
+                        }
                     }
-                    Err(LifecycleError::Invalid(_)) => {
+                    Err(LifecycleError::Invalid(_)) | Err(LifecycleError::Unconfirmed(_)) => {
                         // Shown with the dates the check used, so the issues on screen are
                         // exactly those that blocked it; from now on all of them are shown.
                         self.evaluation = evaluate(&self.form, &self.draft, context);
                         self.attempted = true;
                     }
                     Err(_) => {}
+                }
+            }
+            Action::Reopen { now, context } => {
+                let context = self.context(context);
+                if let Some(draft) = &mut self.draft {
+                    if draft.reopen(now).is_ok() {
+                        self.evaluation = evaluate(&self.form, &self.draft, context);
+                        self.notice = None;
+                    }
                 }
             }
             Action::Sent(ids) => {
@@ -411,34 +693,26 @@ impl State {
                         any = true;
                     }
                 }
+                if let Some(draft) = self.draft.as_mut().filter(|d| ids.contains(&d.id)) {
+                    any |= draft.mark_sent().is_ok();
+                }
                 if any && self.notice == Some(Notice::Queued) {
                     self.notice = Some(Notice::Sent);
                 }
             }
-            Action::Returned {
-                id,
-                issues,
-                now,
-                context,
-            } => {
-                let context = self.context(context);
-                if let Some(at) = self.records.iter().position(|r| r.id == id) {
-                    let records = Rc::make_mut(&mut self.records);
-                    let mut record = records.remove(at);
-                    if record.reopen(now).is_ok() {
-                        // The returned record becomes the draft; the empty draft it replaces
-                        // is dropped only when nothing was typed into it.
-                        let replaced = self.draft.replace(record);
-                        if let Some(old) = replaced.filter(touched) {
-                            records.push(old);
-                        }
-                        self.evaluation = evaluate(&self.form, &self.draft, context);
-                        self.returned = Rc::new(Report { issues });
-                        self.attempted = true;
-                        self.notice = Some(Notice::Returned);
-                    } else {
-                        records.insert(at, record);
-                    }
+            Action::Returned { id, issues, now } => {
+                // The record goes back to draft with the server's issues, where it is: in the
+                // list (the roster shows it as 被退回) or in hand.
+                let in_hand = self.draft.as_mut().filter(|d| d.id == id);
+                let returned = match in_hand {
+                    Some(draft) => draft.send_back(issues.clone(), now).is_ok(),
+                    None => Rc::make_mut(&mut self.records)
+                        .iter_mut()
+                        .find(|r| r.id == id)
+                        .is_some_and(|r| r.send_back(issues.clone(), now).is_ok()),
+                };
+                if returned {
+                    self.notice = Some(Notice::Returned);
                 }
             }
             Action::Online(online) => self.online = online,
@@ -453,7 +727,12 @@ impl State {
                 // A draft nothing was typed into starts again with this collector's defaults.
                 if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
                     if !touched(draft) {
+                        let known = std::mem::take(&mut draft.answers);
                         draft.answers = form.0.defaults(&context);
+                        // What the roster gave stays.
+                        for (field, value) in known {
+                            draft.answers.entry(field).or_insert(value);
+                        }
                     }
                 }
                 self.evaluation = evaluate(&self.form, &self.draft, context);
@@ -462,7 +741,7 @@ impl State {
                 assignments,
                 context,
             } => {
-                let mut sizes = std::collections::BTreeMap::new();
+                let mut sizes = BTreeMap::new();
                 for village in &assignments.villages {
                     sizes.insert(village.code.clone(), 0);
                 }
@@ -470,6 +749,8 @@ impl State {
                     *sizes.entry(person.region_code.clone()).or_insert(0) += 1;
                 }
                 self.roster_sizes = Some(Arc::new(sizes));
+                self.villages = Rc::new(assignments.villages);
+                self.roster = Rc::new(assignments.persons);
                 let context = self.context(context);
                 self.evaluation = evaluate(&self.form, &self.draft, context);
             }
@@ -496,10 +777,12 @@ mod tests {
     fn loaded(stored: Vec<Record>) -> State {
         let form = Rc::new(Form::from_json(include_str!("../schemas/demo.json")).expect("demo"));
         State::default().apply(Action::Loaded {
-            form,
+            mode: Mode::Free,
+            forms: vec![form],
             stored,
             area: None,
             session: None,
+            open: None,
             new_id: "new".into(),
             now: 1,
             context: Context::default(),
@@ -536,7 +819,7 @@ mod tests {
             .expect("evaluation")
             .report(&form.0);
         assert!(report.has_errors());
-        assert!(state.records.is_empty());
+        assert!(!state.records.iter().any(|r| r.status != Status::Draft));
 
         let state = answer(answer(state, "visited", json!("1")), "age", json!(30));
         let state = state.apply(Action::Submit {
@@ -544,7 +827,6 @@ mod tests {
             next_id: "next".into(),
             context: Context::default(),
         });
-        assert_eq!(state.records.len(), 1);
         assert_eq!(state.records[0].status, Status::Queued);
         assert_eq!(state.draft.as_ref().map(|d| d.id.as_str()), Some("next"));
         assert_eq!(state.notice, Some(Notice::Queued));
@@ -594,7 +876,7 @@ mod tests {
         let state = loaded(vec![old]);
         // Listed, since it holds answers, though not of the current version.
         assert_eq!(state.records.len(), 1);
-        let state = state.apply(Action::OpenDraft {
+        let state = state.apply(Action::OpenRecord {
             id: "old".into(),
             now: 10,
             context: Context::default(),
@@ -619,7 +901,7 @@ mod tests {
         let state = loaded(vec![first.clone(), second.clone()]);
         assert_eq!(in_hand(&state), Some(second.id.clone()));
         assert_eq!(listed(&state), vec![first.id.clone()]);
-        let state = state.apply(Action::OpenDraft {
+        let state = state.apply(Action::OpenRecord {
             id: first.id.clone(),
             now: 10,
             context: Context::default(),
@@ -627,5 +909,168 @@ mod tests {
         assert_eq!(in_hand(&state), Some(first.id.clone()));
         assert_eq!(listed(&state), vec![second.id]);
         assert_eq!(state.draft.as_ref().map(|d| d.updated_at), Some(10));
+    }
+
+    fn roster_form() -> Rc<Form> {
+        Rc::new(
+            Form::from_json(
+                &json!({"id": "person", "version": "1", "title": {"zh-CN": "个人"},
+                    "record": {"unit": "person", "key": "cert", "title": "name", "region": "region",
+                               "method": "method", "home_visit": ["1"]},
+                    "sections": [
+                        {"id": "a", "title": {"zh-CN": "一"}, "fields": [
+                            {"id": "cert", "type": "text", "label": {"zh-CN": "证号"}, "required": true},
+                            {"id": "name", "type": "text", "label": {"zh-CN": "姓名"}, "required": true},
+                            {"id": "region", "type": "region", "label": {"zh-CN": "村"}},
+                            {"id": "method", "type": "single_choice", "label": {"zh-CN": "方式"}, "default": "'1'",
+                             "options": [{"code": "1", "label": {"zh-CN": "入户"}}, {"code": "2", "label": {"zh-CN": "电话"}}]}]},
+                        {"id": "b", "title": {"zh-CN": "二"}, "fields": [
+                            {"id": "count", "type": "integer", "label": {"zh-CN": "人数"}, "required": true,
+                             "constraints": [{"expr": ". < 10", "code": "many", "severity": "warning",
+                                              "message": {"zh-CN": "人数偏多"}}]}]}]})
+                .to_string(),
+            )
+            .expect("roster form"),
+        )
+    }
+
+    fn roster_state() -> State {
+        let village = Form::from_json(
+            &json!({"id": "village", "version": "1", "title": {"zh-CN": "村"},
+                "record": {"unit": "village", "region": "region"},
+                "sections": [{"id": "a", "title": {"zh-CN": "一"}, "fields": [
+                    {"id": "region", "type": "region", "label": {"zh-CN": "村"}, "required": true}]}]})
+            .to_string(),
+        )
+        .expect("village form");
+        State::default().apply(Action::Loaded {
+            mode: Mode::Roster,
+            forms: vec![roster_form(), Rc::new(village)],
+            stored: vec![],
+            area: None,
+            session: None,
+            open: None,
+            new_id: "unused".into(),
+            now: 1,
+            context: Context::default(),
+        })
+    }
+
+    fn person() -> RosterPerson {
+        RosterPerson {
+            cert_no: "33011019800101001X11".into(),
+            name: "张三".into(),
+            region_code: "330110005001".into(),
+            prefill: serde_json::from_value(json!({"count": 3, "not_a_field": 1})).expect("prefill"),
+        }
+    }
+
+    fn start(state: State, subject: Subject, id: &str) -> State {
+        state.apply(Action::Start {
+            form_id: "person".into(),
+            subject,
+            new_id: id.into(),
+            now: 5,
+            context: Context::default(),
+        })
+    }
+
+    #[test]
+    fn a_roster_person_opens_prefilled_and_is_found_again_after_closing() {
+        let state = roster_state();
+        assert_eq!(state.screen, Screen::Home);
+        assert!(state.draft.is_none());
+        let state = start(state, Subject::Person(person()), "p1");
+        assert_eq!(state.screen, Screen::Record);
+        let draft = state.draft.clone().expect("in hand");
+        assert_eq!(draft.answers.get("cert"), Some(&json!("33011019800101001X11")));
+        assert_eq!(draft.answers.get("name"), Some(&json!("张三")));
+        assert_eq!(draft.answers.get("region"), Some(&json!("330110005001")));
+        assert_eq!(draft.answers.get("count"), Some(&json!(3)), "prefilled");
+        assert_eq!(draft.answers.get("method"), Some(&json!("1")), "the default");
+        assert!(!draft.answers.contains_key("not_a_field"));
+        assert_eq!(draft.meta.subject.as_deref(), Some("33011019800101001X11"));
+
+        let state = answer(state, "count", json!(4)).apply(Action::Close);
+        assert_eq!(state.screen, Screen::Home);
+        assert_eq!(state.records.len(), 1);
+        // Opening the person again takes up the same record, counted as opened once more.
+        let state = start(state, Subject::Person(person()), "p2");
+        let draft = state.draft.clone().expect("in hand");
+        assert_eq!(draft.id, "p1");
+        assert_eq!(draft.answers.get("count"), Some(&json!(4)));
+        assert_eq!(draft.meta.opened, 1);
+        assert!(state.records.is_empty());
+    }
+
+    #[test]
+    fn completing_waits_for_each_warning_and_returns_to_the_roster() {
+        let state = answer(start(roster_state(), Subject::Person(person()), "p1"), "count", json!(12));
+        let state = state.apply(Action::Page(7));
+        assert_eq!(state.page, 1, "pages stop at the last section");
+        let submit = |s: State| {
+            s.apply(Action::Submit { now: 9, next_id: "n".into(), context: Context::default() })
+        };
+        let state = submit(state);
+        assert!(state.attempted, "the unconfirmed warning blocks completion");
+        assert_eq!(state.screen, Screen::Record);
+        let state = state.apply(Action::Confirm {
+            field: "count".into(),
+            code: "many".into(),
+            note: Some("三代同堂".into()),
+            now: 10,
+        });
+        let state = submit(state);
+        assert_eq!(state.screen, Screen::Home);
+        assert_eq!(state.notice, Some(Notice::Queued));
+        let record = &state.records[0];
+        assert_eq!(record.status, Status::Queued);
+        assert_eq!(record.meta.method.as_deref(), Some("1"));
+        assert_eq!(record.meta.confirmed[0].note, "三代同堂");
+
+        // The server returns it: it is a draft again in the list, with the server's issues.
+        let issue = Issue {
+            field: "name".into(),
+            severity: doorstep_core::Severity::Error,
+            code: "x".into(),
+            message: doorstep_core::Localized::zh_en("错", "wrong"),
+        };
+        let state = state.apply(Action::Returned { id: "p1".into(), issues: vec![issue], now: 11 });
+        assert_eq!(state.notice, Some(Notice::Returned));
+        assert_eq!(state.records[0].status, Status::Draft);
+        assert_eq!(state.records[0].returned.len(), 1);
+        let state = state.apply(Action::OpenRecord { id: "p1".into(), now: 12, context: Context::default() });
+        assert!(state.attempted, "the returned issues are shown at once");
+        assert_eq!(state.returned().issues.len(), 1);
+    }
+
+    #[test]
+    fn a_person_not_on_the_roster_is_marked_and_each_is_a_new_record() {
+        let state = start(roster_state(), Subject::Unlisted(Some("330110005001".into())), "u1");
+        let draft = state.draft.clone().expect("in hand");
+        assert!(draft.meta.off_roster);
+        assert_eq!(draft.meta.subject, None);
+        assert_eq!(draft.answers.get("region"), Some(&json!("330110005001")));
+        let state = start(state.apply(Action::Close), Subject::Unlisted(None), "u2");
+        assert_eq!(state.draft.as_ref().map(|d| d.id.as_str()), Some("u2"));
+        assert_eq!(state.records.len(), 1);
+    }
+
+    #[test]
+    fn a_completed_record_reopens_for_editing_until_it_is_sent() {
+        let state = answer(start(roster_state(), Subject::Person(person()), "p1"), "count", json!(2));
+        let state = state.apply(Action::Submit { now: 9, next_id: "n".into(), context: Context::default() });
+        let state = state.apply(Action::OpenRecord { id: "p1".into(), now: 10, context: Context::default() });
+        assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Queued));
+        let state = state.apply(Action::Reopen { now: 11, context: Context::default() });
+        let draft = state.draft.clone().expect("in hand");
+        assert_eq!(draft.status, Status::Draft);
+        assert_eq!(draft.meta.opened, 1);
+        let state = state
+            .apply(Action::Submit { now: 12, next_id: "n".into(), context: Context::default() })
+            .apply(Action::Sent(vec!["p1".into()]));
+        let state = state.apply(Action::OpenRecord { id: "p1".into(), now: 13, context: Context::default() });
+        let state = state.apply(Action::Reopen { now: 14, context: Context::default() });
+        assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Sent), "a sent record stays sent");
     }
 }

@@ -31,12 +31,57 @@ pub enum StoreError {
     /// A stored object is not a record this version understands.
     #[error("stored record is unreadable: {0}")]
     Corrupt(String),
+    /// The browser's storage quota is used up: the write did not happen, what was stored
+    /// before is intact.
+    #[error("the device storage is full: {0}")]
+    QuotaExceeded(String),
 }
 
 impl From<rexie::Error> for StoreError {
     fn from(e: rexie::Error) -> Self {
-        StoreError::Database(format!("{e:?}"))
+        let text = format!("{e:?}");
+        if text.contains("QuotaExceeded") {
+            StoreError::QuotaExceeded(text)
+        } else {
+            StoreError::Database(text)
+        }
     }
+}
+
+/// How much the browser lets the app keep on the device.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StorageUsage {
+    /// Bytes used by this site.
+    pub used: f64,
+    /// Bytes the site may use.
+    pub quota: f64,
+    /// Whether the browser promised not to clear the data under storage pressure.
+    pub persistent: bool,
+}
+
+/// Asks the browser to keep the app's data (persistent storage; a browser may refuse, and then
+/// the data is still kept unless the device runs short), and reports how much is used.
+pub async fn storage_usage() -> Option<StorageUsage> {
+    use wasm_bindgen_futures::JsFuture;
+    let storage = web_sys::window()?.navigator().storage();
+    let persistent = match storage.persisted() {
+        Ok(promise) => JsFuture::from(promise).await.ok()?.as_bool() == Some(true),
+        Err(_) => false,
+    };
+    let persistent = persistent
+        || match storage.persist() {
+            Ok(promise) => JsFuture::from(promise).await.ok()?.as_bool() == Some(true),
+            Err(_) => false,
+        };
+    let estimate: web_sys::StorageEstimate = JsFuture::from(storage.estimate().ok()?)
+        .await
+        .ok()?
+        .into();
+    Some(StorageUsage {
+        used: estimate.get_usage().unwrap_or(0.0),
+        quota: estimate.get_quota().unwrap_or(0.0),
+        persistent,
+    })
 }
 
 /// An open connection to the device's database.

@@ -4,4 +4,5 @@ pub mod field;
 pub mod form;
 pub mod region;
 pub mod repeat;
+pub mod roster;
 pub mod sign_in;

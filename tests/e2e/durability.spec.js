@@ -5,7 +5,7 @@ const { openSignedIn } = require("./session");
 
 test("a page closed 300 ms after typing reopens with the last change", async ({ context }) => {
   const page = await context.newPage();
-  await openSignedIn(page, "/");
+  await openSignedIn(page, "/?form=demo");
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
   const name = `未丢失${Date.now().toString(36)}`;
   await page.getByLabel("姓名").pressSequentially(name);
@@ -14,7 +14,7 @@ test("a page closed 300 ms after typing reopens with the last change", async ({ 
   await page.close({ runBeforeUnload: false });
 
   const again = await context.newPage();
-  await again.goto("/");
+  await again.goto("/?form=demo");
   await expect(again.getByLabel("姓名")).toHaveValue(name);
   await expect(again.getByLabel("年龄")).toHaveValue("58");
 });

@@ -83,7 +83,7 @@ test("derived fields, filters, exclusive options and repeat groups", async ({ pa
   await expect(second.getByText("是否在校")).toBeVisible();
 
   // Submitting with the child's school question unanswered names that instance's field.
-  await page.getByRole("button", { name: "提交" }).click();
+  await page.getByRole("button", { name: "完成" }).click();
   const summary = page.locator(".error-summary");
   await expect(summary).toContainText("是否在校");
   await summary.getByRole("link", { name: /是否在校/ }).click();

@@ -17,7 +17,7 @@ function storedRecords() {
 
 test("fill, reload, submit offline, reload offline, sync once online", async ({ page, context }) => {
   const before = storedRecords().length;
-  await openSignedIn(page, "/");
+  await openSignedIn(page, "/?form=demo");
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
 
   await page.getByLabel("姓名").fill("王小明");
@@ -44,8 +44,8 @@ test("fill, reload, submit offline, reload offline, sync once online", async ({ 
 
   await context.setOffline(true);
   await expect(page.getByText("离线", { exact: true })).toBeVisible();
-  await page.getByRole("button", { name: "提交" }).click();
-  await expect(page.getByText("已提交，等待网络连接后自动上传")).toBeVisible();
+  await page.getByRole("button", { name: "完成" }).click();
+  await expect(page.getByText("已完成，等待网络连接后自动上传")).toBeVisible();
   const waiting = page.locator(".record", { hasText: "王小明" });
   await expect(waiting).toContainText("待上传");
 
@@ -64,9 +64,9 @@ test("fill, reload, submit offline, reload offline, sync once online", async ({ 
 });
 
 test("a required question blocks submitting, and the summary links to it", async ({ page }) => {
-  await openSignedIn(page, "/");
+  await openSignedIn(page, "/?form=demo");
   await page.getByLabel("姓名").fill("");
-  await page.getByRole("button", { name: "提交" }).click();
+  await page.getByRole("button", { name: "完成" }).click();
   const summary = page.getByRole("alert");
   await expect(summary).toContainText("请先修改以下问题");
   await summary.getByRole("link", { name: /姓名/ }).click();
@@ -77,7 +77,7 @@ test("a required question blocks submitting, and the summary links to it", async
 });
 
 test("English is available", async ({ page }) => {
-  await openSignedIn(page, "/");
+  await openSignedIn(page, "/?form=demo");
   await page.getByRole("button", { name: "切换语言" }).click();
   await expect(page.getByRole("heading", { name: "Demo form" })).toBeVisible();
   await expect(page.getByLabel("Name")).toBeVisible();

@@ -82,7 +82,7 @@ test("the community form's count is checked against the roster the collector was
   // The roster has two persons in 顾家桥社区 (tests/e2e/roster.csv).
   const count = page.getByLabel("持证残疾人数");
   await count.fill("5");
-  await expect(page.getByText("与花名册人数（该村持证残疾人）不一致，请核实")).toBeVisible();
+  await expect(page.getByText("与花名册人数（该村持证残疾人）不一致，请核实", { exact: true })).toBeVisible();
   await count.fill("2");
-  await expect(page.getByText("与花名册人数（该村持证残疾人）不一致，请核实")).toHaveCount(0);
+  await expect(page.getByText("与花名册人数（该村持证残疾人）不一致，请核实", { exact: true })).toHaveCount(0);
 });

@@ -19,7 +19,7 @@ function storedRecords() {
 test("500 queued records, offline and online 20 times, arrive once each", async ({ page, context }) => {
   test.setTimeout(120_000);
   const run = Date.now().toString(36);
-  await openSignedIn(page, "/");
+  await openSignedIn(page, "/?form=demo");
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
   await context.setOffline(true);
   // Put 500 completed records in the app's IndexedDB store, as the app itself writes them.
@@ -88,7 +88,7 @@ test("500 queued records, offline and online 20 times, arrive once each", async 
 });
 
 test("a wrong password is told; an expired sign-in keeps the queue until the collector signs in again", async ({ page, context }) => {
-  await page.goto("/");
+  await page.goto("/?form=demo");
   await page.getByLabel("账号").fill("e2e");
   await page.getByLabel("密码").fill("not the password");
   await page.getByRole("button", { name: "登录" }).click();
@@ -119,7 +119,7 @@ test("a wrong password is told; an expired sign-in keeps the queue until the col
   await page.getByLabel("姓名").fill(name);
   await page.getByRole("radio", { name: "是" }).check();
   await page.getByLabel("年龄").fill("50");
-  await page.getByRole("button", { name: "提交" }).click();
+  await page.getByRole("button", { name: "完成" }).click();
 
   // The upload is refused with 401: the app asks for a new sign-in and keeps the record.
   await expect(page.getByRole("heading", { name: "登录" })).toBeVisible();

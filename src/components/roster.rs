@@ -1,0 +1,234 @@
+//! The roster screen: the collector's persons with their statuses, search and filters, the
+//! counts against the targets, the villages with their community form, and a way to add a
+//! person who is not on the roster.
+
+use std::rc::Rc;
+
+use doorstep_core::protocol::{AssignedVillage, RosterPerson};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use crate::i18n::{Locale, Text};
+use crate::roster::{Counts, Filter, Line, Progress};
+
+/// How many lines are drawn at first, and added by 显示更多: drawing 20,000 at once would
+/// keep a tablet busy for seconds.
+const PAGE: usize = 100;
+
+/// A village with where its community form stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VillageLine {
+    /// The village.
+    pub village: AssignedVillage,
+    /// Where its record stands.
+    pub progress: Progress,
+}
+
+/// What the roster screen needs.
+#[derive(Properties, PartialEq)]
+pub struct RosterProps {
+    /// Every line, persons of the roster first.
+    pub lines: Rc<Vec<Line>>,
+    /// The collector's villages, with their community form's status when there is a form
+    /// for villages.
+    pub villages: Rc<Vec<VillageLine>>,
+    /// Whether a form for villages is loaded.
+    pub has_village_form: bool,
+    /// The interface language.
+    pub locale: Locale,
+    /// Opens (or starts) the record of a person of the roster.
+    pub on_person: Callback<RosterPerson>,
+    /// Opens a record by id.
+    pub on_record: Callback<String>,
+    /// Starts a record for a person not on the roster, in the village chosen in the filter.
+    pub on_add: Callback<Option<String>>,
+    /// Opens (or starts) a village's community form.
+    pub on_village: Callback<String>,
+}
+
+/// The name of a status.
+pub fn progress_text(progress: Progress) -> Text {
+    match progress {
+        Progress::NotStarted => Text::NotStarted,
+        Progress::Draft => Text::StatusDraft,
+        Progress::Completed => Text::StatusCompleted,
+        Progress::Queued => Text::StatusQueued,
+        Progress::Sent => Text::StatusSent,
+        Progress::Returned => Text::StatusReturned,
+    }
+}
+
+fn village_name(villages: &[VillageLine], code: &str) -> String {
+    villages
+        .iter()
+        .find(|v| v.village.code == code)
+        .map_or_else(|| code.to_string(), |v| v.village.name.clone())
+}
+
+/// The roster screen.
+#[function_component(RosterView)]
+pub fn roster_view(props: &RosterProps) -> Html {
+    let locale = props.locale;
+    let t = |text: Text| text.get(locale);
+    let filter = use_state(Filter::default);
+    let shown_max = use_state(|| PAGE);
+    let counts = Counts::of(&props.lines);
+    let on_search = {
+        let (filter, shown_max) = (filter.clone(), shown_max.clone());
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            filter.set(Filter {
+                search: input.value(),
+                ..(*filter).clone()
+            });
+            shown_max.set(PAGE);
+        })
+    };
+    let on_village_filter = {
+        let (filter, shown_max) = (filter.clone(), shown_max.clone());
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            filter.set(Filter {
+                village: select.value(),
+                ..(*filter).clone()
+            });
+            shown_max.set(PAGE);
+        })
+    };
+    let on_status_filter = {
+        let (filter, shown_max) = (filter.clone(), shown_max.clone());
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            let progress = Progress::ALL
+                .into_iter()
+                .find(|p| p.slug() == select.value());
+            filter.set(Filter {
+                progress,
+                ..(*filter).clone()
+            });
+            shown_max.set(PAGE);
+        })
+    };
+    let matching: Vec<&Line> = props.lines.iter().filter(|l| filter.passes(l)).collect();
+    let more = matching.len().saturating_sub(*shown_max);
+    let show_more = {
+        let shown_max = shown_max.clone();
+        Callback::from(move |_| shown_max.set(*shown_max + PAGE * 10))
+    };
+    let add = {
+        let on_add = props.on_add.clone();
+        let village = filter.village.clone();
+        Callback::from(move |_| on_add.emit((!village.is_empty()).then(|| village.clone())))
+    };
+    let percent = counts.home_visit_percent();
+    html! {
+        <section class="roster" aria-labelledby="roster-title">
+            <h1 id="roster-title">{ t(Text::Roster) }</h1>
+            <dl class="counts">
+                <div class="count">
+                    <dt>{ t(Text::DoneOfAssigned) }</dt>
+                    <dd id="count-done">{ format!("{} / {}", counts.done, counts.assigned) }</dd>
+                </div>
+                <div class={classes!("count", (counts.completed > 0 && percent < 90.0).then_some("below-target"))}>
+                    <dt>{ t(Text::HomeVisits) }</dt>
+                    <dd id="count-home">{ format!("{} / {} ({:.0}%)", counts.home_visits, counts.completed, percent) }</dd>
+                </div>
+                if counts.unlisted > 0 {
+                    <div class="count">
+                        <dt>{ t(Text::Unlisted) }</dt>
+                        <dd>{ counts.unlisted }</dd>
+                    </div>
+                }
+            </dl>
+            <p class="hint">{ t(Text::HomeVisitTarget) }</p>
+            <div class="roster-tools" role="search">
+                <label class="tool">
+                    <span>{ t(Text::Search) }</span>
+                    <input type="search" id="roster-search" value={filter.search.clone()} oninput={on_search}
+                        autocomplete="off" placeholder={t(Text::SearchHint)} />
+                </label>
+                <label class="tool">
+                    <span>{ t(Text::Village) }</span>
+                    <select id="roster-village" onchange={on_village_filter}>
+                        <option value="" selected={filter.village.is_empty()}>{ t(Text::AllVillages) }</option>
+                        { for props.villages.iter().map(|v| html! {
+                            <option value={v.village.code.clone()} selected={filter.village == v.village.code}>
+                                { format!("{} {}", v.village.town, v.village.name) }
+                            </option>
+                        }) }
+                    </select>
+                </label>
+                <label class="tool">
+                    <span>{ t(Text::Status) }</span>
+                    <select id="roster-status" onchange={on_status_filter}>
+                        <option value="" selected={filter.progress.is_none()}>{ t(Text::AllStatuses) }</option>
+                        { for Progress::ALL.iter().map(|p| html! {
+                            <option value={p.slug()} selected={filter.progress == Some(*p)}>{ progress_text(*p).get(locale) }</option>
+                        }) }
+                    </select>
+                </label>
+                <button type="button" class="add-person" onclick={add}>{ t(Text::AddPerson) }</button>
+            </div>
+            <p class="roster-matching" role="status">{ format!("{} {}", t(Text::Matching), matching.len()) }</p>
+            <ul class="persons">
+                { for matching.iter().take(*shown_max).map(|line| {
+                    let onclick = match (&line.record, &line.person) {
+                        (_, Some(person)) => {
+                            let (on_person, person) = (props.on_person.clone(), person.clone());
+                            Callback::from(move |_| on_person.emit(person.clone()))
+                        }
+                        (Some(id), None) => {
+                            let (on_record, id) = (props.on_record.clone(), id.clone());
+                            Callback::from(move |_| on_record.emit(id.clone()))
+                        }
+                        (None, None) => Callback::noop(),
+                    };
+                    let name = if line.name.is_empty() { "—".to_string() } else { line.name.clone() };
+                    html! {
+                        <li class={classes!("person", format!("progress-{}", line.progress.slug()))}
+                            key={line.record.clone().unwrap_or_else(|| line.cert_no.clone())}>
+                            <button type="button" class="person-open" onclick={onclick}
+                                aria-label={format!("{} {} {}", name, line.cert_no, progress_text(line.progress).get(locale))}>
+                                <span class="person-name">{ name }</span>
+                                <span class="person-cert">{ line.cert_no.clone() }</span>
+                                <span class="person-village">{ village_name(&props.villages, &line.region_code) }</span>
+                                if line.unlisted {
+                                    <span class="badge unlisted">{ t(Text::Unlisted) }</span>
+                                }
+                                <span class={classes!("badge", "progress", line.progress.slug())}>
+                                    { progress_text(line.progress).get(locale) }
+                                </span>
+                            </button>
+                        </li>
+                    }
+                }) }
+            </ul>
+            if more > 0 {
+                <button type="button" class="show-more" onclick={show_more}>
+                    { format!("{} ({more})", t(Text::ShowMore)) }
+                </button>
+            }
+            if props.has_village_form && !props.villages.is_empty() {
+                <section class="villages" aria-labelledby="villages-title">
+                    <h2 id="villages-title">{ t(Text::VillageForms) }</h2>
+                    <ul>
+                        { for props.villages.iter().map(|v| {
+                            let (on_village, code) = (props.on_village.clone(), v.village.code.clone());
+                            html! {
+                                <li key={v.village.code.clone()} class={classes!("village", format!("progress-{}", v.progress.slug()))}>
+                                    <button type="button" class="village-open" onclick={Callback::from(move |_| on_village.emit(code.clone()))}>
+                                        <span class="person-name">{ format!("{} {}", v.village.town, v.village.name) }</span>
+                                        <span class="person-cert">{ v.village.code.clone() }</span>
+                                        <span class={classes!("badge", "progress", v.progress.slug())}>
+                                            { progress_text(v.progress).get(locale) }
+                                        </span>
+                                    </button>
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                </section>
+            }
+        </section>
+    }
+}

@@ -1,0 +1,347 @@
+//! The roster screen's arithmetic, pure: each person's and village's status from the records
+//! on the device, the search and filters, and the counts (done against assigned, home visits
+//! against all). Native tests cover it; the component only draws what this returns.
+
+use std::collections::HashMap;
+
+use doorstep_core::protocol::RosterPerson;
+use doorstep_core::schema::RecordDefinition;
+use doorstep_core::{Record, Status};
+
+/// Where a person or a village stands, as the roster shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Progress {
+    /// No record yet, or one nothing was typed into (未开始).
+    NotStarted,
+    /// A draft (草稿).
+    Draft,
+    /// Completed, not yet in the outbox (已完成).
+    Completed,
+    /// In the outbox (待上传).
+    Queued,
+    /// The server has it (已上传).
+    Sent,
+    /// The server returned it; a draft with its messages (被退回).
+    Returned,
+}
+
+impl Progress {
+    /// Every status, in the order the filter lists them.
+    pub const ALL: [Progress; 6] = [
+        Progress::NotStarted,
+        Progress::Draft,
+        Progress::Completed,
+        Progress::Queued,
+        Progress::Sent,
+        Progress::Returned,
+    ];
+
+    /// A record's status as the roster shows it.
+    pub fn of(record: &Record) -> Progress {
+        match record.status {
+            Status::Draft if !record.returned.is_empty() => Progress::Returned,
+            Status::Draft if record.revision == 0 => Progress::NotStarted,
+            Status::Draft => Progress::Draft,
+            Status::Completed => Progress::Completed,
+            Status::Queued => Progress::Queued,
+            Status::Sent => Progress::Sent,
+        }
+    }
+
+    /// Whether the visit is done: the record is completed, whatever became of it since.
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            Progress::Completed | Progress::Queued | Progress::Sent
+        )
+    }
+
+    /// A stable name, for CSS classes and test hooks.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Progress::NotStarted => "not-started",
+            Progress::Draft => "draft",
+            Progress::Completed => "completed",
+            Progress::Queued => "queued",
+            Progress::Sent => "sent",
+            Progress::Returned => "returned",
+        }
+    }
+}
+
+/// The newest record of each subject (a person's key or a village code) of one form.
+pub fn latest_by_subject<'a>(
+    records: impl IntoIterator<Item = &'a Record>,
+    form_id: &str,
+) -> HashMap<&'a str, &'a Record> {
+    let mut latest: HashMap<&str, &Record> = HashMap::new();
+    for record in records {
+        if record.form_id != form_id {
+            continue;
+        }
+        if let Some(subject) = record.meta.subject.as_deref() {
+            let newer = latest.get(subject).is_none_or(|r| r.id < record.id);
+            if newer {
+                latest.insert(subject, record);
+            }
+        }
+    }
+    latest
+}
+
+/// One line of the roster: a person of the roster, or one added at the door.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// The certificate number, when known.
+    pub cert_no: String,
+    /// The name, when known.
+    pub name: String,
+    /// The village code, when known.
+    pub region_code: String,
+    /// Where the person stands.
+    pub progress: Progress,
+    /// The record's id, when there is one.
+    pub record: Option<String>,
+    /// Whether the person was added at the door (名册外).
+    pub unlisted: bool,
+    /// Whether the record's method is a home visit.
+    pub home_visit: bool,
+    /// The person of the roster, to start their record.
+    pub person: Option<RosterPerson>,
+}
+
+/// Every line of the roster for a person form: the roster's persons in order, then the persons
+/// added at the door, newest first.
+pub fn lines(
+    roster: &[RosterPerson],
+    records: &[&Record],
+    form_id: &str,
+    definition: &RecordDefinition,
+) -> Vec<Line> {
+    let latest = latest_by_subject(records.iter().copied(), form_id);
+    let text = |record: &Record, field: &Option<String>| {
+        field
+            .as_ref()
+            .and_then(|f| record.answers.get(f))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let home_visit = |record: &Record| {
+        let method = record.meta.method.clone().or_else(|| {
+            let answer = text(record, &definition.method);
+            (!answer.is_empty()).then_some(answer)
+        });
+        method.is_some_and(|m| definition.home_visit.contains(&m))
+    };
+    let mut out: Vec<Line> = roster
+        .iter()
+        .map(|person| {
+            let record = latest.get(person.cert_no.as_str()).copied();
+            Line {
+                cert_no: person.cert_no.clone(),
+                name: person.name.clone(),
+                region_code: person.region_code.clone(),
+                progress: record.map_or(Progress::NotStarted, Progress::of),
+                record: record.map(|r| r.id.clone()),
+                unlisted: false,
+                home_visit: record.is_some_and(home_visit),
+                person: Some(person.clone()),
+            }
+        })
+        .collect();
+    let mut added: Vec<&Record> = records
+        .iter()
+        .copied()
+        .filter(|r| r.form_id == form_id && r.meta.off_roster)
+        .collect();
+    added.sort_by(|a, b| b.id.cmp(&a.id));
+    out.extend(added.into_iter().map(|record| Line {
+        cert_no: text(record, &definition.key),
+        name: text(record, &definition.title),
+        region_code: text(record, &Some(definition.region.clone())),
+        progress: Progress::of(record),
+        record: Some(record.id.clone()),
+        unlisted: true,
+        home_visit: home_visit(record),
+        person: None,
+    }));
+    out
+}
+
+/// What the collector narrows the roster to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    /// Part of a name or of a certificate number; empty for all.
+    pub search: String,
+    /// One village's code; empty for all.
+    pub village: String,
+    /// One status; `None` for all.
+    pub progress: Option<Progress>,
+}
+
+impl Filter {
+    /// Whether a line passes.
+    pub fn passes(&self, line: &Line) -> bool {
+        let search = self.search.trim();
+        (search.is_empty()
+            || line.name.contains(search)
+            || line
+                .cert_no
+                .to_ascii_uppercase()
+                .contains(&search.to_ascii_uppercase()))
+            && (self.village.is_empty() || line.region_code == self.village)
+            && self.progress.is_none_or(|p| line.progress == p)
+    }
+}
+
+/// The counts above the roster.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Persons on the roster.
+    pub assigned: usize,
+    /// Of those, persons whose record is completed.
+    pub done: usize,
+    /// Persons added at the door.
+    pub unlisted: usize,
+    /// Completed records, of the roster and added.
+    pub completed: usize,
+    /// Of those, home visits.
+    pub home_visits: usize,
+}
+
+impl Counts {
+    /// Counts the lines.
+    pub fn of(lines: &[Line]) -> Counts {
+        let mut counts = Counts::default();
+        for line in lines {
+            if line.unlisted {
+                counts.unlisted += 1;
+            } else {
+                counts.assigned += 1;
+                counts.done += usize::from(line.progress.is_done());
+            }
+            if line.progress.is_done() {
+                counts.completed += 1;
+                counts.home_visits += usize::from(line.home_visit);
+            }
+        }
+        counts
+    }
+
+    /// The share of home visits among completed records, in percent (0 when none).
+    pub fn home_visit_percent(&self) -> f64 {
+        if self.completed == 0 {
+            0.0
+        } else {
+            self.home_visits as f64 * 100.0 / self.completed as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorstep_core::Form;
+    use serde_json::json;
+
+    fn form() -> Form {
+        Form::from_json(include_str!("../schemas/individual.json")).expect("individual form")
+    }
+
+    fn person(cert: &str, name: &str, village: &str) -> RosterPerson {
+        RosterPerson {
+            cert_no: cert.into(),
+            name: name.into(),
+            region_code: village.into(),
+            prefill: Default::default(),
+        }
+    }
+
+    fn record(id: &str, subject: Option<&str>, status: Status, method: &str) -> Record {
+        let mut record = Record::new(id.into(), &form(), 1);
+        record.meta.subject = subject.map(str::to_string);
+        record.meta.off_roster = subject.is_none();
+        record.status = status;
+        record.revision = 1;
+        record.answers.insert("method".into(), json!(method));
+        record.answers.insert("name".into(), json!("门口加的"));
+        record
+    }
+
+    #[test]
+    fn statuses_counts_and_filters() {
+        let form = form();
+        let definition = form.def.record.clone().expect("record block");
+        let roster = vec![
+            person("A1", "张三", "330110005001"),
+            person("B2", "李四", "330110005001"),
+            person("C3", "王五", "330110005002"),
+            person("D4", "赵六", "330110005002"),
+        ];
+        let mut returned = record("r3", Some("C3"), Status::Draft, "1");
+        returned.returned = vec![doorstep_core::Issue {
+            field: "name".into(),
+            severity: doorstep_core::Severity::Error,
+            code: "x".into(),
+            message: doorstep_core::Localized::zh_en("错", "wrong"),
+        }];
+        let mut untouched = record("r4", Some("D4"), Status::Draft, "1");
+        untouched.revision = 0;
+        let records = [
+            record("r1a", Some("A1"), Status::Draft, "1"),
+            // The newer record of A1 is the one that counts.
+            record("r1b", Some("A1"), Status::Queued, "1"),
+            record("r2", Some("B2"), Status::Sent, "2"),
+            returned,
+            untouched,
+            record("r5", None, Status::Completed, "1"),
+        ];
+        let refs: Vec<&Record> = records.iter().collect();
+        let lines = lines(&roster, &refs, "individual", &definition);
+        let progress: Vec<Progress> = lines.iter().map(|l| l.progress).collect();
+        assert_eq!(
+            progress,
+            vec![
+                Progress::Queued,
+                Progress::Sent,
+                Progress::Returned,
+                Progress::NotStarted,
+                Progress::Completed
+            ]
+        );
+        assert_eq!(lines[0].record.as_deref(), Some("r1b"));
+        assert!(lines[4].unlisted);
+        assert_eq!(lines[4].name, "门口加的");
+        let counts = Counts::of(&lines);
+        assert_eq!(
+            counts,
+            Counts {
+                assigned: 4,
+                done: 2,
+                unlisted: 1,
+                completed: 3,
+                home_visits: 2
+            }
+        );
+        assert!((counts.home_visit_percent() - 66.666).abs() < 0.01);
+
+        let shown = |filter: Filter| -> Vec<String> {
+            lines
+                .iter()
+                .filter(|l| filter.passes(l))
+                .map(|l| l.name.clone())
+                .collect()
+        };
+        assert_eq!(shown(Filter { search: "李".into(), ..Filter::default() }), ["李四"]);
+        assert_eq!(shown(Filter { search: " c3 ".into(), ..Filter::default() }), ["王五"]);
+        assert_eq!(
+            shown(Filter { village: "330110005002".into(), ..Filter::default() }),
+            ["王五", "赵六"]
+        );
+        assert_eq!(
+            shown(Filter { progress: Some(Progress::NotStarted), ..Filter::default() }),
+            ["赵六"]
+        );
+    }
+}
