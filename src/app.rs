@@ -424,10 +424,11 @@ pub fn app() -> Html {
 
     // The address names the record in hand, so a reload opens it again.
     {
-        let open = (state.mode == Mode::Roster && state.screen == Screen::Record)
+        let open = (state.screen == Screen::Record)
             .then(|| state.draft.as_ref().map(|d| d.id.clone()))
             .flatten();
-        let ready = state.phase == Phase::Ready;
+        // In free mode the address names the form, and stays.
+        let ready = state.phase == Phase::Ready && state.mode == Mode::Roster;
         use_effect_with((ready, open), |(ready, open)| {
             if *ready {
                 match open {
