@@ -14,6 +14,7 @@ module.exports = defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
+    actionTimeout: 15_000,
     launchOptions: {
       executablePath: "/usr/bin/chromium",
       args: [

@@ -100,7 +100,9 @@ async fn load_form(url: &str) -> Result<Form, String> {
 /// form the server offers (the service worker keeps the last copies for offline use).
 async fn load_forms(mode: &Mode) -> Result<Vec<Rc<Form>>, String> {
     if let (Mode::Free, Some(id)) = (mode, query_param("form")) {
-        return Ok(vec![Rc::new(load_form(&format!("/schemas/{id}.json")).await?)]);
+        return Ok(vec![Rc::new(
+            load_form(&format!("/schemas/{id}.json")).await?,
+        )]);
     }
     let list = net::get_forms()
         .await
@@ -182,9 +184,7 @@ impl PartialEq for RecordsRef {
 
 /// The roster's lines and the villages' statuses, worked out again only when the records, the
 /// record in hand or the roster change.
-fn roster_lines(
-    state: &State,
-) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageLine>>, bool) {
+fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageLine>>, bool) {
     let all: Vec<&Record> = state.records.iter().chain(state.draft.iter()).collect();
     let lines = state
         .form_for(RecordUnit::Person)
@@ -401,7 +401,10 @@ pub fn app() -> Html {
         let dispatch = state.dispatcher();
         let wants = state.draft.as_ref().and_then(|draft| {
             let definition = state.form.as_ref()?.0.def.record.clone()?;
-            let method = definition.method.as_ref().and_then(|m| draft.answers.get(m))?;
+            let method = definition
+                .method
+                .as_ref()
+                .and_then(|m| draft.answers.get(m))?;
             let home = definition
                 .home_visit
                 .iter()
@@ -508,7 +511,9 @@ pub fn app() -> Html {
     };
     let on_page = {
         let dispatch = state.dispatcher();
-        use_callback((), move |page: usize, _| dispatch.dispatch(Action::Page(page)))
+        use_callback((), move |page: usize, _| {
+            dispatch.dispatch(Action::Page(page))
+        })
     };
     let on_reopen = {
         let dispatch = state.dispatcher();
@@ -537,7 +542,9 @@ pub fn app() -> Html {
             }
         }
     };
-    let person_form = state.form_for(RecordUnit::Person).map(|f| f.0.def.id.clone());
+    let person_form = state
+        .form_for(RecordUnit::Person)
+        .map(|f| f.0.def.id.clone());
     let village_form = state
         .form_for(RecordUnit::Village)
         .map(|f| f.0.def.id.clone());
@@ -709,7 +716,8 @@ pub fn app() -> Html {
                     { if state.online { t(Text::Online) } else { t(Text::Offline) } }
                 </span>
                 <button type="button" class="locale" onclick={switch_locale}
-                    aria-label={t(Text::SwitchLanguage)} lang={locale.other().tag()}>
+                    aria-label={format!("{} {}", t(Text::SwitchLanguage), locale.other().name())}
+                    lang={locale.other().tag()}>
                     { locale.other().name() }
                 </button>
             </header>

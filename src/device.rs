@@ -56,8 +56,7 @@ pub fn context() -> doorstep_core::Context {
 /// or never when the device refuses, has none, or takes longer than 30 s.
 pub fn request_position(done: impl FnOnce(doorstep_core::record::Position) + 'static) {
     use wasm_bindgen::JsCast;
-    let Some(geolocation) = web_sys::window().and_then(|w| w.navigator().geolocation().ok())
-    else {
+    let Some(geolocation) = web_sys::window().and_then(|w| w.navigator().geolocation().ok()) else {
         return;
     };
     // The position's type is not a stable part of web-sys yet: its numbers are read by name.

@@ -333,14 +333,32 @@ mod tests {
                 .map(|l| l.name.clone())
                 .collect()
         };
-        assert_eq!(shown(Filter { search: "李".into(), ..Filter::default() }), ["李四"]);
-        assert_eq!(shown(Filter { search: " c3 ".into(), ..Filter::default() }), ["王五"]);
         assert_eq!(
-            shown(Filter { village: "330110005002".into(), ..Filter::default() }),
+            shown(Filter {
+                search: "李".into(),
+                ..Filter::default()
+            }),
+            ["李四"]
+        );
+        assert_eq!(
+            shown(Filter {
+                search: " c3 ".into(),
+                ..Filter::default()
+            }),
+            ["王五"]
+        );
+        assert_eq!(
+            shown(Filter {
+                village: "330110005002".into(),
+                ..Filter::default()
+            }),
             ["王五", "赵六"]
         );
         assert_eq!(
-            shown(Filter { progress: Some(Progress::NotStarted), ..Filter::default() }),
+            shown(Filter {
+                progress: Some(Progress::NotStarted),
+                ..Filter::default()
+            }),
             ["赵六"]
         );
     }

@@ -462,10 +462,7 @@ impl State {
         self.form = Some(form);
         self.draft = Some(record);
         self.evaluation = evaluate(&self.form, &self.draft, context);
-        self.attempted = self
-            .draft
-            .as_ref()
-            .is_some_and(|r| !r.returned.is_empty());
+        self.attempted = self.draft.as_ref().is_some_and(|r| !r.returned.is_empty());
         self.screen = Screen::Record;
         self.page = 0;
         true
@@ -961,7 +958,8 @@ mod tests {
             cert_no: "33011019800101001X11".into(),
             name: "张三".into(),
             region_code: "330110005001".into(),
-            prefill: serde_json::from_value(json!({"count": 3, "not_a_field": 1})).expect("prefill"),
+            prefill: serde_json::from_value(json!({"count": 3, "not_a_field": 1}))
+                .expect("prefill"),
         }
     }
 
@@ -983,11 +981,18 @@ mod tests {
         let state = start(state, Subject::Person(person()), "p1");
         assert_eq!(state.screen, Screen::Record);
         let draft = state.draft.clone().expect("in hand");
-        assert_eq!(draft.answers.get("cert"), Some(&json!("33011019800101001X11")));
+        assert_eq!(
+            draft.answers.get("cert"),
+            Some(&json!("33011019800101001X11"))
+        );
         assert_eq!(draft.answers.get("name"), Some(&json!("张三")));
         assert_eq!(draft.answers.get("region"), Some(&json!("330110005001")));
         assert_eq!(draft.answers.get("count"), Some(&json!(3)), "prefilled");
-        assert_eq!(draft.answers.get("method"), Some(&json!("1")), "the default");
+        assert_eq!(
+            draft.answers.get("method"),
+            Some(&json!("1")),
+            "the default"
+        );
         assert!(!draft.answers.contains_key("not_a_field"));
         assert_eq!(draft.meta.subject.as_deref(), Some("33011019800101001X11"));
 
@@ -1005,11 +1010,19 @@ mod tests {
 
     #[test]
     fn completing_waits_for_each_warning_and_returns_to_the_roster() {
-        let state = answer(start(roster_state(), Subject::Person(person()), "p1"), "count", json!(12));
+        let state = answer(
+            start(roster_state(), Subject::Person(person()), "p1"),
+            "count",
+            json!(12),
+        );
         let state = state.apply(Action::Page(7));
         assert_eq!(state.page, 1, "pages stop at the last section");
         let submit = |s: State| {
-            s.apply(Action::Submit { now: 9, next_id: "n".into(), context: Context::default() })
+            s.apply(Action::Submit {
+                now: 9,
+                next_id: "n".into(),
+                context: Context::default(),
+            })
         };
         let state = submit(state);
         assert!(state.attempted, "the unconfirmed warning blocks completion");
@@ -1035,18 +1048,30 @@ mod tests {
             code: "x".into(),
             message: doorstep_core::Localized::zh_en("错", "wrong"),
         };
-        let state = state.apply(Action::Returned { id: "p1".into(), issues: vec![issue], now: 11 });
+        let state = state.apply(Action::Returned {
+            id: "p1".into(),
+            issues: vec![issue],
+            now: 11,
+        });
         assert_eq!(state.notice, Some(Notice::Returned));
         assert_eq!(state.records[0].status, Status::Draft);
         assert_eq!(state.records[0].returned.len(), 1);
-        let state = state.apply(Action::OpenRecord { id: "p1".into(), now: 12, context: Context::default() });
+        let state = state.apply(Action::OpenRecord {
+            id: "p1".into(),
+            now: 12,
+            context: Context::default(),
+        });
         assert!(state.attempted, "the returned issues are shown at once");
         assert_eq!(state.returned().issues.len(), 1);
     }
 
     #[test]
     fn a_person_not_on_the_roster_is_marked_and_each_is_a_new_record() {
-        let state = start(roster_state(), Subject::Unlisted(Some("330110005001".into())), "u1");
+        let state = start(
+            roster_state(),
+            Subject::Unlisted(Some("330110005001".into())),
+            "u1",
+        );
         let draft = state.draft.clone().expect("in hand");
         assert!(draft.meta.off_roster);
         assert_eq!(draft.meta.subject, None);
@@ -1058,19 +1083,49 @@ mod tests {
 
     #[test]
     fn a_completed_record_reopens_for_editing_until_it_is_sent() {
-        let state = answer(start(roster_state(), Subject::Person(person()), "p1"), "count", json!(2));
-        let state = state.apply(Action::Submit { now: 9, next_id: "n".into(), context: Context::default() });
-        let state = state.apply(Action::OpenRecord { id: "p1".into(), now: 10, context: Context::default() });
+        let state = answer(
+            start(roster_state(), Subject::Person(person()), "p1"),
+            "count",
+            json!(2),
+        );
+        let state = state.apply(Action::Submit {
+            now: 9,
+            next_id: "n".into(),
+            context: Context::default(),
+        });
+        let state = state.apply(Action::OpenRecord {
+            id: "p1".into(),
+            now: 10,
+            context: Context::default(),
+        });
         assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Queued));
-        let state = state.apply(Action::Reopen { now: 11, context: Context::default() });
+        let state = state.apply(Action::Reopen {
+            now: 11,
+            context: Context::default(),
+        });
         let draft = state.draft.clone().expect("in hand");
         assert_eq!(draft.status, Status::Draft);
         assert_eq!(draft.meta.opened, 1);
         let state = state
-            .apply(Action::Submit { now: 12, next_id: "n".into(), context: Context::default() })
+            .apply(Action::Submit {
+                now: 12,
+                next_id: "n".into(),
+                context: Context::default(),
+            })
             .apply(Action::Sent(vec!["p1".into()]));
-        let state = state.apply(Action::OpenRecord { id: "p1".into(), now: 13, context: Context::default() });
-        let state = state.apply(Action::Reopen { now: 14, context: Context::default() });
-        assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Sent), "a sent record stays sent");
+        let state = state.apply(Action::OpenRecord {
+            id: "p1".into(),
+            now: 13,
+            context: Context::default(),
+        });
+        let state = state.apply(Action::Reopen {
+            now: 14,
+            context: Context::default(),
+        });
+        assert_eq!(
+            state.draft.as_ref().map(|d| d.status),
+            Some(Status::Sent),
+            "a sent record stays sent"
+        );
     }
 }

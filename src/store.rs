@@ -73,10 +73,8 @@ pub async fn storage_usage() -> Option<StorageUsage> {
             Ok(promise) => JsFuture::from(promise).await.ok()?.as_bool() == Some(true),
             Err(_) => false,
         };
-    let estimate: web_sys::StorageEstimate = JsFuture::from(storage.estimate().ok()?)
-        .await
-        .ok()?
-        .into();
+    let estimate: web_sys::StorageEstimate =
+        JsFuture::from(storage.estimate().ok()?).await.ok()?.into();
     Some(StorageUsage {
         used: estimate.get_usage().unwrap_or(0.0),
         quota: estimate.get_quota().unwrap_or(0.0),

@@ -234,7 +234,7 @@ pub fn field_view(props: &FieldProps) -> Html {
             _ => Vec::new(),
         };
         html! {
-            <fieldset class="choices" aria-invalid={aria_invalid} aria-describedby={described.clone()} aria-required={props.required.to_string()}>
+            <fieldset class="choices" aria-invalid={aria_invalid} aria-describedby={described.clone()}>
                 <legend>{ label }{ required_mark.clone() }</legend>
                 { for field.options.iter().enumerate().map(|(n, option)| {
                     let offered = props.offered.as_ref().is_none_or(|o| o.get(n).copied().unwrap_or(true));

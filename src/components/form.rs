@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use doorstep_core::schema::FieldType;
 use doorstep_core::{Evaluation, Issue, Record, Report, Status};
-use wasm_bindgen::JsCast;
 use serde_json::Value as Json;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::components::field::{field_of_path, input_id, FieldView};
@@ -56,10 +56,8 @@ pub struct FormProps {
 fn focus_later(id: String) {
     let focus_it = wasm_bindgen::closure::Closure::once_into_js(move || focus(&id));
     if let Some(window) = web_sys::window() {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            focus_it.unchecked_ref(),
-            30,
-        );
+        let _ = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(focus_it.unchecked_ref(), 30);
     }
 }
 
@@ -159,7 +157,9 @@ pub fn form_view(props: &FormProps) -> Html {
             .chain(props.returned.errors())
             .filter(|issue| {
                 form.field_by_id(field_of_path(&issue.field))
-                    .is_some_and(|f| f.section == section && (props.attempted || issue.code != "required"))
+                    .is_some_and(|f| {
+                        f.section == section && (props.attempted || issue.code != "required")
+                    })
             })
             .count()
     };
@@ -214,7 +214,10 @@ pub fn form_view(props: &FormProps) -> Html {
                 && evaluation.is_relevant(*i)
         })
         .fold((0, 0), |(done, all), (_, f)| {
-            (done + usize::from(props.draft.answers.contains_key(&f.def.id)), all + 1)
+            (
+                done + usize::from(props.draft.answers.contains_key(&f.def.id)),
+                all + 1,
+            )
         });
     let position = asked.iter().position(|&s| s == page).unwrap_or(0);
     let previous = position.checked_sub(1).and_then(|p| asked.get(p)).copied();
@@ -319,7 +322,7 @@ pub fn form_view(props: &FormProps) -> Html {
                                         onclick={Callback::from(move |_| on_page.emit(s))}>
                                         { section.title.get(tag) }
                                         if errors > 0 {
-                                            <span class="jump-errors" aria-label={format!("{errors} {}", Text::FixErrors.get(locale))}>{ format!(" ({errors})") }</span>
+                                            <span class="jump-errors">{ format!(" ({errors})") }</span>
                                         }
                                     </button>
                                 </li>

@@ -187,8 +187,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
                     html! {
                         <li class={classes!("person", format!("progress-{}", line.progress.slug()))}
                             key={line.record.clone().unwrap_or_else(|| line.cert_no.clone())}>
-                            <button type="button" class="person-open" onclick={onclick}
-                                aria-label={format!("{} {} {}", name, line.cert_no, progress_text(line.progress).get(locale))}>
+                            <button type="button" class="person-open" onclick={onclick}>
                                 <span class="person-name">{ name }</span>
                                 <span class="person-cert">{ line.cert_no.clone() }</span>
                                 <span class="person-village">{ village_name(&props.villages, &line.region_code) }</span>

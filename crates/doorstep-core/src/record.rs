@@ -243,7 +243,12 @@ impl Record {
     }
 
     /// Withdraws the confirmation of a warning on a draft.
-    pub fn unconfirm(&mut self, field: &str, code: &str, now: Millis) -> Result<(), LifecycleError> {
+    pub fn unconfirm(
+        &mut self,
+        field: &str,
+        code: &str,
+        now: Millis,
+    ) -> Result<(), LifecycleError> {
         self.expect(Status::Draft)?;
         let before = self.meta.confirmed.len();
         self.meta
@@ -405,9 +410,11 @@ impl Record {
         if !unconfirmed.is_empty() {
             return Err(LifecycleError::Unconfirmed(unconfirmed));
         }
-        self.meta
-            .confirmed
-            .retain(|c| report.warnings().any(|w| w.field == c.field && w.code == c.code));
+        self.meta.confirmed.retain(|c| {
+            report
+                .warnings()
+                .any(|w| w.field == c.field && w.code == c.code)
+        });
         self.answers = evaluation.completed_answers(form);
         let answer = |id: &Option<String>| id.as_ref().and_then(|id| self.answers.get(id));
         if let Some(record) = &form.def.record {
@@ -591,39 +598,73 @@ mod tests {
     #[test]
     fn completing_needs_every_warning_confirmed_and_records_the_metadata() {
         let form = visit_form();
-        let known = Answers::from([("cert".to_string(), json!("C1")), ("name".to_string(), json!(null))]);
-        let mut record = Record::start("r".into(), &form, &on("2026-09-01"), Some("C1".into()), known, 1);
-        assert_eq!(record.answers.get("method"), Some(&json!("1")), "the default");
-        assert_eq!(record.answers.get("cert"), Some(&json!("C1")), "known answers");
-        assert!(!record.answers.contains_key("name"), "a null known answer is no answer");
+        let known = Answers::from([
+            ("cert".to_string(), json!("C1")),
+            ("name".to_string(), json!(null)),
+        ]);
+        let mut record = Record::start(
+            "r".into(),
+            &form,
+            &on("2026-09-01"),
+            Some("C1".into()),
+            known,
+            1,
+        );
+        assert_eq!(
+            record.answers.get("method"),
+            Some(&json!("1")),
+            "the default"
+        );
+        assert_eq!(
+            record.answers.get("cert"),
+            Some(&json!("C1")),
+            "known answers"
+        );
+        assert!(
+            !record.answers.contains_key("name"),
+            "a null known answer is no answer"
+        );
         assert_eq!(record.meta.subject.as_deref(), Some("C1"));
 
         record.set_answer("count", json!(12), 2).expect("draft");
         match record.complete(&form, on("2026-09-01"), 3) {
             Err(LifecycleError::Unconfirmed(warnings)) => {
                 assert_eq!(warnings.len(), 1);
-                assert_eq!((warnings[0].field.as_str(), warnings[0].code.as_str()), ("count", "many"));
+                assert_eq!(
+                    (warnings[0].field.as_str(), warnings[0].code.as_str()),
+                    ("count", "many")
+                );
             }
             other => panic!("expected an unconfirmed warning, got {other:?}"),
         }
         assert_eq!(record.status, Status::Draft);
-        record.confirm("count", "many", " 大家庭 ", 4).expect("draft");
+        record
+            .confirm("count", "many", " 大家庭 ", 4)
+            .expect("draft");
         // A confirmation of a warning that is no longer raised is dropped at completion.
         record.confirm("cert", "gone", "", 5).expect("draft");
-        record.complete(&form, on("2026-09-01"), 6).expect("completes");
+        record
+            .complete(&form, on("2026-09-01"), 6)
+            .expect("completes");
         assert_eq!(record.status, Status::Completed);
         assert_eq!(record.meta.method.as_deref(), Some("1"));
         assert_eq!(record.meta.collector.as_deref(), Some("王五"));
         assert!(record.meta.reconfirm, "completed before 30 September");
         assert_eq!(
             record.meta.confirmed,
-            vec![Confirmation { field: "count".into(), code: "many".into(), note: "大家庭".into() }]
+            vec![Confirmation {
+                field: "count".into(),
+                code: "many".into(),
+                note: "大家庭".into()
+            }]
         );
 
         // Reopened (counted), re-confirmed on the reference date: the flag goes.
         record.reopen(7).expect("completed records reopen");
         assert_eq!(record.meta.opened, 1);
-        record.complete(&form, on("2026-09-30"), 8).expect("completes");
+        record
+            .complete(&form, on("2026-09-30"), 8)
+            .expect("completes");
         assert!(!record.meta.reconfirm);
         record.enqueue(9).expect("completed");
         record.reopen(10).expect("queued records reopen until sent");
@@ -633,13 +674,23 @@ mod tests {
         assert_eq!(sent.meta, record.meta);
         assert_eq!(sent.updated_at, Some(11));
         record.mark_sent().expect("queued");
-        assert!(matches!(record.reopen(12), Err(LifecycleError::WrongStatus { .. })));
+        assert!(matches!(
+            record.reopen(12),
+            Err(LifecycleError::WrongStatus { .. })
+        ));
     }
 
     #[test]
     fn a_returned_record_keeps_the_servers_issues_until_completed_again() {
         let form = visit_form();
-        let mut record = Record::start("r".into(), &form, &on("2026-10-01"), None, Answers::new(), 1);
+        let mut record = Record::start(
+            "r".into(),
+            &form,
+            &on("2026-10-01"),
+            None,
+            Answers::new(),
+            1,
+        );
         record.set_answer("cert", json!("C2"), 2).expect("draft");
         record.submit(&form, on("2026-10-01"), 3).expect("queued");
         let issue = crate::validate::Issue {
@@ -651,11 +702,17 @@ mod tests {
         record.send_back(vec![issue.clone()], 4).expect("queued");
         assert_eq!(record.status, Status::Draft);
         assert_eq!(record.returned, vec![issue]);
-        let stored: Record = serde_json::from_str(&serde_json::to_string(&record).expect("json")).expect("reads");
+        let stored: Record =
+            serde_json::from_str(&serde_json::to_string(&record).expect("json")).expect("reads");
         assert_eq!(stored.returned.len(), 1, "the issues survive a reload");
-        record.complete(&form, on("2026-10-01"), 5).expect("completes");
+        record
+            .complete(&form, on("2026-10-01"), 5)
+            .expect("completes");
         assert!(record.returned.is_empty());
-        assert!(record.send_back(vec![], 6).is_err(), "only a queued record is sent back");
+        assert!(
+            record.send_back(vec![], 6).is_err(),
+            "only a queued record is sent back"
+        );
     }
 
     #[test]

@@ -1,0 +1,196 @@
+// The collector's day: from the roster to a completed record, offline, without losing a
+// keystroke; the roster's search, filters and counts; a person not on the roster; a village's
+// community form; and no serious accessibility violation on the roster or the form.
+const { test, expect } = require("@playwright/test");
+const { default: AxeBuilder } = require("@axe-core/playwright");
+const { execFileSync } = require("child_process");
+const path = require("path");
+const { openSignedIn } = require("./session");
+const { fillByLabels, showSection } = require("./fill");
+
+const root = path.join(__dirname, "..", "..");
+const data = process.env.DOORSTEP_E2E_DATA || path.join(root, "target", "e2e-data");
+
+function storedRecords() {
+  const out = execFileSync(path.join(root, "target", "release", "doorstep"), ["export", "--data", data], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return out.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+}
+
+// 李四 of tests/e2e/roster.csv: 46 years old on 30 September, rural household.
+const CERT = "33011019800515002642";
+const PART_ONE = {
+  person_status: "1",
+  ethnicity: "01",
+  marital_status: "20",
+  phone_mobile: "13812345678",
+  in_institution: "2",
+};
+const PART_TWO = {
+  rural_status: "4",
+  rural_housing: "2",
+  literate: "1",
+  education: "3",
+  employed: "1",
+  employment_form: "6",
+  job_support: ["3"],
+  job_need: ["6"],
+};
+const PART_THREE = {
+  worker_insurance: ["4"],
+  resident_pension: "1",
+  pension_subsidy: "2",
+  medical_insurance: "1",
+  medical_subsidy: "2",
+  // 享受农村危房改造 with a house in fair state: a warning to confirm.
+  social_assistance: ["5"],
+  welfare_subsidy: ["4"],
+  // 二级 is a severe disability: care services are asked.
+  care_service: "1",
+  family_doctor: "1",
+  ill_two_weeks: "2",
+  rehab_received: ["3"],
+  rehab_need: ["3"],
+  home_mod_done: "2",
+  home_mod_need: ["1", "2"],
+  culture_active: "1",
+  head_name: "李四",
+  respondent: "1",
+};
+
+const person = (page, name) => page.locator(".persons .person", { hasText: name });
+
+async function seriousViolations(page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+test("a collector visits a person of the roster, offline, without losing a keystroke", async ({ context }) => {
+  test.setTimeout(180_000);
+  let page = await context.newPage();
+  await openSignedIn(page, "/");
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await expect(page.locator(".persons .person")).toHaveCount(2);
+  await expect(person(page, "李四")).toContainText("未开始");
+  await expect(page.locator("#count-done")).toHaveText("0 / 2");
+
+  // Search by name and by certificate number; filter by status.
+  await page.getByLabel("搜索").fill("赵六");
+  await expect(page.locator(".persons .person")).toHaveCount(1);
+  await page.getByLabel("搜索").fill(CERT.slice(0, 12));
+  await expect(page.locator(".persons .person")).toHaveCount(1);
+  await expect(person(page, "李四")).toBeVisible();
+  await page.getByLabel("搜索").fill("");
+  await page.getByLabel("状态").selectOption({ label: "草稿" });
+  await expect(page.locator(".persons .person")).toHaveCount(0);
+  await page.getByLabel("状态").selectOption({ label: "全部状态" });
+
+  // Open 李四: the form opens on its first page, with what the roster knows filled in.
+  await person(page, "李四").getByRole("button").click();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "章节" })).toContainText("第 1 /");
+  await expect(page.getByRole("radio", { name: "入户调查" })).toBeChecked();
+  await expect(page.getByLabel("所在村(社区)")).toHaveValue("330110005001");
+  let given = await fillByLabels(page, "individual", PART_ONE);
+  await showSection(page, "基本信息");
+  await expect(page.getByLabel("残疾人证号")).toHaveValue(CERT);
+  await expect(page.getByLabel("姓名")).toHaveValue("李四");
+  await expect(page.getByLabel("年龄", { exact: true })).toHaveValue("46");
+  await expect(page.getByLabel("年龄", { exact: true })).not.toBeEditable();
+
+  // A reload in the middle of the form opens the same record.
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await showSection(page, "基本信息");
+  await expect(page.getByLabel("手机号码")).toHaveValue("13812345678");
+
+  // The page is closed without unload handlers 300 ms after the last change: it is there.
+  given += await fillByLabels(page, "individual", PART_TWO);
+  await page.waitForTimeout(300);
+  await page.close({ runBeforeUnload: false });
+  page = await context.newPage();
+  await page.goto("/");
+  await expect(person(page, "李四")).toContainText("草稿");
+  await person(page, "李四").getByRole("button").click();
+  await showSection(page, "就业");
+  await expect(page.getByRole("group", { name: "目前就业帮扶需求" }).getByRole("checkbox", { name: "无", exact: true })).toBeChecked();
+
+  // Offline: the rest of the form, then 完成. The warning must be confirmed first.
+  await context.setOffline(true);
+  given += await fillByLabels(page, "individual", PART_THREE);
+  await page.getByRole("button", { name: "完成" }).click();
+  const summary = page.locator(".error-summary");
+  await expect(summary).toContainText("待核实");
+  await expect(page.locator(".warnings")).toContainText("社会救助情况");
+  const confirmBox = page.locator(".warnings").getByRole("checkbox", { name: "已核实无误" });
+  await page.locator(".warnings").getByLabel("说明（可选）").fill("危房改造已完成，房屋状况一般");
+  await confirmBox.check();
+  await page.getByRole("button", { name: "完成" }).click();
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await expect(person(page, "李四")).toContainText("待上传");
+  await expect(page.locator("#count-done")).toHaveText("1 / 2");
+  await expect(page.locator("#count-home")).toHaveText("1 / 1 (100%)");
+  console.log(`individual form: ${given} answers given by label`);
+
+  // Online again: it is uploaded once, with what the app records besides answers.
+  await context.setOffline(false);
+  await expect(person(page, "李四")).toContainText("已上传", { timeout: 30_000 });
+  const mine = storedRecords().filter((r) => r.form === "individual" && r.answers.cert_no === CERT);
+  expect(mine).toHaveLength(1);
+  const [record] = mine;
+  expect(record.answers.name).toBe("李四");
+  expect(record.answers.age).toBe(46);
+  expect(record.meta.subject).toBe(CERT);
+  expect(record.meta.method).toBe("1");
+  expect(record.meta.collector).toBe("e2e");
+  expect(record.meta.opened).toBeGreaterThanOrEqual(1);
+  expect(record.meta.confirmed).toEqual([
+    { field: "social_assistance", code: "rural_renovation_housing", note: "危房改造已完成，房屋状况一般" },
+  ]);
+});
+
+test("a person not on the roster, and a village's community form", async ({ page }) => {
+  await openSignedIn(page, "/");
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await page.getByLabel("村（社区）").selectOption({ value: "330110005001" });
+  await page.getByRole("button", { name: "添加名册外人员" }).click();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await expect(page.getByLabel("所在村(社区)")).toHaveValue("330110005001");
+  await showSection(page, "基本信息");
+  await page.getByLabel("姓名").fill("王来访");
+  await page.getByRole("button", { name: "返回名册" }).click();
+  const added = page.locator(".persons .person", { hasText: "王来访" });
+  await expect(added).toContainText("名册外");
+  await expect(added).toContainText("草稿");
+  await expect(page.locator("#count-done")).toHaveText("0 / 2");
+
+  // One community form per village: opening it twice finds the same record.
+  const village = page.locator(".villages .village", { hasText: "330110005001" });
+  await village.getByRole("button").click();
+  await expect(page.getByRole("heading", { name: "社区登记表" })).toBeVisible();
+  await expect(page.getByRole("combobox", { name: "村(社区)", exact: true })).toHaveValue("330110005001");
+  await showSection(page, "基本情况");
+  await page.getByLabel("持证残疾人数").fill("2");
+  await page.getByRole("button", { name: "返回名册" }).click();
+  await expect(village).toContainText("草稿");
+  await village.getByRole("button").click();
+  await showSection(page, "基本情况");
+  await expect(page.getByLabel("持证残疾人数")).toHaveValue("2");
+});
+
+test("no serious or critical accessibility violation on the roster and the form", async ({ page }) => {
+  await openSignedIn(page, "/");
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await person(page, "赵六").getByRole("button").click();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await page.getByRole("button", { name: "完成" }).click();
+  await expect(page.locator(".error-summary")).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await showSection(page, "基本信息");
+  expect(await seriousViolations(page)).toEqual([]);
+});
