@@ -4,6 +4,7 @@
 //! The app runs in one of two modes. With a roster (the default) it opens on the collector's
 //! persons and villages, and a record is opened, filled page by page, completed and closed.
 //! With `?form=ID` it shows one form filled record after record, for forms without a roster.
+//! Either way a form's sections are its pages.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -656,6 +657,7 @@ impl State {
                                 let done = std::mem::replace(draft, next);
                                 Rc::make_mut(&mut self.records).insert(0, done);
                                 self.attempted = false;
+                                self.page = 0;
                                 self.evaluation = evaluate(&self.form, &self.draft, context);
                             }
                             Mode::Roster => {

@@ -230,6 +230,16 @@ pub fn form_view(props: &FormProps) -> Html {
             }
         })
     };
+    // Most questions have no issue: they share one empty list instead of one each.
+    let no_issues: Rc<Vec<Issue>> = Rc::new(Vec::new());
+    let issues_of = |i: usize, id: &str| {
+        let issues = shown_issues(evaluation, &props.returned, i, id, props.attempted);
+        if issues.is_empty() {
+            no_issues.clone()
+        } else {
+            Rc::new(issues)
+        }
+    };
     let section_view = |s: usize, section: &doorstep_core::schema::SectionDefinition| {
         let hidden = !asked.contains(&s) || (props.paged && s != page);
         if props.paged && hidden {
@@ -257,9 +267,9 @@ pub fn form_view(props: &FormProps) -> Html {
                                 on_change={props.on_change.clone()} />
                         };
                     }
-                    let state = evaluation.state(i).cloned().unwrap_or_default();
+                    let state = evaluation.state(i);
                     let value = if field.def.field_type == FieldType::Calculated {
-                        Some(state.value.to_answer()).filter(|v| !v.is_null())
+                        state.map(|s| s.value.to_answer()).filter(|v| !v.is_null())
                     } else {
                         props.draft.answers.get(id).cloned()
                     };
@@ -269,10 +279,10 @@ pub fn form_view(props: &FormProps) -> Html {
                             index={i}
                             path={id.to_string()}
                             value={value}
-                            relevant={state.relevant}
-                            required={state.required}
-                            offered={state.offered}
-                            issues={Rc::new(shown_issues(evaluation, &props.returned, i, id, props.attempted))}
+                            relevant={state.is_some_and(|s| s.relevant)}
+                            required={state.is_some_and(|s| s.required)}
+                            offered={state.and_then(|s| s.offered.clone())}
+                            issues={issues_of(i, id)}
                             locale={locale}
                             on_change={props.on_change.clone()} />
                     }

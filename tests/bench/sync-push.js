@@ -19,7 +19,7 @@ const account = { name: process.argv[4] || "bench", password: process.argv[5] ||
   });
   const context = await browser.newContext({ serviceWorkers: "block" });
   const page = await context.newPage();
-  await page.goto(`${base}/`);
+  await page.goto(`${base}/?form=demo`);
   await page.getByLabel("账号").fill(account.name);
   await page.getByLabel("密码").fill(account.password);
   await page.getByRole("button", { name: "登录" }).click();

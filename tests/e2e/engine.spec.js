@@ -2,6 +2,7 @@
 // options, and repeat groups, on a form served only to this test.
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
+const { showSection } = require("./fill");
 
 test.use({ serviceWorkers: "block" });
 
@@ -70,7 +71,9 @@ test("derived fields, filters, exclusive options and repeat groups", async ({ pa
   await page.getByRole("checkbox", { name: "轮椅" }).uncheck();
   await expect(page.getByText("“无”不能与其他选项同时选择")).toHaveCount(0);
 
-  // Repeat group: add two members; the school question is asked only for the child.
+  // Repeat group (the second page): add two members; the school question is asked only for
+  // the child.
+  await showSection(page, "家庭成员");
   await page.getByRole("button", { name: "添加 家庭成员" }).click();
   await page.getByRole("button", { name: "添加 家庭成员" }).click();
   const first = page.getByRole("group", { name: "家庭成员 1" });
@@ -93,6 +96,7 @@ test("derived fields, filters, exclusive options and repeat groups", async ({ pa
   await second.getByRole("button", { name: /删除/ }).click();
   await expect(page.getByRole("group", { name: "家庭成员 2" })).toHaveCount(0);
   await page.reload();
+  await showSection(page, "家庭成员");
   await expect(page.getByRole("group", { name: "家庭成员 1" }).getByLabel("成员姓名")).toHaveValue("张三");
   await expect(page.getByRole("group", { name: "家庭成员 2" })).toHaveCount(0);
 });

@@ -31,9 +31,10 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("setup") => setup(true),
         Some("build-app") => setup(false).and_then(|()| build_app()),
+        Some("bench") => bench(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run [--port N] [--data DIR]  install what is missing, build the app in release mode, serve it\n  test                         install what is missing and run every test\n  setup                        only install what is missing\n  build-app                    only build the app into dist/"
+                "usage: cargo xtask <command>\n\n  run [--port N] [--data DIR]  install what is missing, build the app in release mode, serve it\n  test                         install what is missing and run every test\n  setup                        only install what is missing\n  build-app                    only build the app into dist/\n  bench                        build the app and the server, run the browser benchmark (tests/bench/app.js)"
             );
             return ExitCode::from(2);
         }
@@ -461,6 +462,19 @@ fn run(args: &[String]) -> Result {
     }
     step("serve");
     exec(cmd(&server).args(["serve", "--port", &port, "--data", &data]))
+}
+
+/// The browser benchmark of the app (tests/bench/app.js): it starts its own server on a fresh
+/// data folder and prints its figures.
+fn bench() -> Result {
+    setup(false)?;
+    build_app()?;
+    build_server()?;
+    step("browser benchmark (headless Chromium, CPU slowed 4x)");
+    exec(cmd("node").args([
+        "tests/bench/app.js",
+        &root().join("target/release/doorstep").to_string_lossy(),
+    ]))
 }
 
 fn test() -> Result {

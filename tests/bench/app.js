@@ -1,0 +1,228 @@
+// Browser benchmark of the collector's app, with the CPU slowed 4x through the DevTools
+// protocol to stand in for a tablet (headless Debian Chromium, service workers blocked so every
+// load is a cold one from the server):
+//
+//   1. navigation to the first field of the individual form being usable (a signed-in device);
+//   2. on a generated 1000-question form (10 sections of 100, shown as pages), a change to the
+//      dependent question appearing or disappearing in the DOM: p50 and p95 over 100 changes,
+//      and a page switch;
+//   3. a change to the draft being written to IndexedDB (the app's `doorstep-saved` mark);
+//   4. navigation to a roster of 20,000 persons being shown (first lines and counts).
+//
+// It starts its own server on a fresh data folder with a collector and a generated roster:
+//
+//   node tests/bench/app.js [target/release/doorstep] [port]
+//
+// `cargo xtask bench` builds the app and the server and runs it.
+const { chromium } = require("@playwright/test");
+const { execFileSync, spawn } = require("child_process");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+
+const root = path.join(__dirname, "..", "..");
+const doorstep = process.argv[2] || path.join(root, "target", "release", "doorstep");
+const port = Number(process.argv[3] || 8097);
+const base = `http://127.0.0.1:${port}`;
+const account = { name: "bench", password: "bench-password" };
+const ROSTER = 20000;
+const THROTTLE = 4;
+
+// GB 11643 check character.
+function checkChar(first17) {
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...first17].reduce((s, d, i) => s + Number(d) * weights[i], 0);
+  return "10X98765432"[sum % 11];
+}
+
+function rosterCsv(villages) {
+  const lines = ["cert_no,name,region_code"];
+  for (let k = 0; k < ROSTER; k++) {
+    const year = 1940 + (k % 70);
+    const birth = `${year}${String(1 + (k % 12)).padStart(2, "0")}${String(1 + (k % 28)).padStart(2, "0")}`;
+    const first17 = `330110${birth}${String(k % 1000).padStart(3, "0")}`;
+    // The sequence repeats every 1000 with the same birth date only after 70*12*28 persons.
+    const cert = `${first17}${checkChar(first17)}${1 + (k % 7)}${1 + (k % 4)}`;
+    lines.push(`${cert},测试${k},${villages[k % villages.length]}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function generatedForm(size) {
+  const fields = [];
+  for (let i = 0; i < size; i++) {
+    const field = { id: `f${i}`, type: "integer", label: { "zh-CN": `问题 ${i}` },
+      constraints: [{ expr: ". >= 0 and . <= 100", code: "range", message: { "zh-CN": "应在 0 到 100 之间" } }] };
+    if (i % 3 === 2) field.relevant = `f${i - 1} > 5`;
+    fields.push(field);
+  }
+  // Ten sections of 100: the app shows a section at a time, as its pages.
+  const sections = [];
+  for (let s = 0; s < size / 100; s++) {
+    sections.push({ id: `s${s}`, title: { "zh-CN": `第 ${s + 1} 部分` }, fields: fields.slice(100 * s, 100 * (s + 1)) });
+  }
+  return { id: "bench", version: "1", title: { "zh-CN": "基准表" }, sections };
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const fmt = (t) => `p50 ${percentile(t, 50).toFixed(1)} ms, p95 ${percentile(t, 95).toFixed(1)} ms, max ${Math.max(...t).toFixed(1)} ms`;
+
+async function waitForServer() {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const answer = await fetch(`${base}/api/v1/health`);
+      if (answer.ok) return;
+    } catch (_) { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the server did not start");
+}
+
+(async () => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), "doorstep-bench-"));
+  const regions = JSON.parse(fs.readFileSync(path.join(root, "schemas", "regions", "330110.json"), "utf8"));
+  const villages = [];
+  for (const town of regions.towns) for (const v of town.villages) villages.push(v.code);
+  execFileSync(doorstep, ["users", "add", account.name, "--villages", "330110", "--data", data],
+    { input: `${account.password}\n` });
+  const csv = path.join(data, "roster.csv");
+  fs.writeFileSync(csv, rosterCsv(villages));
+  execFileSync(doorstep, ["roster", "import", csv, "--data", data], { stdio: "ignore" });
+  const server = spawn(doorstep, ["serve", "--port", String(port), "--data", data], { stdio: "ignore" });
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+  try {
+    await waitForServer();
+    const context = await browser.newContext({ serviceWorkers: "block", viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.route("**/schemas/bench.json", (route) =>
+      route.fulfill({ contentType: "application/json", body: JSON.stringify(generatedForm(1000)) }));
+    // Sign in once; the device keeps the sign-in, as a collector's tablet does.
+    await page.goto(`${base}/?form=demo`);
+    await page.getByLabel("账号").fill(account.name);
+    await page.getByLabel("密码").fill(account.password);
+    await page.getByRole("button", { name: "登录" }).click();
+    await page.getByRole("heading", { name: "演示登记表" }).waitFor();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: THROTTLE });
+
+    // 1. Navigation to the first field of the individual form being usable.
+    const firstField = [];
+    for (let k = 0; k < 5; k++) {
+      await page.goto(`${base}/?form=individual`);
+      await page.locator("#f-survey_year").waitFor();
+      await page.locator("#f-survey_year").isEnabled();
+      firstField.push(await page.evaluate(() => performance.now()));
+    }
+    console.log(`individual form, navigation to first field usable (5 loads): ${fmt(firstField)}`);
+
+    // 3. A change to the draft being on the device.
+    const saves = [];
+    for (let k = 0; k < 30; k++) {
+      saves.push(await page.evaluate((k) => new Promise((resolve, reject) => {
+        setTimeout(() => reject(new Error("no doorstep-saved mark")), 5000);
+        const observer = new PerformanceObserver((list) => {
+          const mark = list.getEntries().find((e) => e.name === "doorstep-saved");
+          if (mark) {
+            observer.disconnect();
+            resolve(mark.startTime - t0);
+          }
+        });
+        observer.observe({ type: "mark" });
+        const input = document.getElementById("f-survey_year");
+        input.value = String(2027 + (k % 2));
+        const t0 = performance.now();
+        input.dispatchEvent(new InputEvent("input", { bubbles: true }));
+      }), k));
+    }
+    console.log(`individual form, change to saved in IndexedDB (30 changes): ${fmt(saves)}`);
+
+    // 2. The 1000-question form: a change to the dependent question appearing or leaving.
+    const started = Date.now();
+    await page.goto(`${base}/?form=bench`);
+    await page.getByRole("heading", { name: "基准表" }).waitFor();
+    const firstRender = Date.now() - started;
+    const shown = new Map();
+    const changes = [];
+    for (let k = 0; k < 100; k++) {
+      const i = 3 * (k % 10) + 1;
+      const value = shown.get(i) ? "1" : "9";
+      shown.set(i, !shown.get(i));
+      changes.push(await page.evaluate(({ i, value }) => new Promise((resolve, reject) => {
+        setTimeout(() => reject(new Error(`no DOM change after f${i} = ${value}`)), 5000);
+        const input = document.getElementById(`f-f${i}`);
+        const form = document.querySelector("form.survey");
+        const observer = new MutationObserver(() => {
+          observer.disconnect();
+          document.body.getBoundingClientRect();
+          resolve(performance.now() - t0);
+        });
+        observer.observe(form, { subtree: true, childList: true });
+        input.value = value;
+        const t0 = performance.now();
+        input.dispatchEvent(new InputEvent("input", { bubbles: true }));
+      }), { i, value }));
+    }
+    console.log(`1000-question form: first render ${firstRender} ms; change to dependent question in the DOM, with layout (100 changes): ${fmt(changes)}`);
+    const switches = [];
+    for (let k = 1; k <= 9; k++) {
+      switches.push(await page.evaluate((k) => new Promise((resolve, reject) => {
+        const buttons = document.querySelectorAll("nav.jump button");
+        setTimeout(() => reject(new Error(`page ${k + 1} of ${buttons.length} not drawn`)), 10000);
+        const t0 = performance.now();
+        buttons[k].click();
+        const wait = () => {
+          if (document.getElementById(`s-s${k}`)) {
+            document.body.getBoundingClientRect();
+            resolve(performance.now() - t0);
+          } else {
+            setTimeout(wait, 1);
+          }
+        };
+        wait();
+      }), k));
+    }
+    console.log(`1000-question form, page switch to the next 100 questions drawn, with layout (9 switches): ${fmt(switches)}`);
+
+    // 4. The roster of 20,000.
+    const roster = [];
+    for (let k = 0; k < 3; k++) {
+      await page.goto(`${base}/`);
+      await page.locator("#count-done").filter({ hasText: `0 / ${ROSTER}` }).waitFor({ timeout: 120_000 });
+      await page.locator(".persons .person").first().waitFor();
+      roster.push(await page.evaluate(() => performance.now()));
+    }
+    console.log(`roster of ${ROSTER}, navigation to lines and counts shown (3 loads): ${fmt(roster)}`);
+    const search = [];
+    for (const text of ["测试1999", "测试7", "33011019", ""]) {
+      search.push(await page.evaluate((text) => new Promise((resolve) => {
+        const input = document.getElementById("roster-search");
+        const list = document.querySelector(".roster");
+        const observer = new MutationObserver(() => {
+          observer.disconnect();
+          resolve(performance.now() - t0);
+        });
+        observer.observe(list, { subtree: true, childList: true, characterData: true });
+        input.value = text;
+        const t0 = performance.now();
+        input.dispatchEvent(new InputEvent("input", { bubbles: true }));
+      }), text));
+    }
+    console.log(`roster of ${ROSTER}, search keystroke to list redrawn (4 searches): ${fmt(search)}`);
+    const heap = await cdp.send("Runtime.getHeapUsage");
+    console.log(`JS heap with the roster shown: ${(heap.usedSize / 1e6).toFixed(1)} MB used`);
+  } finally {
+    await browser.close();
+    server.kill();
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
