@@ -194,3 +194,34 @@ test("no serious or critical accessibility violation on the roster and the form"
   await showSection(page, "基本信息");
   expect(await seriousViolations(page)).toEqual([]);
 });
+
+// At 200% zoom a tablet 800 CSS pixels wide shows 400: nothing may need sideways scrolling, and
+// every control stays at least 44 px high for a finger.
+async function layoutProblems(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+      problems.push(`page is ${document.documentElement.scrollWidth}px wide in ${window.innerWidth}px`);
+    }
+    const targets = "button, select, input[type=text], input[type=search], input[type=date], label.choice, label.confirm, nav.forms a";
+    for (const element of document.querySelectorAll(targets)) {
+      const box = element.getBoundingClientRect();
+      if (box.width === 0 && box.height === 0) continue;
+      if (box.height < 44) problems.push(`${element.outerHTML.slice(0, 80)} is ${box.height}px high`);
+      if (box.right > window.innerWidth + 1) problems.push(`${element.outerHTML.slice(0, 80)} sticks out`);
+    }
+    return problems;
+  });
+}
+
+test("readable at 200% zoom, with targets for a finger", async ({ page }) => {
+  await page.setViewportSize({ width: 400, height: 700 });
+  await openSignedIn(page, "/");
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  expect(await layoutProblems(page)).toEqual([]);
+  await person(page, "李四").getByRole("button").click();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  expect(await layoutProblems(page)).toEqual([]);
+  await showSection(page, "基本信息");
+  expect(await layoutProblems(page)).toEqual([]);
+});
