@@ -75,3 +75,58 @@ async fn records_come_back_in_creation_order() {
     store.close();
     DeviceStore::delete(name).await.expect("clean up");
 }
+
+#[wasm_bindgen_test]
+async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are_kept() {
+    use doorstep_core::protocol::{AssignedVillage, Assignments, RosterPerson};
+    use doorstep_core::record::{Confirmation, Position};
+    let name = "doorstep-test-metadata";
+    DeviceStore::delete(name).await.expect("clean start");
+    let store = DeviceStore::open(name).await.expect("opens");
+    let mut record = Record::new("0190-test-meta".into(), &demo(), 1);
+    record.meta.subject = Some("33011019800515002642".into());
+    record.meta.method = Some("1".into());
+    record.meta.opened = 3;
+    record.meta.position = Some(Position {
+        latitude: 30.29,
+        longitude: 119.97,
+        accuracy: 12.5,
+        at: 5,
+    });
+    record.meta.confirmed = vec![Confirmation {
+        field: "age".into(),
+        code: "old".into(),
+        note: "本人确认".into(),
+    }];
+    record.meta.reconfirm = true;
+    record.returned = vec![doorstep_core::Issue {
+        field: "name".into(),
+        severity: doorstep_core::Severity::Error,
+        code: "conflict".into(),
+        message: doorstep_core::Localized::zh_en("冲突", "conflict"),
+    }];
+    store.put(&record).await.expect("put");
+    let read = store.get(&record.id).await.expect("get").expect("present");
+    assert_eq!(read, record);
+
+    let assignments = Assignments {
+        collector: "王五".into(),
+        villages: vec![AssignedVillage {
+            code: "330110005001".into(),
+            name: "顾家桥社区".into(),
+            town: "五常街道".into(),
+        }],
+        persons: vec![RosterPerson {
+            cert_no: "33011019800515002642".into(),
+            name: "李四".into(),
+            region_code: "330110005001".into(),
+            prefill: serde_json::from_value(json!({"hukou_type": "1"})).expect("prefill"),
+        }],
+    };
+    store.put_assignments(&assignments).await.expect("kept");
+    store.close();
+    let store = DeviceStore::open(name).await.expect("reopens");
+    assert_eq!(store.assignments().await.expect("read"), Some(assignments));
+    store.close();
+    DeviceStore::delete(name).await.expect("clean up");
+}
