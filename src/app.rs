@@ -23,7 +23,7 @@ use crate::outbox::OutboxDriver;
 use crate::roster::Progress;
 use crate::state::{Action, Mode, Notice, Phase, Screen, State, Subject, UploadStatus};
 use crate::store::{DeviceStore, StorageUsage, StoreError, DATABASE};
-use crate::{device, net};
+use crate::{device, host, net};
 
 /// A query parameter of the address, if it is a safe id (letters, digits, `_` and `-`).
 fn query_param(name: &str) -> Option<String> {
@@ -70,7 +70,11 @@ async fn load_area() -> Option<Arc<Area>> {
 
 /// Fetches the collector's villages and roster, keeps them on the device, and hands them to
 /// the state. Offline, the copy kept last time stays in use.
-fn refresh_assignments(store: DeviceStore, token: String, dispatch: UseReducerDispatcher<State>) {
+pub(crate) fn refresh_assignments(
+    store: DeviceStore,
+    token: String,
+    dispatch: UseReducerDispatcher<State>,
+) {
     wasm_bindgen_futures::spawn_local(async move {
         match net::get_assignments(&token).await {
             Ok(assignments) => {
@@ -248,16 +252,25 @@ pub fn app() -> Html {
         let persisted = persisted.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
+                // Read before the app rewrites the address with the record in hand.
+                let address_config = host::config_from_address();
                 let Some(started) = start(dispatch.clone()).await else {
                     return;
                 };
                 let on_sent = {
                     let dispatch = dispatch.clone();
-                    Callback::from(move |ids| dispatch.dispatch(Action::Sent(ids)))
+                    Callback::from(move |ids: Vec<String>| {
+                        host::emit("synced", serde_json::json!({ "recordIds": ids }));
+                        dispatch.dispatch(Action::Sent(ids))
+                    })
                 };
                 let on_returned = {
                     let dispatch = dispatch.clone();
-                    Callback::from(move |(id, issues)| {
+                    Callback::from(move |(id, issues): (String, Vec<doorstep_core::Issue>)| {
+                        host::emit(
+                            "rejected",
+                            serde_json::json!({ "recordId": id, "issues": issues }),
+                        );
                         dispatch.dispatch(Action::Returned {
                             id,
                             issues,
@@ -267,7 +280,10 @@ pub fn app() -> Html {
                 };
                 let on_status = {
                     let dispatch = dispatch.clone();
-                    Callback::from(move |status| dispatch.dispatch(Action::Upload(status)))
+                    Callback::from(move |status| {
+                        host::upload_status(status);
+                        dispatch.dispatch(Action::Upload(status))
+                    })
                 };
                 let on_sign_in = {
                     let dispatch = dispatch.clone();
@@ -301,8 +317,58 @@ pub fn app() -> Html {
                 }
                 outbox.handle_all(queued);
                 *driver.borrow_mut() = Some(outbox);
-                store.set(Some(started.store));
+                store.set(Some(started.store.clone()));
+                // A host that can only load a URL configures the app through it.
+                if let Some(config) = address_config {
+                    let handle = host::Handle {
+                        dispatch: dispatch.clone(),
+                        store: Some(started.store),
+                        driver: driver.clone(),
+                        state: Rc::new(State::default()),
+                    };
+                    if let Err(e) = host::apply_config(config, handle).await {
+                        host::emit("error", serde_json::json!({ "message": e.to_string() }));
+                    }
+                    // The token leaves the address (in roster mode the address is rewritten
+                    // with the record in hand anyway).
+                    if let Some(form) = query_param("form") {
+                        device::show_address(&format!("?form={form}"));
+                    }
+                }
             });
+        });
+    }
+
+    // The host API reaches the app through the latest state and handles.
+    host::update(host::Handle {
+        dispatch: state.dispatcher(),
+        store: (*store).clone(),
+        driver: driver.clone(),
+        state: Rc::new((*state).clone()),
+    });
+    {
+        let ready = state.phase == Phase::Ready;
+        let collector = state.session.as_ref().map(|s| s.collector.clone());
+        let locale = state.locale;
+        use_effect_with(ready, move |ready| {
+            if *ready {
+                host::emit(
+                    "ready",
+                    serde_json::json!({ "version": host::PROTOCOL, "collector": collector,
+                        "locale": locale.tag() }),
+                );
+            }
+        });
+    }
+    {
+        let failure = match &state.phase {
+            Phase::Failed(message) => Some(message.clone()),
+            _ => state.storage_error.clone(),
+        };
+        use_effect_with(failure, |failure| {
+            if let Some(message) = failure {
+                host::emit("error", serde_json::json!({ "message": message }));
+            }
         });
     }
 
@@ -350,10 +416,14 @@ pub fn app() -> Html {
         use_effect_with(((*store).clone(), changed), move |(store, changed)| {
             if let (Some(store), false) = (store.clone(), changed.is_empty()) {
                 let records = changed.clone();
+                let mut before = Vec::with_capacity(records.len());
                 for record in &records {
-                    persisted
-                        .borrow_mut()
-                        .insert(record.id.clone(), (record.status, record.revision));
+                    before.push(
+                        persisted
+                            .borrow_mut()
+                            .insert(record.id.clone(), (record.status, record.revision))
+                            .map(|(status, _)| status),
+                    );
                 }
                 // Every record changed by one action is written in one transaction.
                 wasm_bindgen_futures::spawn_local(async move {
@@ -366,6 +436,20 @@ pub fn app() -> Html {
                             {
                                 performance.clear_marks_with_mark_name("doorstep-saved");
                                 let _ = performance.mark("doorstep-saved");
+                            }
+                            for (record, before) in records.iter().zip(&before) {
+                                let about = host::describe(record);
+                                match record.status {
+                                    Status::Draft => host::emit("draft-saved", about),
+                                    Status::Completed => host::emit("completed", about),
+                                    Status::Queued if *before != Some(Status::Queued) => {
+                                        if *before != Some(Status::Completed) {
+                                            host::emit("completed", about.clone());
+                                        }
+                                        host::emit("queued", about);
+                                    }
+                                    _ => {}
+                                }
                             }
                             if let Some(d) = driver.borrow().as_ref() {
                                 d.handle_all(

@@ -2,12 +2,13 @@
 //!
 //! Codemap: [`state`] is the pure reducer (it calls `doorstep-core`); [`components`] render it;
 //! [`app`] owns the state and runs the effects. Only [`store`] touches IndexedDB, only [`net`]
-//! touches the network, only [`shell`] touches the service worker, and only [`device`] reads the
-//! clock and the random source.
+//! touches the network, only [`shell`] touches the service worker, only [`host`] talks to an
+//! embedding host, and only [`device`] reads the clock and the random source.
 
 pub mod app;
 pub mod components;
 pub mod device;
+pub mod host;
 pub mod i18n;
 pub mod net;
 pub mod outbox;
@@ -19,5 +20,6 @@ pub mod store;
 /// Starts the app in the page's body and registers the service worker.
 pub fn start() {
     shell::register_service_worker();
+    host::install();
     yew::Renderer::<app::App>::new().render();
 }

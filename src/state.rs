@@ -748,6 +748,16 @@ impl State {
                     *sizes.entry(person.region_code.clone()).or_insert(0) += 1;
                 }
                 self.roster_sizes = Some(Arc::new(sizes));
+                // The server's list of the collector's villages is the one that counts (a host
+                // that signed the collector in gives none).
+                if let Some(session) = &mut self.session {
+                    session.villages = assignments
+                        .villages
+                        .iter()
+                        .map(|v| v.code.clone())
+                        .collect();
+                    self.area = collectors_area(&self.configured_area, &self.session);
+                }
                 self.villages = Rc::new(assignments.villages);
                 self.roster = Rc::new(assignments.persons);
                 let context = self.context(context);
