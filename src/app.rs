@@ -131,6 +131,7 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
     } else {
         Mode::Roster
     };
+    let window = query_param("mode").as_deref() == Some("window");
     let forms = match load_forms(&mode).await {
         Ok(forms) => forms,
         Err(e) => {
@@ -160,6 +161,7 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
     let token = session.as_ref().map(|s| s.token.clone());
     dispatch.dispatch(Action::Loaded {
         mode,
+        window,
         forms,
         stored,
         area,
@@ -525,11 +527,15 @@ pub fn app() -> Html {
             .flatten();
         // In free mode the address names the form, and stays.
         let ready = state.phase == Phase::Ready && state.mode == Mode::Roster;
-        use_effect_with((ready, open), |(ready, open)| {
+        let window = state.window;
+        use_effect_with((ready, open, window), |(ready, open, window)| {
             if *ready {
+                let window = if *window { "mode=window" } else { "" };
                 match open {
-                    Some(id) => device::show_address(&format!("?record={id}")),
-                    None => device::show_address(""),
+                    Some(id) if window.is_empty() => device::show_address(&format!("?record={id}")),
+                    Some(id) => device::show_address(&format!("?{window}&record={id}")),
+                    None if window.is_empty() => device::show_address(""),
+                    None => device::show_address(&format!("?{window}")),
                 }
             }
         });
@@ -616,6 +622,10 @@ pub fn app() -> Html {
                 context: device::context(),
             })
         })
+    };
+    let on_save = {
+        let dispatch = state.dispatcher();
+        use_callback((), move |(), _| dispatch.dispatch(Action::Save))
     };
     let on_close = {
         let dispatch = state.dispatcher();
@@ -736,6 +746,7 @@ pub fn app() -> Html {
             let (lines, villages, has_village_form) = (*roster).clone();
             html! {
                 <RosterView lines={lines} villages={villages} has_village_form={has_village_form}
+                    window={state.window}
                     locale={locale} on_person={on_person} on_record={on_open.clone()}
                     on_add={on_add} on_village={on_village} />
             }
@@ -751,7 +762,8 @@ pub fn app() -> Html {
                         attempted={state.attempted} locale={locale}
                         paged=true page={state.page} on_page={on_page}
                         on_change={on_change} on_confirm={on_confirm}
-                        on_submit={on_submit} on_reopen={on_reopen} />
+                        on_submit={on_submit} on_reopen={on_reopen} on_save={on_save}
+                        show_keys={state.window} />
                     if draft.meta.position.is_some() {
                         <p class="hint position">{ t(Text::PositionRecorded) }</p>
                     }
@@ -766,6 +778,7 @@ pub fn app() -> Html {
             Notice::Sent => (t(Text::SubmittedSent), "notice sent"),
             Notice::Returned => (t(Text::Returned), "notice returned"),
             Notice::Migrated => (t(Text::Migrated), "notice returned"),
+            Notice::Saved => (t(Text::Saved), "notice sent"),
         };
         if notice == Notice::Migrated {
             // Name the answers that did not carry over, by their labels where the form has them.

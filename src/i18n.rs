@@ -189,6 +189,14 @@ pub enum Text {
     QuotaExceeded,
     /// Says the device's position was recorded.
     PositionRecorded,
+    /// The keyboard shortcuts of the form.
+    KeyboardHint,
+    /// Says the record is saved on the device.
+    Saved,
+    /// The service window's title.
+    WindowTitle,
+    /// Explains the service window's search.
+    WindowHint,
 }
 
 impl Text {
@@ -290,6 +298,10 @@ impl Text {
             Text::StorageUsed => ("本机存储已用", "Device storage used"),
             Text::StoragePersistent => ("（已设为持久保存）", "(kept persistently)"),
             Text::QuotaExceeded => ("本机存储空间已满：最新的修改未能保存，已保存的记录不受影响。请先上传记录或清理设备空间。", "Device storage is full: the latest change could not be saved; records already saved are safe. Upload records or free space on the device."),
+            Text::KeyboardHint => ("键盘操作：Enter 下一项 · 数字键按代码选择选项 · PageDown/PageUp 翻页 · Ctrl+S 保存 · Ctrl+Enter 完成", "Keyboard: Enter next question · digits choose an option by its code · PageDown/PageUp turn pages · Ctrl+S save · Ctrl+Enter complete"),
+            Text::Saved => ("已保存到本机", "Saved on this device"),
+            Text::WindowTitle => ("窗口服务", "Service window"),
+            Text::WindowHint => ("输入残疾人证号或姓名，按 Enter 打开第一个匹配的人员；名册外人员请用「添加名册外人员」。", "Type a certificate number or a name and press Enter to open the first match; for a person not on the roster use “Add a person not on the roster”."),
             Text::PositionRecorded => ("已记录位置", "Position recorded"),
         };
         match locale {

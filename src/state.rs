@@ -72,6 +72,8 @@ pub enum Notice {
     /// A draft of an older version of the form was moved onto this one; [`State::not_carried`]
     /// lists the answers that did not carry over.
     Migrated,
+    /// The collector asked to save: the record is on the device.
+    Saved,
 }
 
 /// Everything the screen shows.
@@ -85,6 +87,9 @@ pub struct State {
     pub mode: Mode,
     /// The screen shown.
     pub screen: Screen,
+    /// Whether this is the service window (`?mode=window`): records started here get the
+    /// form's window method, and the screens lead with search and the keyboard.
+    pub window: bool,
     /// Every form loaded, by id.
     pub forms: Rc<BTreeMap<String, FormRef>>,
     /// The form of the record in hand.
@@ -136,6 +141,7 @@ impl Default for State {
             phase: Phase::Loading,
             mode: Mode::default(),
             screen: Screen::default(),
+            window: false,
             forms: Rc::new(BTreeMap::new()),
             form: None,
             draft: None,
@@ -192,6 +198,8 @@ pub enum Action {
     Loaded {
         /// How the app is used.
         mode: Mode,
+        /// Whether this is the service window.
+        window: bool,
         /// The forms; in free mode, the one form.
         forms: Vec<Rc<Form>>,
         /// Every record stored on the device for any form.
@@ -274,6 +282,8 @@ pub enum Action {
     },
     /// Put the record in hand away and show the roster.
     Close,
+    /// The collector asked to save (every change is saved already): say so.
+    Save,
     /// Show a page of the record in hand.
     Page(usize),
     /// The device gave its position for the record in hand.
@@ -485,6 +495,7 @@ impl State {
         match action {
             Action::Loaded {
                 mode,
+                window,
                 forms,
                 stored,
                 area,
@@ -495,6 +506,7 @@ impl State {
                 context,
             } => {
                 self.mode = mode;
+                self.window = window;
                 self.configured_area = area;
                 self.session = session;
                 self.area = collectors_area(&self.configured_area, &self.session);
@@ -576,7 +588,13 @@ impl State {
                     self.take_in_hand(&id, now, context);
                     return self;
                 }
-                let known = known_answers(&form.0, &subject);
+                let mut known = known_answers(&form.0, &subject);
+                // At the service window the method is the window's.
+                if let Some(record) = form.0.def.record.as_ref().filter(|_| self.window) {
+                    if let (Some(field), Some(code)) = (&record.method, &record.window) {
+                        known.insert(field.clone(), Json::String(code.clone()));
+                    }
+                }
                 let mut record = Record::start(new_id, &form.0, &context, key, known, now);
                 record.meta.off_roster = matches!(subject, Subject::Unlisted(_));
                 self.put_away();
@@ -590,6 +608,11 @@ impl State {
                 if self.mode == Mode::Roster {
                     self.put_away();
                     self.screen = Screen::Home;
+                }
+            }
+            Action::Save => {
+                if self.draft.is_some() {
+                    self.notice = Some(Notice::Saved);
                 }
             }
             Action::Page(page) => {
@@ -787,6 +810,7 @@ mod tests {
         let form = Rc::new(Form::from_json(include_str!("../schemas/demo.json")).expect("demo"));
         State::default().apply(Action::Loaded {
             mode: Mode::Free,
+            window: false,
             forms: vec![form],
             stored,
             area: None,
@@ -954,6 +978,7 @@ mod tests {
         .expect("village form");
         State::default().apply(Action::Loaded {
             mode: Mode::Roster,
+            window: false,
             forms: vec![roster_form(), Rc::new(village)],
             stored: vec![],
             area: None,
@@ -1075,6 +1100,31 @@ mod tests {
         });
         assert!(state.attempted, "the returned issues are shown at once");
         assert_eq!(state.returned().issues.len(), 1);
+    }
+
+    #[test]
+    fn at_the_service_window_a_record_gets_the_window_method() {
+        let mut form = roster_form().def.clone();
+        if let Some(record) = form.record.as_mut() {
+            record.window = Some("2".into());
+        }
+        let form = Rc::new(Form::from_definition(form).expect("form"));
+        let state = State::default().apply(Action::Loaded {
+            mode: Mode::Roster,
+            window: true,
+            forms: vec![form],
+            stored: vec![],
+            area: None,
+            session: None,
+            open: None,
+            new_id: "unused".into(),
+            now: 1,
+            context: Context::default(),
+        });
+        let state = start(state, Subject::Unlisted(None), "w1");
+        let draft = state.draft.clone().expect("in hand");
+        assert_eq!(draft.answers.get("method"), Some(&json!("2")));
+        assert!(draft.meta.off_roster);
     }
 
     #[test]

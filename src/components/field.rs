@@ -185,6 +185,88 @@ pub fn field_view(props: &FieldProps) -> Html {
             on_change.emit((id.clone(), Json::String(input.value())));
         })
     };
+    // Choices by their codes: digits typed on a choice question pick the option with that code
+    // (codes of several digits are typed within a second, as 0 then 1 for 01).
+    let typed_code = use_mut_ref(|| (String::new(), 0.0_f64));
+    let on_code = {
+        let on_change = props.on_change.clone();
+        let id = id.clone();
+        let value = props.value.clone();
+        let offered = props.offered.clone();
+        let codes: Vec<String> = field.options.iter().map(|o| o.code.clone()).collect();
+        let multiple = field_type == FieldType::MultipleChoice;
+        Callback::from(move |e: KeyboardEvent| {
+            let key = e.key();
+            if key.len() != 1
+                || !key.chars().all(|c| c.is_ascii_digit())
+                || e.ctrl_key()
+                || e.alt_key()
+                || e.meta_key()
+            {
+                return;
+            }
+            e.prevent_default();
+            let now = js_sys::Date::now();
+            let mut typed = typed_code.borrow_mut();
+            if now - typed.1 > 1000.0 {
+                typed.0.clear();
+            }
+            typed.0.push_str(&key);
+            typed.1 = now;
+            let offered_at = |n: usize| {
+                offered
+                    .as_ref()
+                    .is_none_or(|o| o.get(n).copied().unwrap_or(true))
+            };
+            let candidates = |prefix: &str| {
+                codes
+                    .iter()
+                    .enumerate()
+                    .filter(|(n, c)| offered_at(*n) && c.starts_with(prefix))
+                    .count()
+            };
+            if candidates(&typed.0) == 0 {
+                // A new code starts with this digit.
+                typed.0 = key.clone();
+            }
+            let Some(n) = codes
+                .iter()
+                .position(|c| *c == typed.0)
+                .filter(|&n| offered_at(n))
+            else {
+                return;
+            };
+            let code = codes[n].clone();
+            if candidates(&code) == 1 {
+                typed.0.clear();
+            }
+            let answer = if multiple {
+                let mut chosen: Vec<Json> = value
+                    .as_ref()
+                    .and_then(Json::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let item = Json::String(code.clone());
+                if chosen.contains(&item) {
+                    chosen.retain(|c| *c != item);
+                } else {
+                    chosen.push(item);
+                }
+                Json::Array(chosen)
+            } else {
+                Json::String(code)
+            };
+            on_change.emit((id.clone(), answer));
+            // The focus follows the option chosen, so Enter moves on from there.
+            if let Some(input) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(&format!("{}-{n}", input_id(&id))))
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                let _ = input.focus();
+            }
+        })
+    };
     if !props.relevant {
         // Hidden questions stay mounted and render nothing, so the list keeps its shape.
         return html! {};
@@ -211,17 +293,17 @@ pub fn field_view(props: &FieldProps) -> Html {
         .hint
         .as_ref()
         .map(|h| html! { <p class="hint" id={hint_id.clone()}>{ h.get(locale) }</p> });
-    let issues = (!props.issues.is_empty()).then(|| {
-        html! {
-            <ul class="issues" id={error_id.clone()}>
-                { for props.issues.iter().map(|i| html! {
-                    <li class={classes!("issue", if i.severity == Severity::Error { "error" } else { "warning" })}>
-                        { i.message.get(locale) }
-                    </li>
-                }) }
-            </ul>
-        }
-    });
+    // The list is always there, empty when there is nothing to say: a node that comes and
+    // goes beside the input would make Yew draw the input anew and take the focus from it.
+    let issues = html! {
+        <ul class="issues" id={error_id.clone()}>
+            { for props.issues.iter().map(|i| html! {
+                <li class={classes!("issue", if i.severity == Severity::Error { "error" } else { "warning" })}>
+                    { i.message.get(locale) }
+                </li>
+            }) }
+        </ul>
+    };
     let aria_invalid = if has_error { "true" } else { "false" };
     let options = |multiple: bool| {
         let chosen: Vec<String> = match &props.value {
@@ -234,7 +316,8 @@ pub fn field_view(props: &FieldProps) -> Html {
             _ => Vec::new(),
         };
         html! {
-            <fieldset class="choices" aria-invalid={aria_invalid} aria-describedby={described.clone()}>
+            <fieldset class="choices" aria-invalid={aria_invalid} aria-describedby={described.clone()}
+                onkeydown={on_code.clone()}>
                 <legend>{ label }{ required_mark.clone() }</legend>
                 { for field.options.iter().enumerate().map(|(n, option)| {
                     let offered = props.offered.as_ref().is_none_or(|o| o.get(n).copied().unwrap_or(true));
@@ -317,7 +400,7 @@ pub fn field_view(props: &FieldProps) -> Html {
     html! {
         <div class={classes!("field", has_error.then_some("has-error"))} data-field={id}>
             { body }
-            { hint }
+            { hint.unwrap_or_default() }
             { issues }
         </div>
     }

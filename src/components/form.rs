@@ -50,6 +50,66 @@ pub struct FormProps {
     /// Called to edit a completed record again.
     #[prop_or_default]
     pub on_reopen: Callback<()>,
+    /// Called when the collector asks to save (Ctrl+S); every change is saved anyway.
+    #[prop_or_default]
+    pub on_save: Callback<()>,
+    /// Whether to show the keyboard shortcuts (the service window).
+    #[prop_or_default]
+    pub show_keys: bool,
+}
+
+/// What can take the focus in a question: its enabled inputs and selects, the checked radio
+/// of a group first.
+fn focus_target(field: &web_sys::Element) -> Option<web_sys::HtmlElement> {
+    let pick = |selector: &str| {
+        field
+            .query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    };
+    pick("input[type=radio]:checked:not([disabled])").or_else(|| {
+        pick("input:not([readonly]):not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled])")
+    })
+}
+
+/// The questions of the page shown that can take the focus, in order.
+fn focusable_fields() -> Vec<(web_sys::Element, web_sys::HtmlElement)> {
+    let Some(list) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector_all("form.survey .field").ok())
+    else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::Element>().ok())
+        .filter_map(|field| focus_target(&field).map(|target| (field, target)))
+        .collect()
+}
+
+/// Focuses the first question of the page shown.
+fn focus_first_field() {
+    if let Some((_, target)) = focusable_fields().into_iter().next() {
+        let _ = target.focus();
+    }
+}
+
+/// Moves the focus from the question holding `from` to the next one. Returns false when
+/// `from` was in the page's last question.
+fn focus_next_field(from: &web_sys::Element) -> bool {
+    let fields = focusable_fields();
+    let Some(current) = from.closest(".field").ok().flatten() else {
+        return false;
+    };
+    let at = fields.iter().position(|(field, _)| *field == current);
+    match at.and_then(|at| fields.get(at + 1)) {
+        Some((_, target)) => {
+            let _ = target.focus();
+            true
+        }
+        None => false,
+    }
 }
 
 /// Focuses an element once the page it is on has been drawn.
@@ -118,9 +178,14 @@ pub fn form_view(props: &FormProps) -> Html {
     // When the page changes, focus moves to its heading, so a keyboard or screen-reader user
     // starts at the top of the new page.
     let last_page = use_mut_ref(|| None::<usize>);
+    // Set when Enter leaves a page's last question: the next page starts at its first question.
+    let to_first_field = use_mut_ref(|| false);
+    let pending = to_first_field.clone();
     use_effect_with((props.paged, page), move |(paged, page)| {
         let previous = last_page.borrow_mut().replace(*page);
-        if *paged && previous.is_some_and(|p| p != *page) {
+        if std::mem::take(&mut *pending.borrow_mut()) {
+            focus_first_field();
+        } else if *paged && previous.is_some_and(|p| p != *page) {
             if let Some(heading) = web_sys::window()
                 .and_then(|w| w.document())
                 .and_then(|d| d.query_selector(".section h2").ok().flatten())
@@ -130,6 +195,15 @@ pub fn form_view(props: &FormProps) -> Html {
             }
         }
     });
+    // At the service window the keyboard starts on the first question of a record opened.
+    use_effect_with(
+        (props.draft.id.clone(), props.show_keys),
+        |(_, show_keys)| {
+            if *show_keys {
+                focus_first_field();
+            }
+        },
+    );
     let Some(evaluation) = props.evaluation.as_deref() else {
         return html! {};
     };
@@ -230,6 +304,65 @@ pub fn form_view(props: &FormProps) -> Html {
             }
         })
     };
+    // The keyboard: Enter moves to the next question (and on to the next page, then to 完成),
+    // Ctrl+Enter completes, Ctrl+S saves, PageDown and PageUp turn pages.
+    let onkeydown = {
+        let (on_page, on_submit, on_save) = (
+            props.on_page.clone(),
+            props.on_submit.clone(),
+            props.on_save.clone(),
+        );
+        let to_first_field = to_first_field.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let control = e.ctrl_key() || e.meta_key();
+            match e.key().as_str() {
+                "Enter" if control => {
+                    e.prevent_default();
+                    on_submit.emit(());
+                }
+                "s" | "S" if control => {
+                    e.prevent_default();
+                    on_save.emit(());
+                }
+                "PageDown" | "PageUp" => {
+                    let to = if e.key() == "PageDown" {
+                        next
+                    } else {
+                        previous
+                    };
+                    if let Some(to) = to {
+                        e.prevent_default();
+                        *to_first_field.borrow_mut() = true;
+                        on_page.emit(to);
+                    }
+                }
+                "Enter" => {
+                    let Some(target) = e.target_dyn_into::<web_sys::Element>() else {
+                        return;
+                    };
+                    let tag = target.tag_name().to_ascii_lowercase();
+                    if tag == "button" || tag == "textarea" || tag == "a" {
+                        return;
+                    }
+                    if target.closest(".field").ok().flatten().is_none() {
+                        return;
+                    }
+                    e.prevent_default();
+                    if focus_next_field(&target) {
+                        return;
+                    }
+                    match next {
+                        Some(to) => {
+                            *to_first_field.borrow_mut() = true;
+                            on_page.emit(to);
+                        }
+                        None => focus("submit"),
+                    }
+                }
+                _ => {}
+            }
+        })
+    };
     // Most questions have no issue: they share one empty list instead of one each.
     let no_issues: Rc<Vec<Issue>> = Rc::new(Vec::new());
     let issues_of = |i: usize, id: &str| {
@@ -309,8 +442,12 @@ pub fn form_view(props: &FormProps) -> Html {
         }),
     };
     html! {
-        <form class={classes!("survey", props.paged.then_some("paged"))} novalidate=true onsubmit={on_submit} aria-labelledby="form-title">
+        <form class={classes!("survey", props.paged.then_some("paged"))} novalidate=true onsubmit={on_submit}
+            onkeydown={onkeydown} aria-labelledby="form-title">
             <h1 id="form-title">{ form.def.title.get(tag) }</h1>
+            if props.show_keys {
+                <p class="hint keys">{ Text::KeyboardHint.get(locale) }</p>
+            }
             { for record_state }
             if props.paged {
                 <nav class="jump" aria-label={Text::Sections.get(locale)}>

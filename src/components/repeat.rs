@@ -137,15 +137,15 @@ pub fn repeat_view(props: &RepeatProps) -> Html {
                     </fieldset>
                 }
             }) }
-            if !props.issues.is_empty() {
-                <ul class="issues" id={format!("{}-issues", input_id(&group))}>
-                    { for props.issues.iter().map(|i| html! {
-                        <li class={classes!("issue", if i.severity == Severity::Error { "error" } else { "warning" })}>
-                            { i.message.get(tag) }
-                        </li>
-                    }) }
-                </ul>
-            }
+            // Always there (empty when there is nothing to say), so the nodes around the
+            // instances never shift under the collector's focus.
+            <ul class="issues" id={format!("{}-issues", input_id(&group))}>
+                { for props.issues.iter().map(|i| html! {
+                    <li class={classes!("issue", if i.severity == Severity::Error { "error" } else { "warning" })}>
+                        { i.message.get(tag) }
+                    </li>
+                }) }
+            </ul>
             <button type="button" class="add" id={format!("{}-add", input_id(&group))} onclick={on_add} disabled={at_max}>
                 { format!("{} {title}", Text::AddInstance.get(locale)) }
             </button>

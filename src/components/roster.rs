@@ -34,6 +34,9 @@ pub struct RosterProps {
     pub villages: Rc<Vec<VillageLine>>,
     /// Whether a form for villages is loaded.
     pub has_village_form: bool,
+    /// Whether this is the service window: search first, Enter opens the first match.
+    #[prop_or_default]
+    pub window: bool,
     /// The interface language.
     pub locale: Locale,
     /// Opens (or starts) the record of a person of the roster.
@@ -121,9 +124,41 @@ pub fn roster_view(props: &RosterProps) -> Html {
         Callback::from(move |_| on_add.emit((!village.is_empty()).then(|| village.clone())))
     };
     let percent = counts.home_visit_percent();
+    // Enter in the search box opens the first person it finds.
+    let first_match = matching
+        .first()
+        .map(|line| (line.person.clone(), line.record.clone()));
+    let on_search_key = {
+        let (on_person, on_record) = (props.on_person.clone(), props.on_record.clone());
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() != "Enter" {
+                return;
+            }
+            e.prevent_default();
+            match first_match.clone() {
+                Some((Some(person), _)) => on_person.emit(person),
+                Some((None, Some(id))) => on_record.emit(id),
+                _ => {}
+            }
+        })
+    };
+    let search_box = use_node_ref();
+    {
+        let search_box = search_box.clone();
+        use_effect_with(props.window, move |window| {
+            if *window {
+                if let Some(input) = search_box.cast::<HtmlInputElement>() {
+                    let _ = input.focus();
+                }
+            }
+        });
+    }
     html! {
         <section class="roster" aria-labelledby="roster-title">
-            <h1 id="roster-title">{ t(Text::Roster) }</h1>
+            <h1 id="roster-title">{ if props.window { t(Text::WindowTitle) } else { t(Text::Roster) } }</h1>
+            if props.window {
+                <p class="hint">{ t(Text::WindowHint) }</p>
+            }
             <dl class="counts">
                 <div class="count">
                     <dt>{ t(Text::DoneOfAssigned) }</dt>
@@ -145,6 +180,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
                 <label class="tool">
                     <span>{ t(Text::Search) }</span>
                     <input type="search" id="roster-search" value={filter.search.clone()} oninput={on_search}
+                        onkeydown={on_search_key} ref={search_box}
                         autocomplete="off" placeholder={t(Text::SearchHint)} />
                 </label>
                 <label class="tool">

@@ -1,0 +1,94 @@
+// The service window: the whole individual form completed with the keyboard alone (sign-in,
+// search, every page, completion), the method set to 窗口服务; the number of keystrokes is
+// printed for the note.
+const { test, expect } = require("@playwright/test");
+const { execFileSync } = require("child_process");
+const path = require("path");
+const { COLLECTOR } = require("./session");
+
+const root = path.join(__dirname, "..", "..");
+const data = process.env.DOORSTEP_E2E_DATA || path.join(root, "target", "e2e-data");
+
+// 李四 of tests/e2e/roster.csv; the answers the window staff give, by field id.
+const CERT = "33011019800515002642";
+const ANSWERS = {
+  person_status: "1", ethnicity: "01", marital_status: "20", phone_mobile: "13812345678",
+  in_institution: "2", rural_status: "4", rural_housing: "2", literate: "1", education: "3",
+  employed: "1", employment_form: "6", job_support: ["3"], job_need: ["6"],
+  worker_insurance: ["4"], resident_pension: "1", pension_subsidy: "2", medical_insurance: "1",
+  medical_subsidy: "2", social_assistance: ["6"], welfare_subsidy: ["4"], care_service: "1",
+  family_doctor: "1", ill_two_weeks: "2", rehab_received: ["3"], rehab_need: ["3"],
+  home_mod_done: "2", home_mod_need: ["1", "2"], culture_active: "1", head_name: "李四",
+  respondent: "1",
+};
+
+test("an individual form completed at the service window with the keyboard alone", async ({ page }) => {
+  test.setTimeout(120_000);
+  let keystrokes = 0;
+  const press = async (key) => {
+    keystrokes += 1;
+    await page.keyboard.press(key);
+  };
+  const type = async (text) => {
+    keystrokes += [...text].length;
+    await page.keyboard.type(text);
+  };
+  const focusedIs = (locator) => locator.evaluate((element) => element === document.activeElement);
+
+  await page.goto("/?mode=window");
+  const account = page.getByLabel("账号");
+  await expect(account).toBeVisible();
+  for (let n = 0; n < 10 && !(await focusedIs(account)); n++) await press("Tab");
+  await type(COLLECTOR.name);
+  await press("Tab");
+  await type(COLLECTOR.password);
+  await press("Enter");
+
+  // The window's screen leads with the search box: a certificate number and Enter.
+  await expect(page.getByRole("heading", { name: "窗口服务" })).toBeVisible();
+  await expect(page.getByLabel("搜索")).toBeFocused();
+  await type(CERT);
+  await press("Enter");
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await expect(page.getByRole("radio", { name: "窗口服务" })).toBeChecked();
+
+  // Question after question: the answer (digits for choices), then Enter.
+  let saved = false;
+  for (let step = 0; step < 200; step++) {
+    const where = await page.evaluate(() => {
+      const element = document.activeElement;
+      if (element && element.id === "submit") return { submit: true };
+      const field = element && element.closest(".field");
+      return { field: field ? field.dataset.field : null, tag: element ? element.tagName : null };
+    });
+    if (where.submit) break;
+    expect(where.field, `focus left the questions at step ${step} (${where.tag})`).toBeTruthy();
+    const answer = ANSWERS[where.field];
+    if (Array.isArray(answer)) {
+      for (const code of answer) await type(code);
+    } else if (answer !== undefined) {
+      await type(answer);
+    }
+    if (!saved && where.field === "education") {
+      await press("Control+s");
+      await expect(page.getByText("已保存到本机")).toBeVisible();
+      saved = true;
+    }
+    await press("Enter");
+  }
+  await expect(page.locator("#submit")).toBeFocused();
+  await press("Enter");
+  await expect(page.getByRole("heading", { name: "窗口服务" })).toBeVisible();
+  await expect(page.locator(".persons .person", { hasText: "李四" })).toContainText(/待上传|已上传/);
+  console.log(`individual form at the service window: ${keystrokes} keystrokes, no mouse`);
+
+  await expect(page.locator(".persons .person", { hasText: "李四" })).toContainText("已上传", { timeout: 20_000 });
+  const out = execFileSync(path.join(root, "target", "release", "doorstep"), ["export", "--data", data], { encoding: "utf8" });
+  const mine = out.split("\n").filter(Boolean).map((l) => JSON.parse(l))
+    .filter((r) => r.answers.cert_no === CERT && r.meta.method === "3");
+  expect(mine).toHaveLength(1);
+  expect(mine[0].answers.method).toBe("3");
+  expect(mine[0].answers.ethnicity).toBe("01");
+  expect(mine[0].answers.marital_status).toBe("20");
+  expect(mine[0].answers.home_mod_need).toEqual(["1", "2"]);
+});
