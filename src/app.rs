@@ -322,13 +322,14 @@ pub fn app() -> Html {
                 store.set(Some(started.store.clone()));
                 // A host that can only load a URL configures the app through it.
                 if let Some(config) = address_config {
-                    let handle = host::Handle {
-                        dispatch: dispatch.clone(),
-                        store: Some(started.store),
-                        driver: driver.clone(),
-                        state: Rc::new(State::default()),
-                    };
-                    if let Err(e) = host::apply_config(config, handle).await {
+                    let applied = host::apply_config(
+                        config,
+                        dispatch.clone(),
+                        Some(started.store),
+                        driver.clone(),
+                        Locale::default(),
+                    );
+                    if let Err(e) = applied.await {
                         host::emit("error", serde_json::json!({ "message": e.to_string() }));
                     }
                     // The token leaves the address (in roster mode the address is rewritten
@@ -346,7 +347,7 @@ pub fn app() -> Html {
         dispatch: state.dispatcher(),
         store: (*store).clone(),
         driver: driver.clone(),
-        state: Rc::new((*state).clone()),
+        state: state.clone(),
     });
     {
         let ready = state.phase == Phase::Ready;

@@ -83,8 +83,8 @@ pub struct Handle {
     pub store: Option<DeviceStore>,
     /// The outbox driver, once started.
     pub driver: Rc<RefCell<Option<OutboxDriver>>>,
-    /// The state as last rendered.
-    pub state: Rc<State>,
+    /// The state as last rendered (a handle: cloning it copies nothing).
+    pub state: yew::UseReducerHandle<State>,
 }
 
 thread_local! {
@@ -270,13 +270,19 @@ pub fn check_config(config: &InitConfig, origin: &str) -> Result<Checked, HostEr
 
 /// Applies a checked configuration: the language, and the sign-in the host made (kept on the
 /// device, as a sign-in on the sign-in screen is).
-pub async fn apply_config(config: InitConfig, handle: Handle) -> Result<Json, HostError> {
+pub async fn apply_config(
+    config: InitConfig,
+    dispatch: UseReducerDispatcher<State>,
+    store: Option<DeviceStore>,
+    driver: Rc<RefCell<Option<OutboxDriver>>>,
+    locale_now: Locale,
+) -> Result<Json, HostError> {
     let origin = web_sys::window()
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default();
     let Checked { locale, sign_in } = check_config(&config, &origin)?;
     if let Some(locale) = locale {
-        handle.dispatch.dispatch(Action::SetLocale(locale));
+        dispatch.dispatch(Action::SetLocale(locale));
     }
     if let Some((token, collector)) = sign_in {
         // The villages come with the assignments, fetched next.
@@ -286,22 +292,22 @@ pub async fn apply_config(config: InitConfig, handle: Handle) -> Result<Json, Ho
             villages: Vec::new(),
             expires_at: i64::MAX,
         };
-        if let Some(store) = &handle.store {
+        if let Some(store) = &store {
             store
                 .put_session(&session)
                 .await
                 .map_err(|e| not_now("init", e.to_string()))?;
-            crate::app::refresh_assignments(store.clone(), token.clone(), handle.dispatch.clone());
+            crate::app::refresh_assignments(store.clone(), token.clone(), dispatch.clone());
         }
-        handle.dispatch.dispatch(Action::SignedIn {
+        dispatch.dispatch(Action::SignedIn {
             session,
             context: crate::device::context(),
         });
-        if let Some(driver) = handle.driver.borrow().as_ref() {
+        if let Some(driver) = driver.borrow().as_ref() {
             driver.signed_in(token);
         }
     }
-    let locale = locale.unwrap_or(handle.state.locale);
+    let locale = locale.unwrap_or(locale_now);
     Ok(json!({ "locale": locale.tag(), "collector": config.collector }))
 }
 
@@ -506,7 +512,16 @@ async fn call(
     match method {
         "init" => {
             let config: InitConfig = parse("init", from_js("init", &arg)?)?;
-            apply_config(config, handle("init")?).await.map(Some)
+            let h = handle("init")?;
+            apply_config(
+                config,
+                h.dispatch.clone(),
+                h.store.clone(),
+                h.driver.clone(),
+                h.state.locale,
+            )
+            .await
+            .map(Some)
         }
         "open" => {
             let h = handle("open")?;

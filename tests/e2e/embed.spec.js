@@ -108,3 +108,23 @@ test("a host that can only load a URL configures the app through the address", a
   await expect(page.locator(".persons .person")).toHaveCount(2);
   expect(page.url()).not.toContain(bearer);
 });
+
+test("a WebView's native bridge receives every event as JSON text", async ({ page, request }) => {
+  const bearer = await token(request);
+  // What an Android app's addJavascriptInterface(bridge, "DoorstepBridge") puts in the page.
+  await page.addInitScript(() => {
+    window.__bridged = [];
+    window.DoorstepBridge = { postMessage: (json) => window.__bridged.push(json) };
+  });
+  await page.goto(`/#token=${encodeURIComponent(bearer)}&collector=${COLLECTOR.name}`);
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  const opened = await page.evaluate((cert) => window.doorstep.open({ certNo: cert }), CERT);
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await page.evaluate(() => window.doorstep.prefill({ ethnicity: "01" }));
+  await expect.poll(async () => (await page.evaluate(() => window.__bridged)).length).toBeGreaterThan(1);
+  const messages = (await page.evaluate(() => window.__bridged)).map((text) => JSON.parse(text));
+  expect(messages[0]).toMatchObject({ doorstep: 1, type: "event", event: "ready" });
+  const saved = messages.filter((m) => m.event === "draft-saved");
+  expect(saved.length).toBeGreaterThan(0);
+  expect(saved.at(-1).data).toMatchObject({ recordId: opened.recordId, form: "individual", status: "draft", subject: CERT });
+});
