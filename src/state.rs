@@ -967,6 +967,21 @@ mod tests {
         )
     }
 
+    fn loaded_roster(window: bool, forms: Vec<Rc<Form>>) -> State {
+        State::default().apply(Action::Loaded {
+            mode: Mode::Roster,
+            window,
+            forms,
+            stored: vec![],
+            area: None,
+            session: None,
+            open: None,
+            new_id: "unused".into(),
+            now: 1,
+            context: Context::default(),
+        })
+    }
+
     fn roster_state() -> State {
         let village = Form::from_json(
             &json!({"id": "village", "version": "1", "title": {"zh-CN": "村"},
@@ -976,18 +991,7 @@ mod tests {
             .to_string(),
         )
         .expect("village form");
-        State::default().apply(Action::Loaded {
-            mode: Mode::Roster,
-            window: false,
-            forms: vec![roster_form(), Rc::new(village)],
-            stored: vec![],
-            area: None,
-            session: None,
-            open: None,
-            new_id: "unused".into(),
-            now: 1,
-            context: Context::default(),
-        })
+        loaded_roster(false, vec![roster_form(), Rc::new(village)])
     }
 
     fn person() -> RosterPerson {
@@ -1109,18 +1113,7 @@ mod tests {
             record.window = Some("2".into());
         }
         let form = Rc::new(Form::from_definition(form).expect("form"));
-        let state = State::default().apply(Action::Loaded {
-            mode: Mode::Roster,
-            window: true,
-            forms: vec![form],
-            stored: vec![],
-            area: None,
-            session: None,
-            open: None,
-            new_id: "unused".into(),
-            now: 1,
-            context: Context::default(),
-        });
+        let state = loaded_roster(true, vec![form]);
         let state = start(state, Subject::Unlisted(None), "w1");
         let draft = state.draft.clone().expect("in hand");
         assert_eq!(draft.answers.get("method"), Some(&json!("2")));

@@ -2,18 +2,7 @@
 // submit, reload offline, come back online, and the server holds exactly one record.
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
-const { execFileSync } = require("child_process");
-const path = require("path");
-
-const root = path.join(__dirname, "..", "..");
-const data = process.env.DOORSTEP_E2E_DATA || path.join(root, "target", "e2e-data");
-
-function storedRecords() {
-  const out = execFileSync(path.join(root, "target", "release", "doorstep"), ["export", "--data", data], {
-    encoding: "utf8",
-  });
-  return out.split("\n").filter(Boolean).map((line) => JSON.parse(line));
-}
+const { storedRecords } = require("./server");
 
 test("fill, reload, submit offline, reload offline, sync once online", async ({ page, context }) => {
   const before = storedRecords().length;

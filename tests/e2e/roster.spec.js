@@ -3,21 +3,9 @@
 // community form; and no serious accessibility violation on the roster or the form.
 const { test, expect } = require("@playwright/test");
 const { default: AxeBuilder } = require("@axe-core/playwright");
-const { execFileSync } = require("child_process");
-const path = require("path");
 const { openSignedIn } = require("./session");
 const { fillByLabels, showSection } = require("./fill");
-
-const root = path.join(__dirname, "..", "..");
-const data = process.env.DOORSTEP_E2E_DATA || path.join(root, "target", "e2e-data");
-
-function storedRecords() {
-  const out = execFileSync(path.join(root, "target", "release", "doorstep"), ["export", "--data", data], {
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return out.split("\n").filter(Boolean).map((line) => JSON.parse(line));
-}
+const { storedRecords } = require("./server");
 
 // 李四 of tests/e2e/roster.csv: 46 years old on 30 September, rural household.
 const CERT = "33011019800515002642";

@@ -2,19 +2,7 @@
 // and goes 20 times during the upload; the queue ends empty and the app says so.
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
-const { execFileSync } = require("child_process");
-const path = require("path");
-
-const root = path.join(__dirname, "..", "..");
-const data = process.env.DOORSTEP_E2E_DATA || path.join(root, "target", "e2e-data");
-
-function storedRecords() {
-  const out = execFileSync(path.join(root, "target", "release", "doorstep"), ["export", "--data", data], {
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return out.split("\n").filter(Boolean).map((line) => JSON.parse(line));
-}
+const { storedRecords } = require("./server");
 
 test("500 queued records, offline and online 20 times, arrive once each", async ({ page, context }) => {
   test.setTimeout(120_000);

@@ -3,12 +3,8 @@
 // completing (the record waits and goes once it is back); the number of keystrokes is printed
 // for the note.
 const { test, expect } = require("@playwright/test");
-const { execFileSync } = require("child_process");
-const path = require("path");
 const { COLLECTOR } = require("./session");
-
-const root = path.join(__dirname, "..", "..");
-const data = process.env.DOORSTEP_E2E_DATA || path.join(root, "target", "e2e-data");
+const { storedRecords } = require("./server");
 
 // 李四 of tests/e2e/roster.csv; the answers the window staff give, by field id.
 const CERT = "33011019800515002642";
@@ -88,9 +84,7 @@ test("an individual form completed at the service window with the keyboard alone
   await page.context().setOffline(false);
 
   await expect(page.locator(".persons .person", { hasText: "李四" })).toContainText("已上传", { timeout: 20_000 });
-  const out = execFileSync(path.join(root, "target", "release", "doorstep"), ["export", "--data", data], { encoding: "utf8" });
-  const mine = out.split("\n").filter(Boolean).map((l) => JSON.parse(l))
-    .filter((r) => r.answers.cert_no === CERT && r.meta.method === "3");
+  const mine = storedRecords().filter((r) => r.answers.cert_no === CERT && r.meta.method === "3");
   expect(mine).toHaveLength(1);
   expect(mine[0].answers.method).toBe("3");
   expect(mine[0].answers.ethnicity).toBe("01");
