@@ -178,19 +178,17 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
     })
 }
 
-/// A record list compared by pointer (the state replaces the list whenever it changes it),
-/// with the id, status and revision of the record in hand.
+/// A record list compared by pointer: the state replaces the list whenever it changes it.
 #[derive(Clone)]
-struct RecordsRef(Rc<Vec<Record>>, Option<(String, Status, u32)>);
+struct RecordsRef(Rc<Vec<Record>>);
 
 impl PartialEq for RecordsRef {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0) && self.1 == other.1
+        Rc::ptr_eq(&self.0, &other.0)
     }
 }
 
-/// The roster's lines and the villages' statuses, worked out again only when the records, the
-/// record in hand or the roster change.
+/// The roster's lines and the villages' statuses.
 fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageLine>>, bool) {
     let all: Vec<&Record> = state.records.iter().chain(state.draft.iter()).collect();
     let lines = state
@@ -665,18 +663,23 @@ pub fn app() -> Html {
         Callback::from(move |code| start_record(form.clone(), Subject::Village(code)))
     };
     let roster = {
-        let in_hand = state
-            .draft
-            .as_ref()
-            .map(|d| (d.id.clone(), d.status, d.revision));
+        // Worked out only while the roster is shown, and again only when the records, the
+        // roster or the forms change: never on a keystroke in a form.
+        let shown = state.mode == Mode::Roster && state.screen == Screen::Home;
         let key = (
-            RecordsRef(state.records.clone(), in_hand),
+            RecordsRef(state.records.clone()),
             Rc::as_ptr(&state.roster) as usize,
             Rc::as_ptr(&state.forms) as usize,
-            state.screen,
+            shown,
         );
         let state = state.clone();
-        use_memo(key, move |_| roster_lines(&state))
+        use_memo(key, move |(_, _, _, shown)| {
+            if *shown {
+                roster_lines(&state)
+            } else {
+                Default::default()
+            }
+        })
     };
     let sign_in = {
         let dispatch = state.dispatcher();
