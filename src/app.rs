@@ -330,11 +330,6 @@ pub fn app() -> Html {
                     if let Err(e) = applied.await {
                         host::emit("error", serde_json::json!({ "message": e.to_string() }));
                     }
-                    // The token leaves the address (in roster mode the address is rewritten
-                    // with the record in hand anyway).
-                    if let Some(form) = query_param("form") {
-                        device::show_address(&format!("?form={form}"));
-                    }
                 }
             });
         });
@@ -452,13 +447,18 @@ pub fn app() -> Html {
                                     _ => {}
                                 }
                             }
+                            // Newly queued records join the outbox; a queued record reopened
+                            // leaves it.
                             if let Some(d) = driver.borrow().as_ref() {
-                                d.handle_all(
-                                    records
-                                        .iter()
-                                        .filter(|r| r.status == Status::Queued)
-                                        .map(|r| Event::Queued(r.id.clone())),
-                                );
+                                d.handle_all(records.iter().zip(&before).filter_map(
+                                    |(r, before)| match (r.status, before) {
+                                        (Status::Queued, _) => Some(Event::Queued(r.id.clone())),
+                                        (Status::Draft, Some(Status::Queued)) => {
+                                            Some(Event::Withdrawn(r.id.clone()))
+                                        }
+                                        _ => None,
+                                    },
+                                ));
                             }
                         }
                         Err(e) => {
@@ -503,7 +503,10 @@ pub fn app() -> Html {
                 .home_visit
                 .iter()
                 .any(|code| method.as_str() == Some(code));
-            (home && draft.status == Status::Draft && draft.meta.position.is_none())
+            // Asked once the collector works on the record (not when a person is only looked
+            // at), and never again once it has one.
+            let working = crate::state::touched(draft);
+            (home && working && draft.status == Status::Draft && draft.meta.position.is_none())
                 .then(|| draft.id.clone())
         });
         use_effect_with(wants, move |wants| {

@@ -220,6 +220,28 @@ pub fn config_from_address() -> Option<InitConfig> {
             any = true;
         }
     }
+    if any {
+        // The token does not stay in the address (nor in the history): the query keeps its
+        // other parts, the fragment goes.
+        let search = location.search().unwrap_or_default();
+        let rest: Vec<&str> = search
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|pair| {
+                !pair.is_empty()
+                    && !["server", "token", "collector", "locale"]
+                        .iter()
+                        .any(|key| pair.split('=').next() == Some(key))
+            })
+            .collect();
+        let path = location.pathname().unwrap_or_else(|_| "/".into());
+        let address = if rest.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", rest.join("&"))
+        };
+        crate::device::show_address(&address);
+    }
     any.then_some(config)
 }
 
@@ -611,7 +633,32 @@ pub fn install() {
             return;
         }
         let origin = event.origin();
-        HOST_ORIGIN.with(|o| *o.borrow_mut() = Some(origin.clone()));
+        // Calls come only from the page that frames the app (the server's `frame-ancestors`
+        // says which pages may), never from a window that merely opened it; and only from the
+        // first origin that called.
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let from_parent = match (window.parent(), event.source()) {
+            (Ok(Some(parent)), Some(source)) => {
+                parent != window && JsValue::from(parent) == JsValue::from(source)
+            }
+            _ => false,
+        };
+        let known = HOST_ORIGIN.with(|o| {
+            let mut o = o.borrow_mut();
+            match o.as_ref() {
+                Some(first) => *first == origin,
+                None if from_parent => {
+                    *o = Some(origin.clone());
+                    true
+                }
+                None => false,
+            }
+        });
+        if !from_parent || !known {
+            return;
+        }
         let id = message.get("id").cloned().unwrap_or(Json::Null);
         let method = message
             .get("method")

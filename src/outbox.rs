@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use doorstep_core::protocol::SubmissionBatch;
 use doorstep_core::sync::{Command, Event, Outbox};
-use doorstep_core::Issue;
+use doorstep_core::{Issue, Status};
 use yew::Callback;
 
 use crate::state::UploadStatus;
@@ -90,8 +90,8 @@ impl OutboxDriver {
                 Command::Upload(ids) => {
                     let this = self.clone();
                     wasm_bindgen_futures::spawn_local(async move {
-                        let event = this.upload(&ids).await;
-                        this.handle(event);
+                        let events = this.upload(&ids).await;
+                        this.handle_all(events);
                     });
                 }
                 Command::Return { id, issues } => self.on_returned.emit((id, issues)),
@@ -112,25 +112,36 @@ impl OutboxDriver {
         }
     }
 
-    async fn upload(&self, ids: &[String]) -> Event {
+    /// Uploads the records of a batch that are still queued. A record reopened since it was
+    /// queued is withdrawn instead: a draft is never sent.
+    async fn upload(&self, ids: &[String]) -> Vec<Event> {
         // Without a sign-in the server would refuse the upload: nothing is read.
         let Some(token) = self.token.borrow().clone() else {
-            return Event::Unauthorized;
+            return vec![Event::Unauthorized];
         };
         // One read transaction for the whole batch. A record that cannot be read now is
         // retried with the rest later.
-        let read = self.store.get_many(ids).await;
-        let Some(records) = read.ok().and_then(|found| {
-            found
-                .into_iter()
-                .map(|r| r.map(|r| r.to_submission()))
-                .collect()
-        }) else {
-            return Event::Failed {
+        let Ok(found) = self.store.get_many(ids).await else {
+            return vec![Event::Failed {
                 jitter: device::jitter(),
-            };
+            }];
         };
-        match net::post_submissions(&SubmissionBatch { records }, &token).await {
+        let mut events = Vec::new();
+        let mut records = Vec::with_capacity(found.len());
+        for (id, record) in ids.iter().zip(found) {
+            match record {
+                Some(record) if record.status == Status::Queued => {
+                    records.push(record.to_submission())
+                }
+                // Reopened, or already marked sent: it leaves the outbox.
+                _ => events.push(Event::Withdrawn(id.clone())),
+            }
+        }
+        if records.is_empty() {
+            events.push(Event::Answered(Vec::new()));
+            return events;
+        }
+        let result = match net::post_submissions(&SubmissionBatch { records }, &token).await {
             Ok(response) => Event::Answered(response.results),
             Err(net::NetError::Status { status: 413, .. }) => Event::TooLarge,
             Err(net::NetError::Status { status: 401, .. }) => Event::Unauthorized,
@@ -144,6 +155,8 @@ impl OutboxDriver {
                     jitter: device::jitter(),
                 }
             }
-        }
+        };
+        events.push(result);
+        events
     }
 }

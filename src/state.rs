@@ -576,6 +576,14 @@ impl State {
                     Subject::Village(code) => Some(code.clone()),
                     Subject::Unlisted(_) => None,
                 };
+                // The subject's record in hand already: it stays in hand.
+                let in_hand = self.draft.as_ref().is_some_and(|d| {
+                    d.form_id == form_id && key.is_some() && d.meta.subject == key
+                });
+                if in_hand {
+                    self.screen = Screen::Record;
+                    return self;
+                }
                 // The subject's record, if one was started: the newest of them.
                 let existing = key.as_ref().and_then(|key| {
                     self.records
@@ -611,7 +619,8 @@ impl State {
                 }
             }
             Action::Save => {
-                if self.draft.is_some() {
+                // Said only while the device stores: after a failed write it would be untrue.
+                if self.draft.is_some() && self.storage_error.is_none() {
                     self.notice = Some(Notice::Saved);
                 }
             }
@@ -700,10 +709,19 @@ impl State {
             }
             Action::Reopen { now, context } => {
                 let context = self.context(context);
-                if let Some(draft) = &mut self.draft {
+                if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
                     if draft.reopen(now).is_ok() {
+                        // Completed under an older version of the form: it moves onto the
+                        // loaded one, so it can be completed again.
+                        if draft.form_version != form.0.def.version {
+                            if let Ok(lost) = draft.migrate(&form.0, now) {
+                                self.notice = (!lost.is_empty()).then_some(Notice::Migrated);
+                                self.not_carried = lost;
+                            }
+                        } else {
+                            self.notice = None;
+                        }
                         self.evaluation = evaluate(&self.form, &self.draft, context);
-                        self.notice = None;
                     }
                 }
             }
@@ -741,7 +759,15 @@ impl State {
             Action::SetLocale(locale) => self.locale = locale,
             Action::StorageFailed(message) => self.storage_error = Some(message),
             Action::Upload(status) => self.upload = status,
-            Action::SignedIn { session, context } => {
+            Action::SignedIn {
+                mut session,
+                context,
+            } => {
+                // A host that signs the collector in gives no villages: those of the last
+                // assignments stand until new ones arrive.
+                if session.villages.is_empty() {
+                    session.villages = self.villages.iter().map(|v| v.code.clone()).collect();
+                }
                 self.session = Some(session);
                 self.sign_in_error = None;
                 self.area = collectors_area(&self.configured_area, &self.session);

@@ -187,7 +187,9 @@ pub fn field_view(props: &FieldProps) -> Html {
     };
     // Choices by their codes: digits typed on a choice question pick the option with that code
     // (codes of several digits are typed within a second, as 0 then 1 for 01).
-    let typed_code = use_mut_ref(|| (String::new(), 0.0_f64));
+    // What was typed, when, and the answer before a code that longer codes begin with was
+    // toggled (so that 1 then 2 toggles 12, not 1 and 12).
+    let typed_code = use_mut_ref(|| (String::new(), 0.0_f64, None::<Json>));
     let on_code = {
         let on_change = props.on_change.clone();
         let id = id.clone();
@@ -202,6 +204,7 @@ pub fn field_view(props: &FieldProps) -> Html {
                 || e.ctrl_key()
                 || e.alt_key()
                 || e.meta_key()
+                || e.is_composing()
             {
                 return;
             }
@@ -210,6 +213,7 @@ pub fn field_view(props: &FieldProps) -> Html {
             let mut typed = typed_code.borrow_mut();
             if now - typed.1 > 1000.0 {
                 typed.0.clear();
+                typed.2 = None;
             }
             typed.0.push_str(&key);
             typed.1 = now;
@@ -228,6 +232,7 @@ pub fn field_view(props: &FieldProps) -> Html {
             if candidates(&typed.0) == 0 {
                 // A new code starts with this digit.
                 typed.0 = key.clone();
+                typed.2 = None;
             }
             let Some(n) = codes
                 .iter()
@@ -237,15 +242,16 @@ pub fn field_view(props: &FieldProps) -> Html {
                 return;
             };
             let code = codes[n].clone();
-            if candidates(&code) == 1 {
+            let current = value.clone().unwrap_or(Json::Null);
+            // Extending a code just toggled: start again from the answer before it.
+            let base = typed.2.take().unwrap_or(current);
+            if candidates(&code) > 1 {
+                typed.2 = Some(base.clone());
+            } else {
                 typed.0.clear();
             }
             let answer = if multiple {
-                let mut chosen: Vec<Json> = value
-                    .as_ref()
-                    .and_then(Json::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                let mut chosen: Vec<Json> = base.as_array().cloned().unwrap_or_default();
                 let item = Json::String(code.clone());
                 if chosen.contains(&item) {
                     chosen.retain(|c| *c != item);
@@ -283,6 +289,20 @@ pub fn field_view(props: &FieldProps) -> Html {
     if !props.issues.is_empty() {
         described.push(error_id.clone());
     }
+    // A group cannot carry aria-required, and the * is hidden from screen readers: a required
+    // choice says so in its description.
+    let required_id = format!("{input_id}-required");
+    // Always present (its text comes and goes), so the options after it are never drawn anew.
+    let says_required =
+        props.required && field_type.has_options() && field_type != FieldType::Calculated;
+    let required_note = html! {
+        <span class="visually-hidden" id={required_id.clone()}>
+            { if says_required { Text::Required.get(props.locale) } else { "" } }
+        </span>
+    };
+    if says_required {
+        described.push(required_id.clone());
+    }
     let described = (!described.is_empty()).then(|| described.join(" "));
     let label = field.def.label.get(locale);
     let required_mark = props.required.then(|| {
@@ -319,6 +339,7 @@ pub fn field_view(props: &FieldProps) -> Html {
             <fieldset class="choices" aria-invalid={aria_invalid} aria-describedby={described.clone()}
                 onkeydown={on_code.clone()}>
                 <legend>{ label }{ required_mark.clone() }</legend>
+                { required_note.clone() }
                 { for field.options.iter().enumerate().map(|(n, option)| {
                     let offered = props.offered.as_ref().is_none_or(|o| o.get(n).copied().unwrap_or(true));
                     let option_id = format!("{input_id}-{n}");

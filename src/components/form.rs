@@ -314,6 +314,10 @@ pub fn form_view(props: &FormProps) -> Html {
         );
         let to_first_field = to_first_field.clone();
         Callback::from(move |e: KeyboardEvent| {
+            // An input method's Enter ends a word, it does not move on.
+            if e.is_composing() || e.key_code() == 229 {
+                return;
+            }
             let control = e.ctrl_key() || e.meta_key();
             match e.key().as_str() {
                 "Enter" if control => {
@@ -345,6 +349,9 @@ pub fn form_view(props: &FormProps) -> Html {
                         return;
                     }
                     if target.closest(".field").ok().flatten().is_none() {
+                        // Outside the questions (a warning's note): Enter does not complete the
+                        // record; Ctrl+Enter does.
+                        e.prevent_default();
                         return;
                     }
                     e.prevent_default();

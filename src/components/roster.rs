@@ -131,7 +131,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
     let on_search_key = {
         let (on_person, on_record) = (props.on_person.clone(), props.on_record.clone());
         Callback::from(move |e: KeyboardEvent| {
-            if e.key() != "Enter" {
+            if e.key() != "Enter" || e.is_composing() || e.key_code() == 229 {
                 return;
             }
             e.prevent_default();

@@ -460,9 +460,10 @@ impl Record {
         Ok(())
     }
 
-    /// Opens a completed record again for editing, until it is sent. A queued one leaves the
-    /// outbox: if an upload of it was already under way, the server keeps whichever copy has the
-    /// higher revision, and the edited one will have it.
+    /// Opens a completed record again for editing, until it is sent. The caller takes a queued
+    /// one out of the outbox ([`crate::sync::Event::Withdrawn`]); if an upload of it was
+    /// already under way, the server keeps whichever copy has the higher revision, and the
+    /// edited one will have it when it is completed again.
     pub fn reopen(&mut self, now: Millis) -> Result<(), LifecycleError> {
         self.expect_one_of(&[Status::Completed, Status::Queued])?;
         self.status = Status::Draft;

@@ -25,6 +25,10 @@ pub const MAX_RETRY_MS: u64 = 300_000;
 pub enum Event {
     /// A record was put in the outbox (also sent for each stored record when the app starts).
     Queued(String),
+    /// A record left the outbox before it was delivered: the collector reopened it. If it is in
+    /// the upload in flight, the server's answer about it is ignored; completed again, it comes
+    /// back as [`Event::Queued`] with a higher revision, which the server keeps.
+    Withdrawn(String),
     /// The browser reports that it is online.
     Online,
     /// The browser reports that it is offline.
@@ -155,6 +159,9 @@ impl Outbox {
                 if !self.waiting.contains(&id) {
                     self.waiting.push(id);
                 }
+            }
+            Event::Withdrawn(id) => {
+                self.waiting.retain(|w| w != &id);
             }
             Event::Online => {
                 self.online = true;
@@ -310,6 +317,26 @@ mod tests {
                 Command::Upload(vec!["b".into(), "c".into()])
             ]
         );
+    }
+
+    #[test]
+    fn a_withdrawn_record_is_not_uploaded_and_its_answer_is_ignored() {
+        let mut outbox = Outbox::new(true);
+        assert_eq!(
+            outbox.handle(Event::Queued("a".into())),
+            vec![Command::Upload(vec!["a".into()])]
+        );
+        outbox.handle(Event::Queued("b".into()));
+        // "a" is reopened while its upload is in flight; "b" before it was sent.
+        outbox.handle(Event::Withdrawn("a".into()));
+        outbox.handle(Event::Withdrawn("b".into()));
+        let after = outbox.handle(Event::Answered(vec![result("a", Outcome::Accepted)]));
+        assert_eq!(
+            after,
+            vec![],
+            "no MarkSent for a draft, nothing left to upload"
+        );
+        assert_eq!(outbox.progress().total - outbox.progress().done, 0);
     }
 
     #[test]

@@ -40,7 +40,13 @@ pub struct AppState {
     pub schemas_dir: PathBuf,
     /// Requests per bearer token, and sign-in attempts per account name.
     pub limiter: Arc<Mutex<RateLimiter>>,
+    /// Who may show the app in a frame (the CSP `frame-ancestors` sources): by default only
+    /// pages of this server, so a foreign page cannot frame the app and call its host API.
+    pub frame_ancestors: String,
 }
+
+/// The default `frame-ancestors`: pages of this server only.
+pub const SELF_ONLY: &str = "'self'";
 
 /// Bursts of 120 requests per token, then 2 a second: an outbox uploads one batch at a time.
 pub const RATE_BURST: u32 = 120;
@@ -56,6 +62,7 @@ impl AppState {
             app_dir,
             schemas_dir,
             limiter: Arc::new(Mutex::new(RateLimiter::new(RATE_BURST, RATE_PER_SECOND))),
+            frame_ancestors: SELF_ONLY.to_string(),
         }
     }
 
@@ -128,7 +135,25 @@ pub fn app(state: AppState) -> Router {
         )
         .nest_service("/schemas", schemas)
         .fallback_service(app_files)
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            frame_policy,
+        ))
         .with_state(state)
+}
+
+/// Says who may frame the app: hosts that embed it are named when the server starts.
+async fn frame_policy(
+    State(state): State<AppState>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    let policy = format!("frame-ancestors {}", state.frame_ancestors);
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 async fn list_forms(State(state): State<AppState>) -> Json<Vec<FormSummary>> {
@@ -424,11 +449,17 @@ fn answer_batch(
         let unchanged = serde_json::to_string(&record.answers)
             .is_ok_and(|text| stored.get(&record.id) == Some(&text));
         if unchanged {
-            results.push(Some(SubmissionResult {
-                id: record.id.clone(),
-                outcome: Outcome::Duplicate,
-                issues: Vec::new(),
-            }));
+            if outside_villages(state, collector, record).is_none() {
+                // Stored as a duplicate: a newer revision's metadata is kept.
+                to_store.push(i);
+                results.push(None);
+            } else {
+                results.push(Some(SubmissionResult {
+                    id: record.id.clone(),
+                    outcome: Outcome::Duplicate,
+                    issues: Vec::new(),
+                }));
+            }
             continue;
         }
         // The engine's own check first, so the server says what the tablet says; then

@@ -35,6 +35,11 @@ enum Command {
         /// The folder of form definitions.
         #[arg(long, default_value = "schemas")]
         schemas: PathBuf,
+        /// Who may show the app in a frame, as CSP `frame-ancestors` sources: a host page on
+        /// another origin that embeds the app is named here, such as
+        /// "'self' https://host.example".
+        #[arg(long, default_value = doorstep_server::app::SELF_ONLY)]
+        frame_ancestors: String,
     },
     /// Write every stored record to standard output, one JSON object per line.
     Export {
@@ -276,7 +281,8 @@ fn main() -> ExitCode {
             data,
             app,
             schemas,
-        } => serve(port, data, app, schemas),
+            frame_ancestors,
+        } => serve(port, data, app, schemas, frame_ancestors),
         Command::Check {
             form,
             records,
@@ -467,7 +473,13 @@ fn export(data: &std::path::Path) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn serve(port: u16, data: PathBuf, app_dir: PathBuf, schemas: PathBuf) -> ExitCode {
+fn serve(
+    port: u16,
+    data: PathBuf,
+    app_dir: PathBuf,
+    schemas: PathBuf,
+    frame_ancestors: String,
+) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -495,7 +507,8 @@ fn serve(port: u16, data: PathBuf, app_dir: PathBuf, schemas: PathBuf) -> ExitCo
             return ExitCode::from(2);
         }
     };
-    let state = AppState::new(forms, store, app_dir, schemas);
+    let mut state = AppState::new(forms, store, app_dir, schemas);
+    state.frame_ancestors = frame_ancestors;
     // The last handle on the store is dropped here, after the runtime: a PostgreSQL client
     // runs a runtime of its own and must not be dropped on the server's threads.
     let store_handle = state.store.clone();

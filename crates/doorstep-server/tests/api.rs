@@ -594,3 +594,35 @@ async fn the_openapi_description_is_served_and_covers_every_route() {
         assert!(!html, "{method} {path} is not a route of the API");
     }
 }
+
+/// The app may be framed by pages of this server only, unless the server names other hosts:
+/// a foreign page cannot frame the app and drive its host API.
+#[tokio::test]
+async fn only_the_named_hosts_may_frame_the_app() {
+    let f = fixture();
+    let policy = |state: AppState| async move {
+        let response = app(state)
+            .oneshot(
+                Request::get("/api/v1/health")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        response
+            .headers()
+            .get(axum::http::header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    assert_eq!(
+        policy(f.state.clone()).await.as_deref(),
+        Some("frame-ancestors 'self'")
+    );
+    let mut named = f.state.clone();
+    named.frame_ancestors = "'self' https://host.example".into();
+    assert_eq!(
+        policy(named).await.as_deref(),
+        Some("frame-ancestors 'self' https://host.example")
+    );
+}

@@ -73,6 +73,18 @@ fn exercise(store: &mut Store) {
         .find(|r| r.id == "r3")
         .map(|r| r.meta.reconfirm);
     assert_eq!(stored_meta, Some(false));
+    // The same answers with a newer revision: a duplicate, and its metadata is kept.
+    visited.revision = 3;
+    visited.meta.confirmed[0].note = "本人电话确认".into();
+    let outcome = store.insert(&[&visited], Some("王五"), 14).expect("insert");
+    assert_eq!(outcome, vec![Outcome::Duplicate]);
+    let stored = store
+        .records()
+        .expect("records")
+        .into_iter()
+        .find(|r| r.id == "r3")
+        .map(|r| (r.revision, r.meta.confirmed[0].note.clone()));
+    assert_eq!(stored, Some((3, "本人电话确认".to_string())));
     let records: Vec<_> = store
         .records()
         .expect("records")

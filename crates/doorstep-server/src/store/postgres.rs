@@ -270,6 +270,13 @@ impl Backend for Postgres {
             let stored_revision = revision(row.get(0))?;
             let stored: String = row.get(1);
             let outcome = if stored == answers {
+                // The same answers, newer: what the app records besides them may have changed.
+                if record.revision > stored_revision {
+                    tx.execute(
+                        "UPDATE submissions SET revision = $2, meta = $3, updated_at = $4, completed_at = $5 WHERE id = $1",
+                        &[&record.id, &revision_now, &meta, &record.updated_at, &record.completed_at],
+                    )?;
+                }
                 Outcome::Duplicate
             } else if record.revision > stored_revision {
                 tx.execute(

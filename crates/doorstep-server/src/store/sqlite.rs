@@ -253,7 +253,17 @@ impl Backend for Sqlite {
                     )?;
                     Outcome::Accepted
                 }
-                Some((_, stored)) if stored == answers => Outcome::Duplicate,
+                Some((revision, stored)) if stored == answers => {
+                    // The same answers, newer: what the app records besides them (a warning's
+                    // note, the re-confirmation) may have changed, and is kept.
+                    if record.revision > revision {
+                        tx.execute(
+                            "UPDATE submissions SET revision = ?2, meta = ?3, updated_at = ?4, completed_at = ?5 WHERE id = ?1",
+                            params![record.id, record.revision, meta, record.updated_at, record.completed_at],
+                        )?;
+                    }
+                    Outcome::Duplicate
+                }
                 Some((revision, _)) if record.revision > revision => {
                     tx.execute(
                         "UPDATE submissions SET form_id = ?2, form_version = ?3, revision = ?4, answers = ?5, completed_at = ?6, received_at = ?7, collector = ?8, meta = ?9, updated_at = ?10 WHERE id = ?1",
