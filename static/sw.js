@@ -62,7 +62,12 @@ async function networkFirst(request) {
   }
   const isJson = (response.headers.get("content-type") || "").includes("json");
   if (response.ok && isJson) {
-    await cache.put(request, response.clone());
+    try {
+      await cache.put(request, response.clone());
+    } catch (_) {
+      // The device's storage is full: the page still gets the answer, only the offline copy
+      // is not refreshed.
+    }
     return response;
   }
   return (await cache.match(request)) || response;
