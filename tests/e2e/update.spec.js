@@ -58,6 +58,8 @@ test("an update of the app keeps the drafts", async ({ page }) => {
   const phone = page.getByRole("textbox", { name: "手机号码", exact: true });
   await expect(phone).toHaveValue("13900001111");
   await phone.fill("13900002222");
+  // A change is on the device within 300 ms (the durability test closes the page then).
+  await page.waitForTimeout(300);
   await page.reload();
   await showSection(page, "基本信息");
   await expect(page.getByRole("textbox", { name: "手机号码", exact: true })).toHaveValue("13900002222");
