@@ -72,6 +72,30 @@ function percentile(values, p) {
 
 const fmt = (t) => `p50 ${percentile(t, 50).toFixed(1)} ms, p95 ${percentile(t, 95).toFixed(1)} ms, max ${Math.max(...t).toFixed(1)} ms`;
 
+/// Times from a change of the survey year (alternately 2027 and 2028) to the app's
+/// `doorstep-saved` mark, that is to the change being in IndexedDB.
+async function measureSaves(page, count) {
+  const times = [];
+  for (let k = 0; k < count; k++) {
+    times.push(await page.evaluate((k) => new Promise((resolve, reject) => {
+      setTimeout(() => reject(new Error("no doorstep-saved mark")), 5000);
+      const observer = new PerformanceObserver((list) => {
+        const mark = list.getEntries().find((e) => e.name === "doorstep-saved");
+        if (mark) {
+          observer.disconnect();
+          resolve(mark.startTime - t0);
+        }
+      });
+      observer.observe({ type: "mark" });
+      const input = document.getElementById("f-survey_year");
+      input.value = String(2027 + (k % 2));
+      const t0 = performance.now();
+      input.dispatchEvent(new InputEvent("input", { bubbles: true }));
+    }), k));
+  }
+  return times;
+}
+
 async function waitForServer() {
   for (let i = 0; i < 100; i++) {
     try {
@@ -124,24 +148,7 @@ async function waitForServer() {
     console.log(`individual form, navigation to first field usable (5 loads): ${fmt(firstField)}`);
 
     // 3. A change to the draft being on the device.
-    const saves = [];
-    for (let k = 0; k < 30; k++) {
-      saves.push(await page.evaluate((k) => new Promise((resolve, reject) => {
-        setTimeout(() => reject(new Error("no doorstep-saved mark")), 5000);
-        const observer = new PerformanceObserver((list) => {
-          const mark = list.getEntries().find((e) => e.name === "doorstep-saved");
-          if (mark) {
-            observer.disconnect();
-            resolve(mark.startTime - t0);
-          }
-        });
-        observer.observe({ type: "mark" });
-        const input = document.getElementById("f-survey_year");
-        input.value = String(2027 + (k % 2));
-        const t0 = performance.now();
-        input.dispatchEvent(new InputEvent("input", { bubbles: true }));
-      }), k));
-    }
+    const saves = await measureSaves(page, 30);
     console.log(`individual form, change to saved in IndexedDB (30 changes): ${fmt(saves)}`);
 
     // 2. The 1000-question form: a change to the dependent question appearing or leaving.
@@ -220,24 +227,7 @@ async function waitForServer() {
     // again on a keystroke.
     await page.locator(".persons .person").first().getByRole("button").click();
     await page.locator("#f-survey_year").waitFor();
-    const rosterSaves = [];
-    for (let k = 0; k < 30; k++) {
-      rosterSaves.push(await page.evaluate((k) => new Promise((resolve, reject) => {
-        setTimeout(() => reject(new Error("no doorstep-saved mark")), 5000);
-        const observer = new PerformanceObserver((list) => {
-          const mark = list.getEntries().find((e) => e.name === "doorstep-saved");
-          if (mark) {
-            observer.disconnect();
-            resolve(mark.startTime - t0);
-          }
-        });
-        observer.observe({ type: "mark" });
-        const input = document.getElementById("f-survey_year");
-        input.value = String(2027 + (k % 2));
-        const t0 = performance.now();
-        input.dispatchEvent(new InputEvent("input", { bubbles: true }));
-      }), k));
-    }
+    const rosterSaves = await measureSaves(page, 30);
     console.log(`person's form with the roster of ${ROSTER} loaded, change to saved (30 changes): ${fmt(rosterSaves)}`);
     const heap = await cdp.send("Runtime.getHeapUsage");
     console.log(`JS heap with the roster shown: ${(heap.usedSize / 1e6).toFixed(1)} MB used`);
