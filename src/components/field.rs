@@ -209,7 +209,7 @@ pub fn field_view(props: &FieldProps) -> Html {
                 return;
             }
             e.prevent_default();
-            let now = js_sys::Date::now();
+            let now = crate::device::now_millis() as f64;
             let mut typed = typed_code.borrow_mut();
             if now - typed.1 > 1000.0 {
                 typed.0.clear();
