@@ -47,9 +47,14 @@ pub struct Submission {
 /// The content hash of answers: SHA-256, in lower-case hex, of their JSON with keys in order
 /// (as `serde_json` writes an [`Answers`] map).
 pub fn answers_hash(answers: &Answers) -> String {
+    sha256_hex(&serde_json::to_vec(answers).unwrap_or_default())
+}
+
+/// SHA-256 of some bytes, in lower-case hex: the answers' content hash, and what the server
+/// keeps of a sign-in token.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    let json = serde_json::to_vec(answers).unwrap_or_default();
-    Sha256::digest(&json)
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

@@ -6,7 +6,6 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use doorstep_core::region::Area;
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 /// How long a sign-in lasts: two weeks, so a collector working offline for days is not
@@ -79,7 +78,7 @@ pub fn new_token() -> String {
 
 /// What the database keeps of a token.
 pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    doorstep_core::protocol::sha256_hex(token.as_bytes())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -40,9 +40,10 @@ pub struct AppState {
     pub schemas_dir: PathBuf,
     /// Requests per bearer token, and sign-in attempts per account name.
     pub limiter: Arc<Mutex<RateLimiter>>,
-    /// Who may show the app in a frame (the CSP `frame-ancestors` sources): by default only
-    /// pages of this server, so a foreign page cannot frame the app and call its host API.
-    pub frame_ancestors: String,
+    /// The `Content-Security-Policy` every answer carries: who may show the app in a frame
+    /// (by default only pages of this server, so a foreign page cannot frame the app and call
+    /// its host API). Set with [`AppState::allow_framing_by`].
+    pub frame_policy: axum::http::HeaderValue,
 }
 
 /// The default `frame-ancestors`: pages of this server only.
@@ -62,8 +63,19 @@ impl AppState {
             app_dir,
             schemas_dir,
             limiter: Arc::new(Mutex::new(RateLimiter::new(RATE_BURST, RATE_PER_SECOND))),
-            frame_ancestors: SELF_ONLY.to_string(),
+            frame_policy: axum::http::HeaderValue::from_static("frame-ancestors 'self'"),
         }
+    }
+
+    /// Lets these CSP `frame-ancestors` sources (such as `'self' https://host.example`) show
+    /// the app in a frame; an error when they cannot be a header value.
+    pub fn allow_framing_by(
+        mut self,
+        sources: &str,
+    ) -> Result<Self, axum::http::header::InvalidHeaderValue> {
+        self.frame_policy =
+            axum::http::HeaderValue::from_str(&format!("frame-ancestors {sources}"))?;
+        Ok(self)
     }
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -147,12 +159,10 @@ async fn frame_policy(
     State(state): State<AppState>,
     mut response: axum::response::Response,
 ) -> axum::response::Response {
-    let policy = format!("frame-ancestors {}", state.frame_ancestors);
-    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
-    }
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        state.frame_policy.clone(),
+    );
     response
 }
 

@@ -197,13 +197,12 @@ fn users(command: UsersCommand) -> ExitCode {
         })(),
         UsersCommand::List { data } => (|| -> Result<String, String> {
             let mut store = Store::open_configured(&data).map_err(|e| e.to_string())?;
-            let mut out = Vec::new();
-            for name in store.collector_names().map_err(|e| e.to_string())? {
-                if let Some(c) = store.collector(&name).map_err(|e| e.to_string())? {
-                    out.push(format!("{name}\t{}", c.villages.join(",")));
-                }
-            }
-            Ok(out.join("\n"))
+            let collectors = store.collectors().map_err(|e| e.to_string())?;
+            Ok(collectors
+                .iter()
+                .map(|c| format!("{}\t{}", c.name, c.villages.join(",")))
+                .collect::<Vec<_>>()
+                .join("\n"))
         })(),
     };
     match result {
@@ -507,8 +506,14 @@ fn serve(
             return ExitCode::from(2);
         }
     };
-    let mut state = AppState::new(forms, store, app_dir, schemas);
-    state.frame_ancestors = frame_ancestors;
+    let state =
+        match AppState::new(forms, store, app_dir, schemas).allow_framing_by(&frame_ancestors) {
+            Ok(state) => state,
+            Err(e) => {
+                eprintln!("doorstep serve: --frame-ancestors `{frame_ancestors}`: {e}");
+                return ExitCode::from(2);
+            }
+        };
     // The last handle on the store is dropped here, after the runtime: a PostgreSQL client
     // runs a runtime of its own and must not be dropped on the server's threads.
     let store_handle = state.store.clone();

@@ -9,7 +9,7 @@
 pub mod postgres;
 pub mod sqlite;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use doorstep_core::protocol::{Outcome, RosterPerson, Submission};
@@ -79,14 +79,58 @@ pub struct StoredRecord {
     pub meta: doorstep_core::record::Metadata,
 }
 
+/// What storing one record of a batch does, given the copy already stored, if any (its
+/// revision and its answers as stored JSON). Both backends decide by this and only run the SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storing {
+    /// Nothing stored under this id: insert it.
+    Insert,
+    /// Other answers, newer: replace the stored copy.
+    Replace,
+    /// The same answers, newer: keep them, take the newer metadata (a warning's note, the
+    /// re-confirmation) and times.
+    RefreshMeta,
+    /// The same answers, not newer: nothing to do.
+    Duplicate,
+    /// Other answers, not newer: refused.
+    Conflict,
+}
+
+impl Storing {
+    /// Decides, for a record of `revision` whose answers are the JSON `answers`.
+    pub fn decide(stored: Option<(u32, &str)>, revision: u32, answers: &str) -> Storing {
+        match stored {
+            None => Storing::Insert,
+            Some((stored_revision, stored)) if stored == answers => {
+                if revision > stored_revision {
+                    Storing::RefreshMeta
+                } else {
+                    Storing::Duplicate
+                }
+            }
+            Some((stored_revision, _)) if revision > stored_revision => Storing::Replace,
+            Some(_) => Storing::Conflict,
+        }
+    }
+
+    /// What the device is told.
+    pub fn outcome(self) -> Outcome {
+        match self {
+            Storing::Insert | Storing::Replace => Outcome::Accepted,
+            Storing::RefreshMeta | Storing::Duplicate => Outcome::Duplicate,
+            Storing::Conflict => Outcome::Conflict,
+        }
+    }
+}
+
 /// What a database backend does; [`Store`] hands every call to one.
 pub trait Backend: Send + std::fmt::Debug {
     /// Adds a collector, or replaces the password and villages of one with this name.
     fn put_collector(&mut self, collector: &Collector, now: i64) -> Result<(), StoreError>;
     /// The collector with this name.
     fn collector(&mut self, name: &str) -> Result<Option<Collector>, StoreError>;
-    /// Every collector's name, in order.
-    fn collector_names(&mut self) -> Result<Vec<String>, StoreError>;
+    /// Every collector, by name.
+    fn collectors(&mut self) -> Result<Vec<Collector>, StoreError>;
     /// Remembers a sign-in by the hash of its token; forgets expired ones.
     fn add_session(
         &mut self,
@@ -101,8 +145,6 @@ pub trait Backend: Send + std::fmt::Debug {
     fn import_roster(&mut self, persons: &[RosterPerson], now: i64) -> Result<(), StoreError>;
     /// The roster's persons in these villages, by village and certificate number.
     fn roster(&mut self, villages: &[String]) -> Result<Vec<RosterPerson>, StoreError>;
-    /// How many persons the roster has in each village.
-    fn roster_sizes(&mut self) -> Result<BTreeMap<String, i64>, StoreError>;
     /// Stores the checked records of one batch in one transaction and says what became of
     /// each; `collector` is who sent them.
     fn insert(
@@ -173,9 +215,9 @@ impl Store {
         self.backend.collector(name)
     }
 
-    /// See [`Backend::collector_names`].
-    pub fn collector_names(&mut self) -> Result<Vec<String>, StoreError> {
-        self.backend.collector_names()
+    /// See [`Backend::collectors`].
+    pub fn collectors(&mut self) -> Result<Vec<Collector>, StoreError> {
+        self.backend.collectors()
     }
 
     /// See [`Backend::add_session`].
@@ -205,11 +247,6 @@ impl Store {
         self.backend.roster(villages)
     }
 
-    /// See [`Backend::roster_sizes`].
-    pub fn roster_sizes(&mut self) -> Result<BTreeMap<String, i64>, StoreError> {
-        self.backend.roster_sizes()
-    }
-
     /// See [`Backend::insert`].
     pub fn insert(
         &mut self,
@@ -233,5 +270,33 @@ impl Store {
     /// See [`Backend::count`].
     pub fn count(&mut self) -> Result<u64, StoreError> {
         self.backend.count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_copy_decides_what_storing_does() {
+        assert_eq!(Storing::decide(None, 1, "{}"), Storing::Insert);
+        assert_eq!(
+            Storing::decide(Some((2, "{}")), 2, "{}"),
+            Storing::Duplicate
+        );
+        assert_eq!(
+            Storing::decide(Some((2, "{}")), 3, "{}"),
+            Storing::RefreshMeta
+        );
+        assert_eq!(
+            Storing::decide(Some((2, "{}")), 3, "{\"a\":1}"),
+            Storing::Replace
+        );
+        assert_eq!(
+            Storing::decide(Some((2, "{}")), 2, "{\"a\":1}"),
+            Storing::Conflict
+        );
+        assert_eq!(Storing::RefreshMeta.outcome(), Outcome::Duplicate);
+        assert_eq!(Storing::Replace.outcome(), Outcome::Accepted);
     }
 }

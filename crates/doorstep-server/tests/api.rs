@@ -619,10 +619,14 @@ async fn only_the_named_hosts_may_frame_the_app() {
         policy(f.state.clone()).await.as_deref(),
         Some("frame-ancestors 'self'")
     );
-    let mut named = f.state.clone();
-    named.frame_ancestors = "'self' https://host.example".into();
+    let named = f
+        .state
+        .clone()
+        .allow_framing_by("'self' https://host.example")
+        .expect("a header value");
     assert_eq!(
         policy(named).await.as_deref(),
         Some("frame-ancestors 'self' https://host.example")
     );
+    assert!(f.state.clone().allow_framing_by("'self'\nX: y").is_err());
 }

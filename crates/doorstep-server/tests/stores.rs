@@ -123,10 +123,15 @@ fn exercise(store: &mut Store) {
             2,
         )
         .expect("replaced");
+    let collectors = store.collectors().expect("collectors");
     assert_eq!(
-        store.collector_names().expect("names"),
-        vec!["王五".to_string()]
+        collectors
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["王五"]
     );
+    assert_eq!(collectors[0].villages, vec!["330110005001".to_string()]);
     assert_eq!(
         store
             .collector("王五")
@@ -168,8 +173,18 @@ fn exercise(store: &mut Store) {
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].name, "李四改");
     assert_eq!(mine[0].prefill["hukou_type"], "1");
-    let sizes = store.roster_sizes().expect("sizes");
-    assert_eq!(sizes.get("330110005002"), Some(&1));
+    let other = store.roster(&["330110005002".into()]).expect("roster");
+    assert_eq!(other.len(), 1);
+    // Several villages in one query, by village and certificate number.
+    let both = store
+        .roster(&["330110005002".into(), "330110005001".into()])
+        .expect("roster");
+    assert_eq!(
+        both.iter()
+            .map(|p| p.region_code.as_str())
+            .collect::<Vec<_>>(),
+        vec!["330110005001", "330110005002"]
+    );
 }
 
 #[test]

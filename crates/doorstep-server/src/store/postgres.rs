@@ -4,12 +4,12 @@
 //! instances store the same new id at once, the second insert finds it there (`ON CONFLICT DO
 //! NOTHING`) and answers as if it had looked first.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use doorstep_core::protocol::{Outcome, RosterPerson, Submission};
 use postgres::{Client, NoTls};
 
-use super::{Backend, Collector, StoreError, StoredRecord};
+use super::{Backend, Collector, StoreError, StoredRecord, Storing};
 
 /// Each migration, in order.
 const MIGRATIONS: &[&str] = &[
@@ -130,13 +130,22 @@ impl Backend for Postgres {
         .transpose()
     }
 
-    fn collector_names(&mut self) -> Result<Vec<String>, StoreError> {
-        Ok(self
-            .client
-            .query("SELECT name FROM collectors ORDER BY name", &[])?
+    fn collectors(&mut self) -> Result<Vec<Collector>, StoreError> {
+        self.client
+            .query(
+                "SELECT name, password_hash, villages FROM collectors ORDER BY name",
+                &[],
+            )?
             .iter()
-            .map(|row| row.get(0))
-            .collect())
+            .map(|row| {
+                let villages: String = row.get(2);
+                Ok(Collector {
+                    name: row.get(0),
+                    password_hash: row.get(1),
+                    villages: serde_json::from_str(&villages)?,
+                })
+            })
+            .collect()
     }
 
     fn add_session(
@@ -157,17 +166,21 @@ impl Backend for Postgres {
     }
 
     fn session(&mut self, token_hash: &str, now: i64) -> Result<Option<Collector>, StoreError> {
-        let name: Option<String> = self
-            .client
-            .query_opt(
-                "SELECT collector FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-                &[&token_hash, &now],
-            )?
-            .map(|row| row.get(0));
-        match name {
-            Some(name) => self.collector(&name),
-            None => Ok(None),
-        }
+        let row = self.client.query_opt(
+            "SELECT c.name, c.password_hash, c.villages FROM sessions s
+             JOIN collectors c ON c.name = s.collector
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+            &[&token_hash, &now],
+        )?;
+        row.map(|row| {
+            let villages: String = row.get(2);
+            Ok(Collector {
+                name: row.get(0),
+                password_hash: row.get(1),
+                villages: serde_json::from_str(&villages)?,
+            })
+        })
+        .transpose()
     }
 
     fn import_roster(&mut self, persons: &[RosterPerson], now: i64) -> Result<(), StoreError> {
@@ -210,18 +223,6 @@ impl Backend for Postgres {
                 })
             })
             .collect()
-    }
-
-    fn roster_sizes(&mut self) -> Result<BTreeMap<String, i64>, StoreError> {
-        Ok(self
-            .client
-            .query(
-                "SELECT region_code, COUNT(*) FROM roster GROUP BY region_code",
-                &[],
-            )?
-            .iter()
-            .map(|row| (row.get(0), row.get(1)))
-            .collect())
     }
 
     fn insert(
@@ -269,36 +270,37 @@ impl Backend for Postgres {
             )?;
             let stored_revision = revision(row.get(0))?;
             let stored: String = row.get(1);
-            let outcome = if stored == answers {
-                // The same answers, newer: what the app records besides them may have changed.
-                if record.revision > stored_revision {
+            let storing =
+                Storing::decide(Some((stored_revision, &stored)), record.revision, &answers);
+            match storing {
+                Storing::RefreshMeta => {
                     tx.execute(
                         "UPDATE submissions SET revision = $2, meta = $3, updated_at = $4, completed_at = $5 WHERE id = $1",
                         &[&record.id, &revision_now, &meta, &record.updated_at, &record.completed_at],
                     )?;
                 }
-                Outcome::Duplicate
-            } else if record.revision > stored_revision {
-                tx.execute(
-                    "UPDATE submissions SET form_id = $2, form_version = $3, revision = $4, answers = $5,
-                     completed_at = $6, received_at = $7, collector = $8, meta = $9, updated_at = $10 WHERE id = $1",
-                    &[
-                        &record.id,
-                        &record.form,
-                        &record.form_version,
-                        &revision_now,
-                        &answers,
-                        &record.completed_at,
-                        &now,
-                        &collector,
-                        &meta,
-                        &record.updated_at,
-                    ],
-                )?;
-                Outcome::Accepted
-            } else {
-                Outcome::Conflict
-            };
+                Storing::Replace => {
+                    tx.execute(
+                        "UPDATE submissions SET form_id = $2, form_version = $3, revision = $4, answers = $5,
+                         completed_at = $6, received_at = $7, collector = $8, meta = $9, updated_at = $10 WHERE id = $1",
+                        &[
+                            &record.id,
+                            &record.form,
+                            &record.form_version,
+                            &revision_now,
+                            &answers,
+                            &record.completed_at,
+                            &now,
+                            &collector,
+                            &meta,
+                            &record.updated_at,
+                        ],
+                    )?;
+                }
+                // Inserting is done above: the row was there after all.
+                Storing::Insert | Storing::Duplicate | Storing::Conflict => {}
+            }
+            let outcome = storing.outcome();
             outcomes[at] = outcome;
         }
         tx.commit()?;

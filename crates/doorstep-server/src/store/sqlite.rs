@@ -1,13 +1,13 @@
 //! The SQLite backend: one file in the data folder, in WAL mode, the schema upgraded by
 //! numbered migrations recorded in `user_version`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use doorstep_core::protocol::{Outcome, RosterPerson, Submission};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{Backend, Collector, StoreError, StoredRecord, DATABASE_FILE};
+use super::{Backend, Collector, StoreError, StoredRecord, Storing, DATABASE_FILE};
 
 /// Each migration, in order; the database's `user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
@@ -123,13 +123,21 @@ impl Backend for Sqlite {
         .transpose()
     }
 
-    /// Every collector's name, in order.
-    fn collector_names(&mut self) -> Result<Vec<String>, StoreError> {
+    /// Every collector, by name.
+    fn collectors(&mut self) -> Result<Vec<Collector>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT name FROM collectors ORDER BY name")?;
-        let names = stmt.query_map([], |row| row.get(0))?;
-        Ok(names.collect::<Result<_, _>>()?)
+            .prepare("SELECT name, password_hash, villages FROM collectors ORDER BY name")?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        rows.map(|row| {
+            let (name, password_hash, villages): (String, String, String) = row?;
+            Ok(Collector {
+                name,
+                password_hash,
+                villages: serde_json::from_str(&villages)?,
+            })
+        })
+        .collect()
     }
 
     /// Remembers a sign-in by the hash of its token; forgets expired ones.
@@ -152,17 +160,25 @@ impl Backend for Sqlite {
 
     /// The collector a token signs in, if it is known and not expired.
     fn session(&mut self, token_hash: &str, now: i64) -> Result<Option<Collector>, StoreError> {
-        let name: Option<String> = self
+        let row: Option<(String, String, String)> = self
             .conn
             .prepare_cached(
-                "SELECT collector FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+                "SELECT c.name, c.password_hash, c.villages FROM sessions s
+                 JOIN collectors c ON c.name = s.collector
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2",
             )?
-            .query_row(params![token_hash, now], |row| row.get(0))
+            .query_row(params![token_hash, now], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
             .optional()?;
-        match name {
-            Some(name) => self.collector(&name),
-            None => Ok(None),
-        }
+        row.map(|(name, password_hash, villages)| {
+            Ok(Collector {
+                name,
+                password_hash,
+                villages: serde_json::from_str(&villages)?,
+            })
+        })
+        .transpose()
     }
 
     /// Adds or replaces roster persons, all in one transaction.
@@ -188,40 +204,33 @@ impl Backend for Sqlite {
         Ok(())
     }
 
-    /// The roster's persons in these villages, by village and certificate number.
+    /// The roster's persons in these villages, by village and certificate number, in one
+    /// query (the villages go in as a JSON list).
     fn roster(&mut self, villages: &[String]) -> Result<Vec<RosterPerson>, StoreError> {
+        let villages = serde_json::to_string(villages)?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT cert_no, name, prefill FROM roster WHERE region_code = ?1 ORDER BY cert_no",
+            "SELECT cert_no, name, region_code, prefill FROM roster
+             WHERE region_code IN (SELECT value FROM json_each(?1))
+             ORDER BY region_code, cert_no",
         )?;
-        let mut persons = Vec::new();
-        for village in villages {
-            let rows = stmt.query_map([village], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                ))
-            })?;
-            for row in rows {
-                let (cert_no, name, prefill) = row?;
-                persons.push(RosterPerson {
-                    cert_no,
-                    name,
-                    region_code: village.clone(),
-                    prefill: serde_json::from_str(&prefill)?,
-                });
-            }
-        }
-        Ok(persons)
-    }
-
-    /// How many persons the roster has in each village.
-    fn roster_sizes(&mut self) -> Result<BTreeMap<String, i64>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT region_code, COUNT(*) FROM roster GROUP BY region_code")?;
-        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = stmt.query_map([villages], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (cert_no, name, region_code, prefill) = row?;
+            Ok(RosterPerson {
+                cert_no,
+                name,
+                region_code,
+                prefill: serde_json::from_str(&prefill)?,
+            })
+        })
+        .collect()
     }
 
     /// Stores the checked records of one batch in one transaction and says what became of each.
@@ -244,35 +253,34 @@ impl Backend for Sqlite {
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )
                 .optional()?;
-            let outcome = match existing {
-                None => {
+            let storing = Storing::decide(
+                existing.as_ref().map(|(r, a)| (*r, a.as_str())),
+                record.revision,
+                &answers,
+            );
+            match storing {
+                Storing::Insert => {
                     tx.execute(
                         "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at, collector, meta, updated_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                         params![record.id, record.form, record.form_version, record.revision, answers, record.created_at, record.completed_at, now, collector, meta, record.updated_at],
                     )?;
-                    Outcome::Accepted
                 }
-                Some((revision, stored)) if stored == answers => {
-                    // The same answers, newer: what the app records besides them (a warning's
-                    // note, the re-confirmation) may have changed, and is kept.
-                    if record.revision > revision {
-                        tx.execute(
-                            "UPDATE submissions SET revision = ?2, meta = ?3, updated_at = ?4, completed_at = ?5 WHERE id = ?1",
-                            params![record.id, record.revision, meta, record.updated_at, record.completed_at],
-                        )?;
-                    }
-                    Outcome::Duplicate
+                Storing::RefreshMeta => {
+                    tx.execute(
+                        "UPDATE submissions SET revision = ?2, meta = ?3, updated_at = ?4, completed_at = ?5 WHERE id = ?1",
+                        params![record.id, record.revision, meta, record.updated_at, record.completed_at],
+                    )?;
                 }
-                Some((revision, _)) if record.revision > revision => {
+                Storing::Replace => {
                     tx.execute(
                         "UPDATE submissions SET form_id = ?2, form_version = ?3, revision = ?4, answers = ?5, completed_at = ?6, received_at = ?7, collector = ?8, meta = ?9, updated_at = ?10 WHERE id = ?1",
                         params![record.id, record.form, record.form_version, record.revision, answers, record.completed_at, now, collector, meta, record.updated_at],
                     )?;
-                    Outcome::Accepted
                 }
-                Some(_) => Outcome::Conflict,
-            };
+                Storing::Duplicate | Storing::Conflict => {}
+            }
+            let outcome = storing.outcome();
             outcomes.push(outcome);
         }
         tx.commit()?;
