@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use doorstep_core::protocol::FormSummary;
+use doorstep_core::protocol::{FormSummary, Session};
 use doorstep_core::schema::RecordUnit;
 use doorstep_core::sync::Event;
 use doorstep_core::{Area, Form, Record, Status};
@@ -53,6 +53,7 @@ struct Started {
     store: DeviceStore,
     stored: Vec<(String, Status, u32)>,
     token: Option<String>,
+    collector: Option<String>,
 }
 
 /// The configured area's villages, from the server or the service worker's copy. Without it
@@ -70,25 +71,52 @@ async fn load_area() -> Option<Arc<Area>> {
 
 /// Fetches the collector's villages and roster, keeps them on the device, and hands them to
 /// the state. Offline, the copy kept last time stays in use.
-pub(crate) fn refresh_assignments(
+async fn refresh_assignments(
     store: DeviceStore,
     token: String,
     dispatch: UseReducerDispatcher<State>,
 ) {
-    wasm_bindgen_futures::spawn_local(async move {
-        match net::get_assignments(&token).await {
-            Ok(assignments) => {
-                if let Err(e) = store.put_assignments(&assignments).await {
-                    web_sys::console::warn_1(&format!("assignments not kept: {e}").into());
-                }
-                dispatch.dispatch(Action::Assignments {
-                    assignments,
-                    context: device::context(),
-                });
+    match net::get_assignments(&token).await {
+        Ok(assignments) => {
+            if let Err(e) = store.put_assignments(&assignments).await {
+                web_sys::console::warn_1(&format!("assignments not kept: {e}").into());
             }
-            Err(e) => web_sys::console::warn_1(&format!("assignments: {e}").into()),
+            dispatch.dispatch(Action::Assignments {
+                assignments,
+                context: device::context(),
+            });
         }
+        Err(e) => web_sys::console::warn_1(&format!("assignments: {e}").into()),
+    }
+}
+
+/// Everything that follows a sign-in, whoever made it (the sign-in screen or a host): the
+/// sign-in is kept on the device, the state and the outbox take it, and the collector's
+/// assignments are fetched (done when they have arrived, or could not: a host that hears
+/// `init` resolve can open a person of the roster). The state takes the sign-in even when
+/// keeping it on the device failed, which is what the error says.
+pub(crate) async fn signed_in(
+    session: Session,
+    store: Option<DeviceStore>,
+    dispatch: &UseReducerDispatcher<State>,
+    driver: &Rc<RefCell<Option<OutboxDriver>>>,
+) -> Result<(), StoreError> {
+    let kept = match &store {
+        Some(store) => store.put_session(&session).await,
+        None => Ok(()),
+    };
+    let token = session.token.clone();
+    dispatch.dispatch(Action::SignedIn {
+        session,
+        context: device::context(),
     });
+    if let Some(d) = driver.borrow().as_ref() {
+        d.signed_in(token.clone());
+    }
+    if let Some(store) = store {
+        refresh_assignments(store, token, dispatch.clone()).await;
+    }
+    kept
 }
 
 /// Loads one form from its address; the error names the address and the place in the form.
@@ -111,11 +139,10 @@ async fn load_forms(mode: &Mode) -> Result<Vec<Rc<Form>>, String> {
     let list = net::get_forms()
         .await
         .map_err(|e| format!("/api/v1/forms: {e}"))?;
-    let mut forms = Vec::with_capacity(list.len());
-    for summary in list {
-        forms.push(Rc::new(load_form(&summary.url).await?));
-    }
-    Ok(forms)
+    // All at once: one round trip's wait, not one per form.
+    let loads = list.iter().map(|summary| load_form(&summary.url));
+    let forms = futures_util::future::try_join_all(loads).await?;
+    Ok(forms.into_iter().map(Rc::new).collect())
 }
 
 async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
@@ -159,6 +186,7 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
         .map(|r| (r.id.clone(), r.status, r.revision))
         .collect();
     let token = session.as_ref().map(|s| s.token.clone());
+    let collector = session.as_ref().map(|s| s.collector.clone());
     dispatch.dispatch(Action::Loaded {
         mode,
         window,
@@ -175,6 +203,7 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
         store,
         stored: summary,
         token,
+        collector,
     })
 }
 
@@ -228,13 +257,18 @@ pub fn app() -> Html {
     let store = use_state(|| None::<DeviceStore>);
     let driver = use_mut_ref(|| None::<OutboxDriver>);
     let persisted: Persisted = use_mut_ref(HashMap::new);
+    let last_records = use_mut_ref(|| Rc::new(Vec::<Record>::new()));
     let forms = use_state(Vec::<FormSummary>::new);
 
-    // The forms the server offers, for the switcher in the header (the service worker keeps
-    // the last list for offline use; without one, only the form on screen is shown).
+    // The forms the server offers, for the switcher in the header of the one-form mode (the
+    // service worker keeps the last list for offline use; without one, only the form on
+    // screen is shown). The roster mode has its forms from start-up and no switcher.
     {
         let forms = forms.clone();
         use_effect_with((), move |_| {
+            if query_param("form").is_none() {
+                return;
+            }
             wasm_bindgen_futures::spawn_local(async move {
                 match net::get_forms().await {
                     Ok(list) => forms.set(list),
@@ -303,7 +337,11 @@ pub fn app() -> Html {
                     });
                 }
                 if let Some(token) = started.token {
-                    refresh_assignments(started.store.clone(), token.clone(), dispatch.clone());
+                    wasm_bindgen_futures::spawn_local(refresh_assignments(
+                        started.store.clone(),
+                        token.clone(),
+                        dispatch.clone(),
+                    ));
                     outbox.signed_in(token);
                 }
                 let mut queued = Vec::new();
@@ -319,6 +357,8 @@ pub fn app() -> Html {
                 *driver.borrow_mut() = Some(outbox);
                 store.set(Some(started.store.clone()));
                 // A host that can only load a URL configures the app through it.
+                let mut collector = started.collector;
+                let mut locale = Locale::default().tag().to_string();
                 if let Some(config) = address_config {
                     let applied = host::apply_config(
                         config,
@@ -327,10 +367,27 @@ pub fn app() -> Html {
                         driver.clone(),
                         Locale::default(),
                     );
-                    if let Err(e) = applied.await {
-                        host::emit("error", serde_json::json!({ "message": e.to_string() }));
+                    match applied.await {
+                        Ok(result) => {
+                            if let Some(name) = result["collector"].as_str() {
+                                collector = Some(name.to_string());
+                            }
+                            if let Some(tag) = result["locale"].as_str() {
+                                locale = tag.to_string();
+                            }
+                        }
+                        Err(e) => {
+                            host::emit("error", serde_json::json!({ "message": e.to_string() }))
+                        }
                     }
                 }
+                // Ready for the host once loaded and configured (with the roster, when the
+                // address signed the collector in).
+                host::emit(
+                    "ready",
+                    serde_json::json!({ "version": host::PROTOCOL, "collector": collector,
+                        "locale": locale }),
+                );
             });
         });
     }
@@ -342,20 +399,6 @@ pub fn app() -> Html {
         driver: driver.clone(),
         state: state.clone(),
     });
-    {
-        let ready = state.phase == Phase::Ready;
-        let collector = state.session.as_ref().map(|s| s.collector.clone());
-        let locale = state.locale;
-        use_effect_with(ready, move |ready| {
-            if *ready {
-                host::emit(
-                    "ready",
-                    serde_json::json!({ "version": host::PROTOCOL, "collector": collector,
-                        "locale": locale.tag() }),
-                );
-            }
-        });
-    }
     {
         let failure = match &state.phase {
             Phase::Failed(message) => Some(message.clone()),
@@ -402,13 +445,16 @@ pub fn app() -> Html {
         let persisted = persisted.clone();
         let dispatch = state.dispatcher();
         let locale = state.locale;
-        let changed: Vec<Record> = state
-            .draft
-            .iter()
-            .chain(state.records.iter())
-            .filter(|r| persisted.borrow().get(&r.id) != Some(&(r.status, r.revision)))
-            .cloned()
-            .collect();
+        // The list is looked through only when the state replaced it; on a keystroke only the
+        // record in hand has changed.
+        let list_changed = !Rc::ptr_eq(&*last_records.borrow(), &state.records);
+        *last_records.borrow_mut() = state.records.clone();
+        let unsaved = |r: &&Record| persisted.borrow().get(&r.id) != Some(&(r.status, r.revision));
+        let mut changed: Vec<Record> = state.draft.iter().filter(unsaved).cloned().collect();
+        if list_changed {
+            changed.extend(state.records.iter().filter(unsaved).cloned());
+        }
+        let rescan = last_records.clone();
         use_effect_with(((*store).clone(), changed), move |(store, changed)| {
             if let (Some(store), false) = (store.clone(), changed.is_empty()) {
                 let records = changed.clone();
@@ -462,10 +508,12 @@ pub fn app() -> Html {
                             }
                         }
                         Err(e) => {
-                            // Not stored: forget they were, so the next change writes them again.
+                            // Not stored: forget they were, and look through the whole list
+                            // again, so the next change writes them again.
                             for record in &records {
                                 persisted.borrow_mut().remove(&record.id);
                             }
+                            *rescan.borrow_mut() = Rc::new(Vec::new());
                             let message = match e {
                                 StoreError::QuotaExceeded(_) => {
                                     Text::QuotaExceeded.get(locale).to_string()
@@ -554,16 +602,6 @@ pub fn app() -> Html {
             });
         });
     }
-
-    // Keep the document's language in step with the interface.
-    use_effect_with(state.locale, |locale| {
-        if let Some(root) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        {
-            let _ = root.set_attribute("lang", locale.tag());
-        }
-    });
 
     let on_change = {
         let dispatch = state.dispatcher();
@@ -695,21 +733,8 @@ pub fn app() -> Html {
                 let request = doorstep_core::protocol::SignIn { name, password };
                 match net::sign_in(&request).await {
                     Ok(session) => {
-                        if let Some(store) = &store {
-                            if let Err(e) = store.put_session(&session).await {
-                                dispatch.dispatch(Action::StorageFailed(e.to_string()));
-                            }
-                        }
-                        let token = session.token.clone();
-                        dispatch.dispatch(Action::SignedIn {
-                            session,
-                            context: device::context(),
-                        });
-                        if let Some(store) = store.clone() {
-                            refresh_assignments(store, token.clone(), dispatch.clone());
-                        }
-                        if let Some(d) = driver.borrow().as_ref() {
-                            d.signed_in(token);
+                        if let Err(e) = signed_in(session, store, &dispatch, &driver).await {
+                            dispatch.dispatch(Action::StorageFailed(e.to_string()));
                         }
                     }
                     Err(net::NetError::Status { status: 401, .. }) => dispatch
@@ -765,7 +790,7 @@ pub fn app() -> Html {
                         <button type="button" class="back" onclick={on_close}>{ format!("← {}", t(Text::BackToRoster)) }</button>
                     }
                     <FormView form={form.clone()} draft={draft.clone()}
-                        evaluation={state.evaluation.clone()} returned={Rc::new(state.returned())}
+                        evaluation={state.evaluation.clone()}
                         attempted={state.attempted} locale={locale}
                         paged=true page={state.page} on_page={on_page}
                         on_change={on_change} on_confirm={on_confirm}
@@ -847,7 +872,7 @@ pub fn app() -> Html {
                     { main }
                 </ContextProvider<AreaRef>>
                 if let Some(form_id) = free_form {
-                    <RecordList records={state.records.clone()} form_id={form_id} locale={locale} on_open={on_open}
+                    <RecordList records={RecordsRef(state.records.clone())} form_id={form_id} locale={locale} on_open={on_open}
                         title_field={state.form.as_ref().and_then(|f| f.0.fields.iter()
                             .find(|field| field.def.field_type == doorstep_core::schema::FieldType::Text)
                             .map(|field| field.def.id.clone()))} />
@@ -915,7 +940,9 @@ const RECORDS_SHOWN: usize = 1000;
 
 #[derive(Properties, PartialEq)]
 struct RecordListProps {
-    records: Rc<Vec<Record>>,
+    /// Compared by pointer: comparing thousands of records on every keystroke would cost more
+    /// than drawing them.
+    records: RecordsRef,
     /// Only this form's records are listed.
     form_id: String,
     locale: Locale,
@@ -930,6 +957,7 @@ struct RecordListProps {
 fn record_list(props: &RecordListProps) -> Html {
     let records: Vec<&Record> = props
         .records
+        .0
         .iter()
         .filter(|r| r.form_id == props.form_id)
         .filter(|r| r.status != Status::Draft || crate::state::touched(r))

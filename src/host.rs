@@ -27,6 +27,9 @@ use crate::outbox::OutboxDriver;
 use crate::state::{Action, State, Subject, UploadStatus};
 use crate::store::DeviceStore;
 
+/// The calls of the host API, as `window.doorstep` has them and `postMessage` names them.
+pub const CALLS: [&str; 5] = ["init", "open", "prefill", "sync", "records"];
+
 /// The version of the message format; every message carries it as `"doorstep"`.
 pub const PROTOCOL: u32 = 1;
 
@@ -309,25 +312,14 @@ pub async fn apply_config(
     if let Some((token, collector)) = sign_in {
         // The villages come with the assignments, fetched next.
         let session = Session {
-            token: token.clone(),
-            collector: collector.clone(),
+            token,
+            collector,
             villages: Vec::new(),
             expires_at: i64::MAX,
         };
-        if let Some(store) = &store {
-            store
-                .put_session(&session)
-                .await
-                .map_err(|e| not_now("init", e.to_string()))?;
-            crate::app::refresh_assignments(store.clone(), token.clone(), dispatch.clone());
-        }
-        dispatch.dispatch(Action::SignedIn {
-            session,
-            context: crate::device::context(),
-        });
-        if let Some(driver) = driver.borrow().as_ref() {
-            driver.signed_in(token);
-        }
+        crate::app::signed_in(session, store, &dispatch, &driver)
+            .await
+            .map_err(|e| not_now("init", e.to_string()))?;
     }
     let locale = locale.unwrap_or(locale_now);
     Ok(json!({ "locale": locale.tag(), "collector": config.collector }))
@@ -369,13 +361,7 @@ fn open(
                 })?;
             let form_id = form.0.def.id.clone();
             let existing = state
-                .records
-                .iter()
-                .chain(state.draft.iter())
-                .filter(|r| {
-                    r.form_id == form_id && r.meta.subject.as_deref() == Some(&person.cert_no)
-                })
-                .max_by(|a, b| a.id.cmp(&b.id))
+                .record_of(&form_id, &person.cert_no)
                 .map(|r| r.id.clone());
             let id = existing.unwrap_or_else(crate::device::new_record_id);
             dispatch.dispatch(Action::Start {
@@ -612,7 +598,7 @@ pub fn install() {
     };
     let api = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&api, &"version".into(), &JsValue::from(PROTOCOL));
-    for method in ["init", "open", "prefill", "sync", "records"] {
+    for method in CALLS {
         let function =
             Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |arg| promise(method, arg));
         let _ = js_sys::Reflect::set(&api, &method.into(), function.as_ref());
@@ -672,13 +658,9 @@ pub fn install() {
         else {
             return;
         };
-        let method: &'static str = match method.as_str() {
-            "init" => "init",
-            "open" => "open",
-            "prefill" => "prefill",
-            "sync" => "sync",
-            "records" => "records",
-            _ => {
+        let method: &'static str = match CALLS.iter().find(|call| **call == method) {
+            Some(call) => call,
+            None => {
                 let answer = json!({ "doorstep": PROTOCOL, "type": "result", "id": id, "ok": false,
                     "error": HostError::UnknownCall(method).to_string() });
                 let _ = source.post_message(&to_js(&answer), &origin);

@@ -51,8 +51,6 @@ pub enum Text {
     Online,
     /// Offline indicator.
     Offline,
-    /// The submit button.
-    Submit,
     /// Heading of the error summary.
     FixErrors,
     /// Marks a required question.
@@ -209,7 +207,6 @@ impl Text {
             Text::StorageFailed => ("本机存储不可用", "Device storage is unavailable"),
             Text::Online => ("在线", "Online"),
             Text::Offline => ("离线", "Offline"),
-            Text::Submit => ("提交", "Submit"),
             Text::FixErrors => ("请先修改以下问题：", "Please fix these first:"),
             Text::Required => ("必填", "required"),
             Text::RecordsOnDevice => ("本机记录", "Records on this device"),

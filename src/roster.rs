@@ -181,17 +181,23 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// Whether a line passes.
-    pub fn passes(&self, line: &Line) -> bool {
+    /// The lines that pass, in order. Certificate numbers match without regard to the case of
+    /// their X, and no line's text is copied to compare it.
+    pub fn apply<'a>(&self, lines: &'a [Line]) -> Vec<&'a Line> {
         let search = self.search.trim();
-        (search.is_empty()
-            || line.name.contains(search)
-            || line
-                .cert_no
-                .to_ascii_uppercase()
-                .contains(&search.to_ascii_uppercase()))
-            && (self.village.is_empty() || line.region_code == self.village)
-            && self.progress.is_none_or(|p| line.progress == p)
+        let cert_matches = |cert: &str| {
+            cert.as_bytes()
+                .windows(search.len())
+                .any(|w| w.eq_ignore_ascii_case(search.as_bytes()))
+        };
+        lines
+            .iter()
+            .filter(|line| {
+                (search.is_empty() || line.name.contains(search) || cert_matches(&line.cert_no))
+                    && (self.village.is_empty() || line.region_code == self.village)
+                    && self.progress.is_none_or(|p| line.progress == p)
+            })
+            .collect()
     }
 }
 
@@ -327,9 +333,9 @@ mod tests {
         assert!((counts.home_visit_percent() - 66.666).abs() < 0.01);
 
         let shown = |filter: Filter| -> Vec<String> {
-            lines
-                .iter()
-                .filter(|l| filter.passes(l))
+            filter
+                .apply(&lines)
+                .into_iter()
                 .map(|l| l.name.clone())
                 .collect()
         };

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use doorstep_core::protocol::{AssignedVillage, Assignments, RosterPerson, Session};
 use doorstep_core::record::{LifecycleError, Position};
 use doorstep_core::schema::RecordUnit;
-use doorstep_core::{Answers, Area, Context, Evaluation, Form, Issue, Record, Report, Status};
+use doorstep_core::{Answers, Area, Context, Evaluation, Form, Issue, Record, Status};
 use serde_json::Value as Json;
 use yew::Reducible;
 
@@ -348,15 +348,6 @@ fn evaluate(
     }
 }
 
-/// The configured area narrowed to the collector's villages; the whole area when nobody is
-/// signed in.
-fn collectors_area(area: &Option<Arc<Area>>, session: &Option<Session>) -> Option<Arc<Area>> {
-    match (area, session) {
-        (Some(area), Some(session)) => Some(Arc::new(area.restricted_to(&session.villages))),
-        (area, _) => area.clone(),
-    }
-}
-
 /// A new draft with the form's defaults (such as the survey year and today's date).
 fn new_draft(id: String, form: &Form, now: i64, context: &Context) -> Record {
     Record::start(id, form, context, None, Answers::new(), now)
@@ -400,6 +391,22 @@ fn known_answers(form: &Form, subject: &Subject) -> Answers {
 }
 
 impl State {
+    /// The configured area narrowed to the collector's villages: those of the last
+    /// assignments (the server's word), else those the sign-in gave (a host that signs the
+    /// collector in gives none). The whole area when nobody is signed in.
+    fn collectors_area(&self) -> Option<Arc<Area>> {
+        let area = self.configured_area.as_ref()?;
+        let Some(session) = &self.session else {
+            return Some(area.clone());
+        };
+        let villages: Vec<String> = if self.villages.is_empty() {
+            session.villages.clone()
+        } else {
+            self.villages.iter().map(|v| v.code.clone()).collect()
+        };
+        Some(Arc::new(area.restricted_to(&villages)))
+    }
+
     /// The device supplies the dates; the state adds the collector's area and name.
     fn context(&self, context: Context) -> Context {
         Context {
@@ -424,6 +431,16 @@ impl State {
             .values()
             .find(|f| f.0.def.record.as_ref().is_some_and(|r| r.unit == unit))
             .cloned()
+    }
+
+    /// The record of a subject (a person's key or a village code) for a form, in hand or on
+    /// the device: the newest of them.
+    pub fn record_of(&self, form_id: &str, subject: &str) -> Option<&Record> {
+        self.records
+            .iter()
+            .chain(self.draft.iter())
+            .filter(|r| r.form_id == form_id && r.meta.subject.as_deref() == Some(subject))
+            .max_by(|a, b| a.id.cmp(&b.id))
     }
 
     /// Puts the record in hand back among the others: an untouched draft in roster mode too,
@@ -479,17 +496,6 @@ impl State {
         true
     }
 
-    /// The issues the server returned the record in hand with.
-    pub fn returned(&self) -> Report {
-        Report {
-            issues: self
-                .draft
-                .as_ref()
-                .map(|r| r.returned.clone())
-                .unwrap_or_default(),
-        }
-    }
-
     /// Folds one action into the state.
     pub fn apply(mut self, action: Action) -> State {
         match action {
@@ -509,7 +515,7 @@ impl State {
                 self.window = window;
                 self.configured_area = area;
                 self.session = session;
-                self.area = collectors_area(&self.configured_area, &self.session);
+                self.area = self.collectors_area();
                 self.forms = Rc::new(
                     forms
                         .into_iter()
@@ -584,14 +590,11 @@ impl State {
                     self.screen = Screen::Record;
                     return self;
                 }
-                // The subject's record, if one was started: the newest of them.
-                let existing = key.as_ref().and_then(|key| {
-                    self.records
-                        .iter()
-                        .filter(|r| r.form_id == form_id && r.meta.subject.as_ref() == Some(key))
-                        .max_by(|a, b| a.id.cmp(&b.id))
-                        .map(|r| r.id.clone())
-                });
+                // The subject's record, if one was started.
+                let existing = key
+                    .as_deref()
+                    .and_then(|key| self.record_of(&form_id, key))
+                    .map(|r| r.id.clone());
                 if let Some(id) = existing {
                     self.take_in_hand(&id, now, context);
                     return self;
@@ -759,18 +762,10 @@ impl State {
             Action::SetLocale(locale) => self.locale = locale,
             Action::StorageFailed(message) => self.storage_error = Some(message),
             Action::Upload(status) => self.upload = status,
-            Action::SignedIn {
-                mut session,
-                context,
-            } => {
-                // A host that signs the collector in gives no villages: those of the last
-                // assignments stand until new ones arrive.
-                if session.villages.is_empty() {
-                    session.villages = self.villages.iter().map(|v| v.code.clone()).collect();
-                }
+            Action::SignedIn { session, context } => {
                 self.session = Some(session);
                 self.sign_in_error = None;
-                self.area = collectors_area(&self.configured_area, &self.session);
+                self.area = self.collectors_area();
                 let context = self.context(context);
                 // A draft nothing was typed into starts again with this collector's defaults.
                 if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
@@ -797,17 +792,8 @@ impl State {
                     *sizes.entry(person.region_code.clone()).or_insert(0) += 1;
                 }
                 self.roster_sizes = Some(Arc::new(sizes));
-                // The server's list of the collector's villages is the one that counts (a host
-                // that signed the collector in gives none).
-                if let Some(session) = &mut self.session {
-                    session.villages = assignments
-                        .villages
-                        .iter()
-                        .map(|v| v.code.clone())
-                        .collect();
-                    self.area = collectors_area(&self.configured_area, &self.session);
-                }
                 self.villages = Rc::new(assignments.villages);
+                self.area = self.collectors_area();
                 self.roster = Rc::new(assignments.persons);
                 let context = self.context(context);
                 self.evaluation = evaluate(&self.form, &self.draft, context);
@@ -1129,7 +1115,7 @@ mod tests {
             context: Context::default(),
         });
         assert!(state.attempted, "the returned issues are shown at once");
-        assert_eq!(state.returned().issues.len(), 1);
+        assert_eq!(state.draft.as_ref().map(|d| d.returned.len()), Some(1));
     }
 
     #[test]

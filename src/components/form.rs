@@ -24,8 +24,6 @@ pub struct FormProps {
     pub draft: Record,
     /// The state of every field of the draft.
     pub evaluation: Option<Rc<Evaluation>>,
-    /// Issues the server returned the draft with.
-    pub returned: Rc<Report>,
     /// Whether to flag unanswered required questions and unconfirmed warnings.
     pub attempted: bool,
     /// The interface language.
@@ -207,6 +205,10 @@ pub fn form_view(props: &FormProps) -> Html {
     let Some(evaluation) = props.evaluation.as_deref() else {
         return html! {};
     };
+    // The issues the server returned the record with, kept on the record.
+    let returned = Report {
+        issues: props.draft.returned.clone(),
+    };
     let editable = props.draft.status == Status::Draft;
     let on_submit = {
         let on_submit = props.on_submit.clone();
@@ -228,7 +230,7 @@ pub fn form_view(props: &FormProps) -> Html {
     let errors_in = |section: usize| {
         report
             .errors()
-            .chain(props.returned.errors())
+            .chain(returned.errors())
             .filter(|issue| {
                 form.field_by_id(field_of_path(&issue.field))
                     .is_some_and(|f| {
@@ -253,7 +255,7 @@ pub fn form_view(props: &FormProps) -> Html {
     let summary: Vec<(String, usize, String, String)> = if props.attempted {
         report
             .errors()
-            .chain(props.returned.errors())
+            .chain(returned.errors())
             .map(|issue| {
                 let message = issue.message.get(tag).to_string();
                 // An issue about the record as a whole (an unknown form version, say) is listed
@@ -373,7 +375,7 @@ pub fn form_view(props: &FormProps) -> Html {
     // Most questions have no issue: they share one empty list instead of one each.
     let no_issues: Rc<Vec<Issue>> = Rc::new(Vec::new());
     let issues_of = |i: usize, id: &str| {
-        let issues = shown_issues(evaluation, &props.returned, i, id, props.attempted);
+        let issues = shown_issues(evaluation, &returned, i, id, props.attempted);
         if issues.is_empty() {
             no_issues.clone()
         } else {
@@ -400,7 +402,7 @@ pub fn form_view(props: &FormProps) -> Html {
                                 repeat={r}
                                 value={props.draft.answers.get(id).cloned()}
                                 instances={Rc::new(evaluation.instances(r).to_vec())}
-                                issues={Rc::new(shown_issues(evaluation, &props.returned, i, id, props.attempted)
+                                issues={Rc::new(shown_issues(evaluation, &returned, i, id, props.attempted)
                                     .into_iter().filter(|issue| issue.field == id).collect::<Vec<_>>())}
                                 attempted={props.attempted}
                                 locale={locale}

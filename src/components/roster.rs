@@ -49,6 +49,15 @@ pub struct RosterProps {
     pub on_village: Callback<String>,
 }
 
+/// The roster's lines compared by pointer: a new list is a new `Rc`.
+struct LinesRef(Rc<Vec<Line>>);
+
+impl PartialEq for LinesRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// The name of a status.
 pub fn progress_text(progress: Progress) -> Text {
     match progress {
@@ -75,7 +84,8 @@ pub fn roster_view(props: &RosterProps) -> Html {
     let t = |text: Text| text.get(locale);
     let filter = use_state(Filter::default);
     let shown_max = use_state(|| PAGE);
-    let counts = Counts::of(&props.lines);
+    // The counts depend on the lines only, not on the search.
+    let counts = *use_memo(LinesRef(props.lines.clone()), |lines| Counts::of(&lines.0));
     let on_search = {
         let (filter, shown_max) = (filter.clone(), shown_max.clone());
         Callback::from(move |e: InputEvent| {
@@ -112,7 +122,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
             shown_max.set(PAGE);
         })
     };
-    let matching: Vec<&Line> = props.lines.iter().filter(|l| filter.passes(l)).collect();
+    let matching: Vec<&Line> = filter.apply(&props.lines);
     let more = matching.len().saturating_sub(*shown_max);
     let show_more = {
         let shown_max = shown_max.clone();

@@ -118,6 +118,8 @@ test("a WebView's native bridge receives every event as JSON text", async ({ pag
   });
   await page.goto(`/#token=${encodeURIComponent(bearer)}&collector=${COLLECTOR.name}`);
   await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  // A host configured through the address waits for `ready`: the roster is there then.
+  await expect.poll(() => page.evaluate(() => window.__bridged.some((m) => JSON.parse(m).event === "ready"))).toBe(true);
   const opened = await page.evaluate((cert) => window.doorstep.open({ certNo: cert }), CERT);
   await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
   await page.evaluate(() => window.doorstep.prefill({ ethnicity: "01" }));
