@@ -16,6 +16,7 @@
 //
 // `cargo xtask bench` builds the app and the server and runs it.
 const { chromium } = require("@playwright/test");
+const { openSignedIn } = require("../e2e/session");
 const { execFileSync, spawn } = require("child_process");
 const fs = require("fs");
 const os = require("os");
@@ -129,10 +130,7 @@ async function waitForServer() {
     await page.route("**/schemas/bench.json", (route) =>
       route.fulfill({ contentType: "application/json", body: JSON.stringify(generatedForm(1000)) }));
     // Sign in once; the device keeps the sign-in, as a collector's tablet does.
-    await page.goto(`${base}/?form=demo`);
-    await page.getByLabel("账号").fill(account.name);
-    await page.getByLabel("密码").fill(account.password);
-    await page.getByRole("button", { name: "登录" }).click();
+    await openSignedIn(page, `${base}/?form=demo`, account);
     await page.getByRole("heading", { name: "演示登记表" }).waitFor();
     const cdp = await context.newCDPSession(page);
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: THROTTLE });
@@ -141,8 +139,11 @@ async function waitForServer() {
     const firstField = [];
     for (let k = 0; k < 5; k++) {
       await page.goto(`${base}/?form=individual`);
-      await page.locator("#f-survey_year").waitFor();
-      await page.locator("#f-survey_year").isEnabled();
+      // Usable: there and enabled.
+      await page.waitForFunction(() => {
+        const field = document.getElementById("f-survey_year");
+        return field && !field.disabled;
+      });
       firstField.push(await page.evaluate(() => performance.now()));
     }
     console.log(`individual form, navigation to first field usable (5 loads): ${fmt(firstField)}`);

@@ -7,6 +7,8 @@
 //   target/release/doorstep serve --port 8099 --data /tmp/bench-data &
 //   node tests/bench/sync-push.js http://127.0.0.1:8099 10000 bench bench-password
 const { chromium } = require("@playwright/test");
+const { openSignedIn } = require("../e2e/session");
+const { seedQueued } = require("../e2e/device");
 
 const base = process.argv[2] || "http://127.0.0.1:8080";
 const n = Number(process.argv[3] || 10000);
@@ -19,35 +21,11 @@ const account = { name: process.argv[4] || "bench", password: process.argv[5] ||
   });
   const context = await browser.newContext({ serviceWorkers: "block" });
   const page = await context.newPage();
-  await page.goto(`${base}/?form=demo`);
-  await page.getByLabel("账号").fill(account.name);
-  await page.getByLabel("密码").fill(account.password);
-  await page.getByRole("button", { name: "登录" }).click();
+  await openSignedIn(page, `${base}/?form=demo`, account);
   await page.getByRole("heading", { name: "演示登记表" }).waitFor();
 
   const run = Date.now().toString(36);
-  await page.evaluate(async ({ run, n }) => {
-    const db = await new Promise((resolve, reject) => {
-      const open = indexedDB.open("doorstep");
-      open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
-    });
-    const tx = db.transaction("records", "readwrite");
-    const store = tx.objectStore("records");
-    for (let k = 0; k < n; k++) {
-      store.put({
-        id: `0190f000-${run}-7000-8000-${String(k).padStart(12, "0")}`,
-        form_id: "demo", form_version: "1", status: "queued",
-        answers: { name: `基准${run}-${k}`, visited: "1", age: k % 100 },
-        revision: 3, created_at: 1, updated_at: 2, completed_at: 2,
-      });
-    }
-    await new Promise((resolve, reject) => {
-      tx.oncomplete = resolve;
-      tx.onerror = () => reject(tx.error);
-    });
-    db.close();
-  }, { run, n });
+  await seedQueued(page, run, n, "基准");
 
   let first = null;
   let last = null;

@@ -22,6 +22,12 @@ async function showSection(page, title) {
   await expect(page.getByRole("heading", { name: title, exact: true })).toBeVisible();
 }
 
+/// The sections the jump list offers, in order, without their error counts.
+async function pages(page) {
+  return (await page.getByRole("navigation", { name: "章节" }).getByRole("button").allInnerTexts())
+    .map((t) => t.replace(/\s*\(\d+\)$/, "").trim());
+}
+
 /// Fills `answers` (field id → answer, as stored) in form order; returns the number of
 /// answers given.
 async function fillByLabels(page, formId, answers) {
@@ -54,4 +60,4 @@ async function fillByLabels(page, formId, answers) {
   return given;
 }
 
-module.exports = { fillByLabels, showSection, loadForm };
+module.exports = { fillByLabels, showSection, loadForm, pages };

@@ -3,13 +3,7 @@
 // certificate number shown read-only, and whole sections leaving when a person is not there.
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
-const { showSection } = require("./fill");
-
-// The sections the jump list offers, in order.
-async function pages(page) {
-  return (await page.getByRole("navigation", { name: "章节" }).getByRole("button").allInnerTexts())
-    .map((t) => t.replace(/\s*\(\d+\)$/, "").trim());
-}
+const { showSection, pages } = require("./fill");
 
 test.use({ serviceWorkers: "block" });
 

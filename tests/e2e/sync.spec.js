@@ -1,7 +1,8 @@
 // 500 records queued on the device reach the server exactly once while the connection comes
 // and goes 20 times during the upload; the queue ends empty and the app says so.
 const { test, expect } = require("@playwright/test");
-const { openSignedIn } = require("./session");
+const { COLLECTOR, openSignedIn, signIn } = require("./session");
+const { seedQueued, deviceRecords, setToken } = require("./device");
 const { storedRecords } = require("./server");
 
 test("500 queued records, offline and online 20 times, arrive once each", async ({ page, context }) => {
@@ -11,33 +12,7 @@ test("500 queued records, offline and online 20 times, arrive once each", async 
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
   await context.setOffline(true);
   // Put 500 completed records in the app's IndexedDB store, as the app itself writes them.
-  await page.evaluate(async (run) => {
-    const db = await new Promise((resolve, reject) => {
-      const open = indexedDB.open("doorstep");
-      open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
-    });
-    const tx = db.transaction("records", "readwrite");
-    const store = tx.objectStore("records");
-    for (let n = 0; n < 500; n++) {
-      store.put({
-        id: `0190f000-${run}-7000-8000-${String(n).padStart(12, "0")}`,
-        form_id: "demo",
-        form_version: "1",
-        status: "queued",
-        answers: { name: `同步${run}-${n}`, visited: "1", age: n % 100 },
-        revision: 3,
-        created_at: 1,
-        updated_at: 2,
-        completed_at: 2,
-      });
-    }
-    await new Promise((resolve, reject) => {
-      tx.oncomplete = resolve;
-      tx.onerror = () => reject(tx.error);
-    });
-    db.close();
-  }, run);
+  await seedQueued(page, run, 500, "同步");
   await page.reload();
   await expect(page.getByText("正在上传 0/500")).toBeVisible();
 
@@ -62,45 +37,23 @@ test("500 queued records, offline and online 20 times, arrive once each", async 
     expect(record.answers).toEqual({ name: `同步${run}-${n}`, visited: "1", age: n % 100 });
   }
   // Nothing is left queued on the device either.
-  const queued = await page.evaluate(
-    () =>
-      new Promise((resolve) => {
-        const open = indexedDB.open("doorstep");
-        open.onsuccess = () => {
-          const all = open.result.transaction("records").objectStore("records").getAll();
-          all.onsuccess = () => resolve(all.result.filter((r) => r.status === "queued").length);
-        };
-      }),
-  );
+  const queued = (await deviceRecords(page)).filter((r) => r.status === "queued").length;
   expect(queued).toBe(0);
 });
 
 test("a wrong password is told; an expired sign-in keeps the queue until the collector signs in again", async ({ page, context }) => {
   await page.goto("/?form=demo");
-  await page.getByLabel("账号").fill("e2e");
+  await page.getByLabel("账号").fill(COLLECTOR.name);
   await page.getByLabel("密码").fill("not the password");
   await page.getByRole("button", { name: "登录" }).click();
   await expect(page.getByRole("alert")).toHaveText("账号或密码错误");
   await expect(page.getByLabel("密码")).toHaveAttribute("aria-invalid", "true");
-  await page.getByLabel("密码").fill("e2e-password");
+  await page.getByLabel("密码").fill(COLLECTOR.password);
   await page.getByRole("button", { name: "登录" }).click();
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
 
   // The server forgets the token (as when it expires): the device still holds one.
-  await page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const open = indexedDB.open("doorstep");
-        open.onsuccess = () => {
-          const tx = open.result.transaction("session", "readwrite");
-          const store = tx.objectStore("session");
-          const get = store.get("current");
-          get.onsuccess = () => store.put({ ...get.result, token: "expired" }, "current");
-          tx.oncomplete = () => resolve();
-          tx.onerror = () => reject(tx.error);
-        };
-      }),
-  );
+  await setToken(page, "expired");
   await page.reload();
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
   const name = `过期${Date.now().toString(36)}`;
@@ -115,9 +68,7 @@ test("a wrong password is told; an expired sign-in keeps the queue until the col
   await expect(page.locator(".record", { hasText: name })).toContainText("待上传");
   expect(storedRecords().filter((r) => r.answers.name === name)).toHaveLength(0);
 
-  await page.getByLabel("账号").fill("e2e");
-  await page.getByLabel("密码").fill("e2e-password");
-  await page.getByRole("button", { name: "登录" }).click();
+  await signIn(page);
   await expect(page.locator(".record", { hasText: name })).toContainText("已上传", { timeout: 20_000 });
   expect(storedRecords().filter((r) => r.answers.name === name)).toHaveLength(1);
 });

@@ -5,19 +5,12 @@
 const { test, expect } = require("@playwright/test");
 const { COLLECTOR } = require("./session");
 const { storedRecords } = require("./server");
+const { deviceRecords } = require("./device");
+const { LI_SI, LI_SI_ANSWERS } = require("./people");
 
 // 李四 of tests/e2e/roster.csv; the answers the window staff give, by field id.
-const CERT = "33011019800515002642";
-const ANSWERS = {
-  person_status: "1", ethnicity: "01", marital_status: "20", phone_mobile: "13812345678",
-  in_institution: "2", rural_status: "4", rural_housing: "2", literate: "1", education: "3",
-  employed: "1", employment_form: "6", job_support: ["3"], job_need: ["6"],
-  worker_insurance: ["4"], resident_pension: "1", pension_subsidy: "2", medical_insurance: "1",
-  medical_subsidy: "2", social_assistance: ["6"], welfare_subsidy: ["4"], care_service: "1",
-  family_doctor: "1", ill_two_weeks: "2", rehab_received: ["3"], rehab_need: ["3"],
-  home_mod_done: "2", home_mod_need: ["1", "2"], culture_active: "1", head_name: "李四",
-  respondent: "1",
-};
+const CERT = LI_SI.cert;
+const ANSWERS = LI_SI_ANSWERS;
 
 test("an individual form completed at the service window with the keyboard alone", async ({ page }) => {
   test.setTimeout(120_000);
@@ -84,8 +77,11 @@ test("an individual form completed at the service window with the keyboard alone
   await page.context().setOffline(false);
 
   await expect(page.locator(".persons .person", { hasText: "李四" })).toContainText("已上传", { timeout: 20_000 });
-  const mine = storedRecords().filter((r) => r.answers.cert_no === CERT && r.meta.method === "3");
+  // The device's record of 李四, by its id: a server kept from an earlier run may hold others.
+  const ids = (await deviceRecords(page)).filter((r) => r.meta.subject === CERT).map((r) => r.id);
+  const mine = storedRecords().filter((r) => ids.includes(r.id));
   expect(mine).toHaveLength(1);
+  expect(mine[0].meta.method).toBe("3");
   expect(mine[0].answers.method).toBe("3");
   expect(mine[0].answers.ethnicity).toBe("01");
   expect(mine[0].answers.marital_status).toBe("20");

@@ -1,0 +1,73 @@
+// The app's IndexedDB as tests and benchmarks reach it from the page: records put in the queue
+// as the app writes them, what the device holds, and a sign-in made stale.
+//
+// Each function runs in the page (page.evaluate) and opens the database `doorstep` itself.
+
+/// Puts `n` completed demo-form records in the device's queue, ids and names tagged by `run`
+/// and `prefix` (record k is named `${prefix}${run}-${k}`, aged k % 100).
+async function seedQueued(page, run, n, prefix) {
+  await page.evaluate(async ({ run, n, prefix }) => {
+    const db = await new Promise((resolve, reject) => {
+      const open = indexedDB.open("doorstep");
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const tx = db.transaction("records", "readwrite");
+    const store = tx.objectStore("records");
+    for (let k = 0; k < n; k++) {
+      store.put({
+        id: `0190f000-${run}-7000-8000-${String(k).padStart(12, "0")}`,
+        form_id: "demo", form_version: "1", status: "queued",
+        answers: { name: `${prefix}${run}-${k}`, visited: "1", age: k % 100 },
+        revision: 3, created_at: 1, updated_at: 2, completed_at: 2,
+      });
+    }
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    });
+    db.close();
+  }, { run, n, prefix });
+}
+
+/// Every record on the device.
+async function deviceRecords(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("doorstep");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const all = open.result.transaction("records").objectStore("records").getAll();
+          all.onsuccess = () => {
+            open.result.close();
+            resolve(all.result);
+          };
+        };
+      }),
+  );
+}
+
+/// Replaces the token of the sign-in kept on the device, as when the server has forgotten it.
+async function setToken(page, token) {
+  await page.evaluate(
+    (token) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("doorstep");
+        open.onsuccess = () => {
+          const tx = open.result.transaction("session", "readwrite");
+          const store = tx.objectStore("session");
+          const get = store.get("current");
+          get.onsuccess = () => store.put({ ...get.result, token }, "current");
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    token,
+  );
+}
+
+module.exports = { seedQueued, deviceRecords, setToken };
