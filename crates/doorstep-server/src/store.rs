@@ -62,6 +62,21 @@ pub struct Collector {
     pub villages: Vec<String>,
 }
 
+impl Collector {
+    /// A collector from its stored columns; the villages are stored as a JSON list.
+    pub(crate) fn from_columns(
+        name: String,
+        password_hash: String,
+        villages: &str,
+    ) -> Result<Collector, StoreError> {
+        Ok(Collector {
+            name,
+            password_hash,
+            villages: serde_json::from_str(villages)?,
+        })
+    }
+}
+
 /// A record as stored, for reading back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRecord {

@@ -121,11 +121,7 @@ impl Backend for Postgres {
         )?;
         row.map(|row| {
             let villages: String = row.get(1);
-            Ok(Collector {
-                name: name.to_string(),
-                password_hash: row.get(0),
-                villages: serde_json::from_str(&villages)?,
-            })
+            Collector::from_columns(name.to_string(), row.get(0), &villages)
         })
         .transpose()
     }
@@ -139,11 +135,7 @@ impl Backend for Postgres {
             .iter()
             .map(|row| {
                 let villages: String = row.get(2);
-                Ok(Collector {
-                    name: row.get(0),
-                    password_hash: row.get(1),
-                    villages: serde_json::from_str(&villages)?,
-                })
+                Collector::from_columns(row.get(0), row.get(1), &villages)
             })
             .collect()
     }
@@ -174,11 +166,7 @@ impl Backend for Postgres {
         )?;
         row.map(|row| {
             let villages: String = row.get(2);
-            Ok(Collector {
-                name: row.get(0),
-                password_hash: row.get(1),
-                villages: serde_json::from_str(&villages)?,
-            })
+            Collector::from_columns(row.get(0), row.get(1), &villages)
         })
         .transpose()
     }

@@ -114,11 +114,7 @@ impl Backend for Sqlite {
             )
             .optional()?;
         row.map(|(password_hash, villages)| {
-            Ok(Collector {
-                name: name.to_string(),
-                password_hash,
-                villages: serde_json::from_str(&villages)?,
-            })
+            Collector::from_columns(name.to_string(), password_hash, &villages)
         })
         .transpose()
     }
@@ -131,11 +127,7 @@ impl Backend for Sqlite {
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
         rows.map(|row| {
             let (name, password_hash, villages): (String, String, String) = row?;
-            Ok(Collector {
-                name,
-                password_hash,
-                villages: serde_json::from_str(&villages)?,
-            })
+            Collector::from_columns(name, password_hash, &villages)
         })
         .collect()
     }
@@ -172,11 +164,7 @@ impl Backend for Sqlite {
             })
             .optional()?;
         row.map(|(name, password_hash, villages)| {
-            Ok(Collector {
-                name,
-                password_hash,
-                villages: serde_json::from_str(&villages)?,
-            })
+            Collector::from_columns(name, password_hash, &villages)
         })
         .transpose()
     }
