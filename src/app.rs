@@ -15,6 +15,7 @@ use serde_json::Value as Json;
 use yew::prelude::*;
 
 use crate::components::form::FormView;
+use crate::components::live::{RecordFeed, Snapshot};
 use crate::components::region::AreaRef;
 use crate::components::roster::{RosterView, VillageLine};
 use crate::components::sign_in::SignInView;
@@ -746,9 +747,10 @@ pub fn app() -> Html {
             });
         })
     };
+    // Made once, so the parts they are given are not drawn again on every change.
     let upload_now = {
         let driver = driver.clone();
-        Callback::from(move |_| {
+        use_callback((), move |_: MouseEvent, _| {
             if let Some(d) = driver.borrow().as_ref() {
                 // The collector asks: do not wait out the backoff.
                 d.handle(Event::Retry);
@@ -757,10 +759,24 @@ pub fn app() -> Html {
     };
     let switch_locale = {
         let dispatch = state.dispatcher();
-        let other = state.locale.other();
-        Callback::from(move |_| dispatch.dispatch(Action::SetLocale(other)))
+        use_callback(state.locale.other(), move |_: MouseEvent, other| {
+            dispatch.dispatch(Action::SetLocale(*other))
+        })
     };
 
+    // The record in hand, published to the form and its questions after every change: only the
+    // parts a change touched are drawn again.
+    let feed = (*use_memo((), |_| RecordFeed::default())).clone();
+    if let (Some(draft), Some(evaluation)) = (&state.draft, &state.evaluation) {
+        if let Some(form) = &state.form {
+            feed.publish(Snapshot::of(
+                form.clone(),
+                draft,
+                evaluation.clone(),
+                state.attempted,
+            ));
+        }
+    }
     let locale = state.locale;
     let t = |text: Text| text.get(locale);
     let main = match &state.phase {
@@ -789,9 +805,7 @@ pub fn app() -> Html {
                     if state.mode == Mode::Roster {
                         <button type="button" class="back" onclick={on_close}>{ format!("← {}", t(Text::BackToRoster)) }</button>
                     }
-                    <FormView form={form.clone()} draft={draft.clone()}
-                        evaluation={state.evaluation.clone()}
-                        attempted={state.attempted} locale={locale}
+                    <FormView form={form.clone()} feed={feed.clone()} locale={locale}
                         paged=true page={state.page} on_page={on_page}
                         on_change={on_change} on_confirm={on_confirm}
                         on_submit={on_submit} on_reopen={on_reopen} on_save={on_save}

@@ -2,16 +2,15 @@
 //! one page), the error summary that links to each question, the warnings to confirm one by
 //! one, and the complete button; a completed record is shown read-only with a way to edit it.
 
-use std::rc::Rc;
-
 use doorstep_core::schema::FieldType;
-use doorstep_core::{Evaluation, Issue, Record, Report, Status};
+use doorstep_core::{Form, Status};
 use serde_json::Value as Json;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-use crate::components::field::{field_of_path, input_id, FieldView};
-use crate::components::repeat::RepeatView;
+use crate::components::field::{field_of_path, input_id};
+use crate::components::live::{use_part, LiveGroup, LiveQuestion, RecordFeed, Snapshot};
+use crate::components::overview::{ErrorSummary, JumpNav, WarningsPanel};
 use crate::i18n::{Locale, Text};
 use crate::state::FormRef;
 
@@ -20,12 +19,8 @@ use crate::state::FormRef;
 pub struct FormProps {
     /// The form.
     pub form: FormRef,
-    /// The record being filled in.
-    pub draft: Record,
-    /// The state of every field of the draft.
-    pub evaluation: Option<Rc<Evaluation>>,
-    /// Whether to flag unanswered required questions and unconfirmed warnings.
-    pub attempted: bool,
+    /// Where the record in hand is published, after every change.
+    pub feed: RecordFeed,
     /// The interface language.
     pub locale: Locale,
     /// Whether sections are shown one at a time, as pages.
@@ -111,7 +106,7 @@ fn focus_next_field(from: &web_sys::Element) -> bool {
 }
 
 /// Focuses an element once the page it is on has been drawn.
-fn focus_later(id: String) {
+pub(super) fn focus_later(id: String) {
     let focus_it = wasm_bindgen::closure::Closure::once_into_js(move || focus(&id));
     if let Some(window) = web_sys::window() {
         let _ = window
@@ -120,7 +115,7 @@ fn focus_later(id: String) {
 }
 
 /// The DOM id an issue's link in the summary points at.
-fn issue_target(form: &doorstep_core::Form, path: &str) -> Option<(String, usize)> {
+pub(super) fn issue_target(form: &doorstep_core::Form, path: &str) -> Option<(String, usize)> {
     let field = form.field_by_id(field_of_path(path))?;
     let target = if field.def.field_type.has_options() {
         format!("{}-0", input_id(path))
@@ -132,7 +127,7 @@ fn issue_target(form: &doorstep_core::Form, path: &str) -> Option<(String, usize
     Some((target, field.section))
 }
 
-fn focus(id: &str) {
+pub(super) fn focus(id: &str) {
     if let Some(element) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id(id))
@@ -143,27 +138,72 @@ fn focus(id: &str) {
     }
 }
 
-/// The issues to show at a field: "required" only once the collector tried to submit,
-/// everything else as soon as there is an answer to find fault with.
-fn shown_issues(
-    evaluation: &Evaluation,
-    returned: &Report,
-    index: usize,
-    id: &str,
-    attempted: bool,
-) -> Vec<Issue> {
-    let mut issues: Vec<Issue> = evaluation
-        .state(index)
-        .map(|s| {
-            s.issues
-                .iter()
-                .filter(|i| attempted || i.code != "required")
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-    issues.extend(returned.for_field(id).cloned());
-    issues
+/// What one section's questions need to render.
+#[derive(Properties, PartialEq)]
+struct SectionProps {
+    form: FormRef,
+    /// The section's index in the form.
+    section: usize,
+    /// Whether the section has nothing asked now (it is then kept, hidden).
+    hidden: bool,
+    feed: RecordFeed,
+    locale: Locale,
+    on_change: Callback<(String, Json)>,
+}
+
+/// One section: its heading and its questions, each subscribed to its own part of the record.
+/// Its properties do not change with an answer, so a change does not redraw it.
+#[function_component(SectionView)]
+fn section_view(props: &SectionProps) -> Html {
+    let form = &props.form.0;
+    let section = &form.def.sections[props.section];
+    let tag = props.locale.tag();
+    html! {
+        <section class="section" aria-labelledby={format!("s-{}", section.id)} hidden={props.hidden}>
+            <h2 id={format!("s-{}", section.id)} tabindex="-1">{ section.title.get(tag) }</h2>
+            { for form.fields.iter().enumerate().filter(|(_, f)| f.section == props.section && f.repeat.is_none()).map(|(i, field)| {
+                let key = field.def.id.clone();
+                if field.def.field_type == FieldType::Repeat {
+                    html! {
+                        <LiveGroup key={key} form={props.form.clone()} index={i} feed={props.feed.clone()}
+                            locale={props.locale} on_change={props.on_change.clone()} />
+                    }
+                } else {
+                    html! {
+                        <LiveQuestion key={key} form={props.form.clone()} index={i} feed={props.feed.clone()}
+                            locale={props.locale} on_change={props.on_change.clone()} />
+                    }
+                }
+            }) }
+        </section>
+    }
+}
+
+/// What the form itself shows of the record in hand.
+#[derive(Clone, PartialEq)]
+struct FramePart {
+    id: String,
+    /// The sections with something asked: an empty section is neither a page nor shown.
+    asked: Vec<usize>,
+    status: Status,
+    reconfirm: bool,
+}
+
+impl FramePart {
+    fn of(form: &Form, snapshot: &Snapshot) -> FramePart {
+        let mut asked_in = vec![false; form.def.sections.len()];
+        for (i, f) in form.fields.iter().enumerate() {
+            if f.repeat.is_none() && snapshot.evaluation.is_relevant(i) {
+                asked_in[f.section] = true;
+            }
+        }
+        FramePart {
+            id: snapshot.id.clone(),
+            asked: (0..asked_in.len()).filter(|&s| asked_in[s]).collect(),
+            status: snapshot.status,
+            reconfirm: snapshot.reconfirm,
+        }
+    }
 }
 
 /// The form.
@@ -193,23 +233,25 @@ pub fn form_view(props: &FormProps) -> Html {
             }
         }
     });
-    // At the service window the keyboard starts on the first question of a record opened.
-    use_effect_with(
-        (props.draft.id.clone(), props.show_keys),
-        |(_, show_keys)| {
-            if *show_keys {
-                focus_first_field();
-            }
-        },
-    );
-    let Some(evaluation) = props.evaluation.as_deref() else {
+    // What the form itself shows of the record: which sections ask something, and where the
+    // record is in its life. An answer that changes neither does not redraw the form.
+    let frame = {
+        let form = props.form.clone();
+        use_part(&props.feed, form.clone(), None, move |snapshot| {
+            FramePart::of(&form.0, snapshot)
+        })
+    };
+    let Some(frame) = frame else {
         return html! {};
     };
-    // The issues the server returned the record with, kept on the record.
-    let returned = Report {
-        issues: props.draft.returned.clone(),
-    };
-    let editable = props.draft.status == Status::Draft;
+    let asked = &frame.asked;
+    let editable = frame.status == Status::Draft;
+    // At the service window the keyboard starts on the first question of a record opened.
+    use_effect_with((frame.id.clone(), props.show_keys), |(_, show_keys)| {
+        if *show_keys {
+            focus_first_field();
+        }
+    });
     let on_submit = {
         let on_submit = props.on_submit.clone();
         Callback::from(move |e: SubmitEvent| {
@@ -217,84 +259,6 @@ pub fn form_view(props: &FormProps) -> Html {
             on_submit.emit(());
         })
     };
-    let report = evaluation.report(form);
-    // The sections with something asked; an empty section is neither a page nor shown.
-    let asked: Vec<usize> = (0..form.def.sections.len())
-        .filter(|&s| {
-            form.fields
-                .iter()
-                .enumerate()
-                .any(|(i, f)| f.section == s && f.repeat.is_none() && evaluation.is_relevant(i))
-        })
-        .collect();
-    let errors_in = |section: usize| {
-        report
-            .errors()
-            .chain(returned.errors())
-            .filter(|issue| {
-                form.field_by_id(field_of_path(&issue.field))
-                    .is_some_and(|f| {
-                        f.section == section && (props.attempted || issue.code != "required")
-                    })
-            })
-            .count()
-    };
-    let link = |target: String, section: usize| {
-        let on_page = props.on_page.clone();
-        let paged = props.paged;
-        Callback::from(move |e: MouseEvent| {
-            e.prevent_default();
-            if paged && section != page {
-                on_page.emit(section);
-                focus_later(target.clone());
-            } else {
-                focus(&target);
-            }
-        })
-    };
-    let summary: Vec<(String, usize, String, String)> = if props.attempted {
-        report
-            .errors()
-            .chain(returned.errors())
-            .map(|issue| {
-                let message = issue.message.get(tag).to_string();
-                // An issue about the record as a whole (an unknown form version, say) is listed
-                // too, pointing at the complete button.
-                match issue_target(form, &issue.field) {
-                    Some((target, section)) => {
-                        let label = form
-                            .field_by_id(field_of_path(&issue.field))
-                            .map_or("", |f| f.def.label.get(tag));
-                        (target, section, label.to_string(), message)
-                    }
-                    None => (
-                        "submit".to_string(),
-                        page,
-                        Text::WholeRecord.get(locale).to_string(),
-                        message,
-                    ),
-                }
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let warnings: Vec<&doorstep_core::Issue> = report.warnings().collect();
-    let answered = form
-        .fields
-        .iter()
-        .enumerate()
-        .filter(|(i, f)| {
-            f.repeat.is_none()
-                && f.def.field_type != FieldType::Calculated
-                && evaluation.is_relevant(*i)
-        })
-        .fold((0, 0), |(done, all), (_, f)| {
-            (
-                done + usize::from(props.draft.answers.contains_key(&f.def.id)),
-                all + 1,
-            )
-        });
     let position = asked.iter().position(|&s| s == page).unwrap_or(0);
     let previous = position.checked_sub(1).and_then(|p| asked.get(p)).copied();
     let next = asked.get(position + 1).copied();
@@ -372,67 +336,18 @@ pub fn form_view(props: &FormProps) -> Html {
             }
         })
     };
-    // Most questions have no issue: they share one empty list instead of one each.
-    let no_issues: Rc<Vec<Issue>> = Rc::new(Vec::new());
-    let issues_of = |i: usize, id: &str| {
-        let issues = shown_issues(evaluation, &returned, i, id, props.attempted);
-        if issues.is_empty() {
-            no_issues.clone()
-        } else {
-            Rc::new(issues)
-        }
-    };
     let section_view = |s: usize, section: &doorstep_core::schema::SectionDefinition| {
         let hidden = !asked.contains(&s) || (props.paged && s != page);
         if props.paged && hidden {
-            // Pages not shown are not drawn at all: a change redraws one page, not the form.
+            // Pages not shown are not drawn at all.
             return html! {};
         }
         html! {
-            <section class="section" key={section.id.clone()} aria-labelledby={format!("s-{}", section.id)}
-                hidden={hidden}>
-                <h2 id={format!("s-{}", section.id)} tabindex="-1">{ section.title.get(tag) }</h2>
-                { for form.fields.iter().enumerate().filter(|(_, f)| f.section == s && f.repeat.is_none()).map(|(i, field)| {
-                    let id = field.def.id.as_str();
-                    if field.def.field_type == FieldType::Repeat {
-                        let r = form.repeats.iter().position(|r| r.field == i).unwrap_or_default();
-                        return html! {
-                            <RepeatView key={id.to_string()}
-                                form={props.form.clone()}
-                                repeat={r}
-                                value={props.draft.answers.get(id).cloned()}
-                                instances={Rc::new(evaluation.instances(r).to_vec())}
-                                issues={Rc::new(shown_issues(evaluation, &returned, i, id, props.attempted)
-                                    .into_iter().filter(|issue| issue.field == id).collect::<Vec<_>>())}
-                                attempted={props.attempted}
-                                locale={locale}
-                                on_change={props.on_change.clone()} />
-                        };
-                    }
-                    let state = evaluation.state(i);
-                    let value = if field.def.field_type == FieldType::Calculated {
-                        state.map(|s| s.value.to_answer()).filter(|v| !v.is_null())
-                    } else {
-                        props.draft.answers.get(id).cloned()
-                    };
-                    html! {
-                        <FieldView key={id.to_string()}
-                            form={props.form.clone()}
-                            index={i}
-                            path={id.to_string()}
-                            value={value}
-                            relevant={state.is_some_and(|s| s.relevant)}
-                            required={state.is_some_and(|s| s.required)}
-                            offered={state.and_then(|s| s.offered.clone())}
-                            issues={issues_of(i, id)}
-                            locale={locale}
-                            on_change={props.on_change.clone()} />
-                    }
-                }) }
-            </section>
+            <SectionView key={section.id.clone()} form={props.form.clone()} section={s} hidden={hidden}
+                feed={props.feed.clone()} locale={locale} on_change={props.on_change.clone()} />
         }
     };
-    let record_state = match props.draft.status {
+    let record_state = match frame.status {
         Status::Draft => None,
         Status::Sent => Some(html! {
             <div class="record-state sent" role="status"><p>{ Text::RecordSentView.get(locale) }</p></div>
@@ -440,7 +355,7 @@ pub fn form_view(props: &FormProps) -> Html {
         _ => Some(html! {
             <div class="record-state done" role="status">
                 <p>{ Text::RecordDone.get(locale) }</p>
-                if props.draft.meta.reconfirm {
+                if frame.reconfirm {
                     <p class="reconfirm">{ Text::Reconfirm.get(locale) }</p>
                 }
                 <button type="button" class="edit" onclick={
@@ -459,33 +374,8 @@ pub fn form_view(props: &FormProps) -> Html {
             }
             { for record_state }
             if props.paged {
-                <nav class="jump" aria-label={Text::Sections.get(locale)}>
-                    <p class="progress-text">
-                        { format!("{} {} / {} · {} {} / {}", Text::Page.get(locale), position + 1, asked.len(),
-                            Text::Answered.get(locale), answered.0, answered.1) }
-                    </p>
-                    <progress max={answered.1.max(1).to_string()} value={answered.0.to_string()}
-                        aria-label={Text::Answered.get(locale)}></progress>
-                    <ol>
-                        { for asked.iter().map(|&s| {
-                            let section = &form.def.sections[s];
-                            let errors = errors_in(s);
-                            let on_page = props.on_page.clone();
-                            html! {
-                                <li key={section.id.clone()}>
-                                    <button type="button" class={classes!("jump-to", (errors > 0).then_some("has-error"))}
-                                        aria-current={(s == page).then_some("step")}
-                                        onclick={Callback::from(move |_| on_page.emit(s))}>
-                                        { section.title.get(tag) }
-                                        if errors > 0 {
-                                            <span class="jump-errors">{ format!(" ({errors})") }</span>
-                                        }
-                                    </button>
-                                </li>
-                            }
-                        }) }
-                    </ol>
-                </nav>
+                <JumpNav form={props.form.clone()} feed={props.feed.clone()} locale={locale} page={page}
+                    on_page={props.on_page.clone()} />
             }
             <fieldset class="answers" disabled={!editable}>
                 { for form.def.sections.iter().enumerate().map(|(s, section)| section_view(s, section)) }
@@ -500,84 +390,11 @@ pub fn form_view(props: &FormProps) -> Html {
                     </button>
                 </div>
             }
-            if editable && !warnings.is_empty() {
-                <div class="warnings" aria-labelledby="warnings-title">
-                    <h2 id="warnings-title">{ Text::WarningsTitle.get(locale) }</h2>
-                    <ul>
-                        { for warnings.iter().map(|w| {
-                            let confirmed = props.draft.meta.confirmed.iter().find(|c| c.field == w.field && c.code == w.code);
-                            let box_id = format!("confirm-{}-{}", input_id(&w.field), w.code);
-                            let note_id = format!("note-{}-{}", input_id(&w.field), w.code);
-                            let label = form.field_by_id(field_of_path(&w.field)).map_or("", |f| f.def.label.get(tag));
-                            let (target, section) = issue_target(form, &w.field).unwrap_or(("submit".into(), page));
-                            let on_box = {
-                                let (on_confirm, field, code, note_id) = (props.on_confirm.clone(), w.field.clone(), w.code.clone(), note_id.clone());
-                                Callback::from(move |e: Event| {
-                                    let input: web_sys::HtmlInputElement = e.target_unchecked_into();
-                                    let note = input.checked().then(|| {
-                                        web_sys::window()
-                                            .and_then(|w| w.document())
-                                            .and_then(|d| d.get_element_by_id(&note_id))
-                                            .and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok())
-                                            .map(|n| n.value())
-                                            .unwrap_or_default()
-                                    });
-                                    on_confirm.emit((field.clone(), code.clone(), note));
-                                })
-                            };
-                            let on_note = {
-                                let (on_confirm, field, code) = (props.on_confirm.clone(), w.field.clone(), w.code.clone());
-                                let checked = confirmed.is_some();
-                                Callback::from(move |e: Event| {
-                                    let input: web_sys::HtmlInputElement = e.target_unchecked_into();
-                                    if checked {
-                                        on_confirm.emit((field.clone(), code.clone(), Some(input.value())));
-                                    }
-                                })
-                            };
-                            html! {
-                                <li class={classes!("warning-item", confirmed.is_some().then_some("confirmed"),
-                                    (props.attempted && confirmed.is_none()).then_some("unconfirmed"))}
-                                    key={format!("{}|{}", w.field, w.code)}>
-                                    <a href={format!("#{target}")} onclick={link(target.clone(), section)}>
-                                        { format!("{label}：{}", w.message.get(tag)) }
-                                    </a>
-                                    <label class="confirm" for={box_id.clone()}>
-                                        <input type="checkbox" id={box_id} checked={confirmed.is_some()} onchange={on_box} />
-                                        <span>{ Text::ConfirmWarning.get(locale) }</span>
-                                    </label>
-                                    <label class="note" for={note_id.clone()}>{ Text::Note.get(locale) }</label>
-                                    <input type="text" id={note_id} class="note-input"
-                                        value={confirmed.map(|c| c.note.clone()).unwrap_or_default()}
-                                        onchange={on_note} />
-                                </li>
-                            }
-                        }) }
-                    </ul>
-                </div>
-            }
-            if !summary.is_empty() || (props.attempted && warnings.iter().any(|w| !props.draft.is_confirmed(&w.field, &w.code))) {
-                <div class="error-summary" role="alert" tabindex="-1">
-                    <h2>{ Text::FixErrors.get(locale) }</h2>
-                    <ul>
-                        { for summary.into_iter().map(|(target, section, label, message)| {
-                            let href = format!("#{target}");
-                            html! { <li><a href={href} onclick={link(target, section)}>{ format!("{label}：{message}") }</a></li> }
-                        }) }
-                        { for warnings.iter().filter(|w| props.attempted && !props.draft.is_confirmed(&w.field, &w.code)).map(|w| {
-                            let box_id = format!("confirm-{}-{}", input_id(&w.field), w.code);
-                            let label = form.field_by_id(field_of_path(&w.field)).map_or("", |f| f.def.label.get(tag));
-                            html! {
-                                <li class="unconfirmed">
-                                    <a href={format!("#{box_id}")} onclick={link(box_id.clone(), page)}>
-                                        { format!("{}：{label}：{}", Text::Unconfirmed.get(locale), w.message.get(tag)) }
-                                    </a>
-                                </li>
-                            }
-                        }) }
-                    </ul>
-                </div>
-            }
+            <WarningsPanel form={props.form.clone()} feed={props.feed.clone()} locale={locale}
+                paged={props.paged} page={page} on_page={props.on_page.clone()}
+                on_confirm={props.on_confirm.clone()} />
+            <ErrorSummary form={props.form.clone()} feed={props.feed.clone()} locale={locale}
+                paged={props.paged} page={page} on_page={props.on_page.clone()} />
             if editable {
                 <button type="submit" id="submit" class="primary">{ Text::Complete.get(locale) }</button>
             }

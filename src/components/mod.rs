@@ -2,6 +2,8 @@
 
 pub mod field;
 pub mod form;
+pub mod live;
+pub mod overview;
 pub mod region;
 pub mod repeat;
 pub mod roster;

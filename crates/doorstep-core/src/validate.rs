@@ -297,6 +297,34 @@ impl Evaluation {
         self.instances.get(repeat).map_or(&[], Vec::as_slice)
     }
 
+    /// The fields whose answer or state differs from those of `before`, an evaluation of the
+    /// same form: by index, true where something differs. A repeat group differs when any of its
+    /// instances does. `None` when `before` is of another shape, so everything may differ.
+    pub fn differences(&self, form: &Form, before: &Evaluation) -> Option<Vec<bool>> {
+        if self.states.len() != before.states.len()
+            || self.raw.len() != before.raw.len()
+            || self.instances.len() != before.instances.len()
+        {
+            return None;
+        }
+        let mut differs: Vec<bool> = (0..self.states.len())
+            .map(|i| self.raw[i] != before.raw[i] || self.states[i] != before.states[i])
+            .collect();
+        for (r, repeat) in form.repeats.iter().enumerate() {
+            if self.instances[r] != before.instances[r] {
+                if let Some(d) = differs.get_mut(repeat.field) {
+                    *d = true;
+                }
+            }
+        }
+        Some(differs)
+    }
+
+    /// The answer given to the top-level field with this index, as the record holds it.
+    pub fn answer(&self, index: usize) -> Option<&Json> {
+        self.raw.get(index).and_then(Option::as_ref)
+    }
+
     /// The state of the field with this index.
     pub fn state(&self, index: usize) -> Option<&FieldState> {
         self.states.get(index)
@@ -328,6 +356,12 @@ impl Evaluation {
             issues.extend(self.states[i].issues.iter().cloned());
         }
         Report { issues }
+    }
+
+    /// The issues of the form's fields, in form order, without copying them: the report
+    /// without the answers the form does not know.
+    pub fn field_issues(&self) -> impl Iterator<Item = &Issue> {
+        self.states.iter().flat_map(|s| s.issues.iter())
     }
 
     /// The answers of a completed record: those of questions that are asked and answered,

@@ -292,6 +292,41 @@ fn a_change_re_evaluates_only_its_dependents() {
 }
 
 #[test]
+fn differences_name_exactly_the_fields_a_change_touched() {
+    let form = rich();
+    let before = Evaluation::new(&form, &Answers::new(), Context::default());
+    let mut after = before.clone();
+    let changes = after
+        .set(&form, "cert_no", json!(CERT))
+        .expect("known field");
+    let differs = after.differences(&form, &before).expect("same form");
+    let named: Vec<&str> = differs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| **d)
+        .map(|(i, _)| form.fields[i].def.id.as_str())
+        .collect();
+    // Every field whose answer or state changed, and nothing else: the set's own report, less
+    // the fields it visited without changing them.
+    let changed: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.value || c.relevant || c.required || c.issues || c.options)
+        .map(|c| form.fields[c.field].def.id.as_str())
+        .collect();
+    assert_eq!(named, changed);
+    assert!(named.contains(&"cert_no") && named.contains(&"age"));
+    assert_eq!(
+        before.differences(&form, &before),
+        Some(vec![false; form.fields.len()])
+    );
+    // An evaluation of another form has another shape.
+    let other_form = demo();
+    assert_ne!(other_form.fields.len(), form.fields.len());
+    let other = Evaluation::new(&other_form, &Answers::new(), Context::default());
+    assert_eq!(after.differences(&form, &other), None);
+}
+
+#[test]
 fn incremental_and_fresh_evaluation_agree_on_any_sequence() {
     let form = rich();
     let steps = [
