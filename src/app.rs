@@ -450,15 +450,29 @@ pub fn app() -> Html {
         // record in hand has changed.
         let list_changed = !Rc::ptr_eq(&*last_records.borrow(), &state.records);
         *last_records.borrow_mut() = state.records.clone();
+        // Named by id, status and revision, so a keystroke copies no record to find out.
         let unsaved = |r: &&Record| persisted.borrow().get(&r.id) != Some(&(r.status, r.revision));
-        let mut changed: Vec<Record> = state.draft.iter().filter(unsaved).cloned().collect();
+        let key = |r: &Record| (r.id.clone(), r.status, r.revision);
+        let mut changed: Vec<(String, Status, u32)> =
+            state.draft.iter().filter(unsaved).map(key).collect();
         if list_changed {
-            changed.extend(state.records.iter().filter(unsaved).cloned());
+            changed.extend(state.records.iter().filter(unsaved).map(key));
         }
         let rescan = last_records.clone();
+        let current = state.clone();
         use_effect_with(((*store).clone(), changed), move |(store, changed)| {
             if let (Some(store), false) = (store.clone(), changed.is_empty()) {
-                let records = changed.clone();
+                let wanted: HashMap<&str, (Status, u32)> = changed
+                    .iter()
+                    .map(|(id, status, revision)| (id.as_str(), (*status, *revision)))
+                    .collect();
+                let records: Vec<Record> = current
+                    .draft
+                    .iter()
+                    .chain(current.records.iter())
+                    .filter(|r| wanted.get(r.id.as_str()) == Some(&(r.status, r.revision)))
+                    .cloned()
+                    .collect();
                 let mut before = Vec::with_capacity(records.len());
                 for record in &records {
                     before.push(

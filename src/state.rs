@@ -118,7 +118,7 @@ pub struct State {
     /// The whole configured area, as the server gives it.
     pub configured_area: Option<Arc<Area>>,
     /// The collector's sign-in; `None` shows the sign-in screen.
-    pub session: Option<Session>,
+    pub session: Option<Rc<Session>>,
     /// Why the last sign-in failed.
     pub sign_in_error: Option<String>,
     /// How uploads are going.
@@ -514,7 +514,7 @@ impl State {
                 self.mode = mode;
                 self.window = window;
                 self.configured_area = area;
-                self.session = session;
+                self.session = session.map(Rc::new);
                 self.area = self.collectors_area();
                 self.forms = Rc::new(
                     forms
@@ -763,7 +763,7 @@ impl State {
             Action::StorageFailed(message) => self.storage_error = Some(message),
             Action::Upload(status) => self.upload = status,
             Action::SignedIn { session, context } => {
-                self.session = Some(session);
+                self.session = Some(Rc::new(session));
                 self.sign_in_error = None;
                 self.area = self.collectors_area();
                 let context = self.context(context);

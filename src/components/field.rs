@@ -126,21 +126,26 @@ pub fn field_view(props: &FieldProps) -> Html {
     // What the collector typed, kept as typed: "6." on the way to "6.5" must not turn into
     // "6.0" under their finger. It gives way to the answer when the answer changes elsewhere
     // (a reload, another instance), that is when the typed text no longer reads as it.
-    let typed = use_state(|| display_value(&props.value));
-    let shown_text = if answer_of(field_type, &typed) == props.value.clone().unwrap_or(Json::Null) {
-        (*typed).clone()
-    } else {
-        display_value(&props.value)
+    // Kept without redrawing: the input already shows what was typed, and the answer it gives
+    // redraws the question when it changes.
+    let typed = use_mut_ref(|| display_value(&props.value));
+    let shown_text = {
+        let typed = typed.borrow();
+        if answer_of(field_type, &typed) == props.value.clone().unwrap_or(Json::Null) {
+            typed.clone()
+        } else {
+            display_value(&props.value)
+        }
     };
     let on_input = {
         let on_change = props.on_change.clone();
         let id = id.clone();
-        let typed = typed.setter();
+        let typed = typed.clone();
         use_callback((id, on_change), move |e: InputEvent, (id, on_change)| {
             let input: HtmlInputElement = e.target_unchecked_into();
             let text = input.value();
             let value = answer_of(field_type, &text);
-            typed.set(text);
+            *typed.borrow_mut() = text;
             on_change.emit((id.clone(), value));
         })
     };

@@ -122,7 +122,6 @@ pub fn jump_nav(props: &OverviewProps) -> Html {
         return html! {};
     };
     let locale = props.locale;
-    let tag = locale.tag();
     let (done, all) = part.answered;
     let position = part
         .sections
@@ -137,25 +136,47 @@ pub fn jump_nav(props: &OverviewProps) -> Html {
             </p>
             <progress max={all.max(1).to_string()} value={done.to_string()}
                 aria-label={Text::Answered.get(locale)}></progress>
-            <ol>
-                { for part.sections.iter().map(|&(s, errors)| {
-                    let section = &props.form.0.def.sections[s];
-                    let on_page = props.on_page.clone();
-                    html! {
-                        <li key={section.id.clone()}>
-                            <button type="button" class={classes!("jump-to", (errors > 0).then_some("has-error"))}
-                                aria-current={(s == props.page).then_some("step")}
-                                onclick={Callback::from(move |_| on_page.emit(s))}>
-                                { section.title.get(tag) }
-                                if errors > 0 {
-                                    <span class="jump-errors">{ format!(" ({errors})") }</span>
-                                }
-                            </button>
-                        </li>
-                    }
-                }) }
-            </ol>
+            <JumpList form={props.form.clone()} locale={locale} page={props.page}
+                sections={part.sections.clone()} on_page={props.on_page.clone()} />
         </nav>
+    }
+}
+
+/// What the list of pages needs.
+#[derive(Properties, PartialEq)]
+struct JumpListProps {
+    form: FormRef,
+    locale: Locale,
+    page: usize,
+    /// The sections with something asked, each with its count of errors.
+    sections: Vec<(usize, usize)>,
+    on_page: Callback<usize>,
+}
+
+/// The pages to jump to, with their errors: drawn again only when these change, not when an
+/// answer only moves the progress.
+#[function_component(JumpList)]
+fn jump_list(props: &JumpListProps) -> Html {
+    let tag = props.locale.tag();
+    html! {
+        <ol>
+            { for props.sections.iter().map(|&(s, errors)| {
+                let section = &props.form.0.def.sections[s];
+                let on_page = props.on_page.clone();
+                html! {
+                    <li key={section.id.clone()}>
+                        <button type="button" class={classes!("jump-to", (errors > 0).then_some("has-error"))}
+                            aria-current={(s == props.page).then_some("step")}
+                            onclick={Callback::from(move |_| on_page.emit(s))}>
+                            { section.title.get(tag) }
+                            if errors > 0 {
+                                <span class="jump-errors">{ format!(" ({errors})") }</span>
+                            }
+                        </button>
+                    </li>
+                }
+            }) }
+        </ol>
     }
 }
 

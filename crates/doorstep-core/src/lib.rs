@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod chunked;
 pub mod expr;
 pub mod protocol;
 pub mod record;

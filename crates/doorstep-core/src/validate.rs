@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+use crate::chunked::Chunked;
 use crate::expr::{self, Context, Env, Value};
 use crate::record::Answers;
 use crate::schema::{Field, FieldType, Form, Localized, RequiredRule, Severity};
@@ -121,14 +122,14 @@ pub struct Instance {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     context: Context,
-    raw: Vec<Option<Json>>,
-    values: Vec<Value>,
-    states: Vec<FieldState>,
+    raw: Chunked<Option<Json>>,
+    values: Chunked<Value>,
+    states: Chunked<FieldState>,
     unknown: Vec<String>,
     instances: Vec<Vec<Instance>>,
 }
 
-struct Values<'a>(&'a [Value]);
+struct Values<'a>(&'a Chunked<Value>);
 
 impl expr::Answers for Values<'_> {
     fn answer(&self, index: usize) -> Value {
@@ -221,8 +222,8 @@ impl Evaluation {
         let mut evaluation = Evaluation {
             context,
             raw,
-            values: vec![Value::Null; form.fields.len()],
-            states: vec![FieldState::default(); form.fields.len()],
+            values: Chunked::filled(Value::Null, form.fields.len()),
+            states: Chunked::filled(FieldState::default(), form.fields.len()),
             unknown,
             instances: vec![Vec::new(); form.repeats.len()],
         };
@@ -231,8 +232,8 @@ impl Evaluation {
             if let (Some(r), Some(instances)) = (repeat_index(form, i), instances) {
                 evaluation.instances[r] = instances;
             }
-            evaluation.values[i] = state.value.clone();
-            evaluation.states[i] = state;
+            evaluation.values.set(i, state.value.clone());
+            evaluation.states.set(i, state);
         }
         evaluation
     }
@@ -247,7 +248,8 @@ impl Evaluation {
         if target.def.field_type == FieldType::Calculated || target.repeat.is_some() {
             return None;
         }
-        self.raw[index] = (!is_empty(Some(&answer))).then_some(answer);
+        self.raw
+            .set(index, (!is_empty(Some(&answer))).then_some(answer));
         let mut dirty = vec![false; form.fields.len()];
         dirty[index] = true;
         let mut changes = Vec::new();
@@ -286,8 +288,8 @@ impl Evaluation {
             if let (Some(r), Some(instances)) = (repeat_index(form, i), instances) {
                 self.instances[r] = instances;
             }
-            self.values[i] = new.value.clone();
-            self.states[i] = new;
+            self.values.set(i, new.value.clone());
+            self.states.set(i, new);
         }
         Some(changes)
     }
@@ -490,7 +492,10 @@ impl Evaluation {
             }
             let mut values = self.values.clone();
             // Members that read the group's id see the number of instances being evaluated.
-            values[repeat.field] = Value::Integer(i64::try_from(items.len()).unwrap_or(i64::MAX));
+            values.set(
+                repeat.field,
+                Value::Integer(i64::try_from(items.len()).unwrap_or(i64::MAX)),
+            );
             for &m in form
                 .evaluation_order
                 .iter()
@@ -503,7 +508,7 @@ impl Evaluation {
                 for problem in &mut state.issues {
                     problem.field = format!("{group}[{k}].{}", problem.field);
                 }
-                values[m] = state.value.clone();
+                values.set(m, state.value.clone());
                 instance.states[position] = state;
             }
             for state in &instance.states {
@@ -561,7 +566,13 @@ impl Evaluation {
     }
 
     /// Works out one field's state from the values of the fields it reads and its answer.
-    fn compute(&self, form: &Form, i: usize, values: &[Value], raw: Option<&Json>) -> FieldState {
+    fn compute(
+        &self,
+        form: &Form,
+        i: usize,
+        values: &Chunked<Value>,
+        raw: Option<&Json>,
+    ) -> FieldState {
         let field = &form.fields[i];
         let values = Values(values);
         let budget = expr::DEFAULT_STEP_BUDGET;
