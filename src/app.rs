@@ -259,6 +259,8 @@ pub fn app() -> Html {
     let driver = use_mut_ref(|| None::<OutboxDriver>);
     let persisted: Persisted = use_mut_ref(HashMap::new);
     let last_records = use_mut_ref(|| Rc::new(Vec::<Record>::new()));
+    // Whether the last write to the device failed.
+    let write_failed = use_mut_ref(|| false);
     let forms = use_state(Vec::<FormSummary>::new);
 
     // The forms the server offers, for the switcher in the header of the one-form mode (the
@@ -460,6 +462,7 @@ pub fn app() -> Html {
         }
         let rescan = last_records.clone();
         let current = state.clone();
+        let write_failed = write_failed.clone();
         use_effect_with(((*store).clone(), changed), move |(store, changed)| {
             if let (Some(store), false) = (store.clone(), changed.is_empty()) {
                 let wanted: HashMap<&str, (Status, u32)> = changed
@@ -486,6 +489,11 @@ pub fn app() -> Html {
                 wasm_bindgen_futures::spawn_local(async move {
                     match store.put_many(&records).await {
                         Ok(()) => {
+                            // Written again after a failure (space was freed): the message
+                            // about it goes.
+                            if std::mem::take(&mut *write_failed.borrow_mut()) {
+                                dispatch.dispatch(Action::StorageRecovered);
+                            }
                             // A mark the browser benchmark reads: the change is on the device.
                             // Only the latest is kept, so marks do not pile up over a day.
                             if let Some(performance) =
@@ -529,8 +537,9 @@ pub fn app() -> Html {
                                 persisted.borrow_mut().remove(&record.id);
                             }
                             *rescan.borrow_mut() = Rc::new(Vec::new());
+                            *write_failed.borrow_mut() = true;
                             let message = match e {
-                                StoreError::QuotaExceeded(_) => {
+                                StoreError::QuotaExceeded(_) | StoreError::NotWritten => {
                                     Text::QuotaExceeded.get(locale).to_string()
                                 }
                                 e => e.to_string(),

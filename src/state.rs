@@ -312,6 +312,8 @@ pub enum Action {
     SetLocale(Locale),
     /// Device storage failed.
     StorageFailed(String),
+    /// Device storage wrote again after failing: what it said no longer holds.
+    StorageRecovered,
     /// The outbox reports how uploads are going.
     Upload(UploadStatus),
     /// The collector signed in. `context` gives the defaults of a draft not yet touched.
@@ -761,6 +763,7 @@ impl State {
             Action::Online(online) => self.online = online,
             Action::SetLocale(locale) => self.locale = locale,
             Action::StorageFailed(message) => self.storage_error = Some(message),
+            Action::StorageRecovered => self.storage_error = None,
             Action::Upload(status) => self.upload = status,
             Action::SignedIn { session, context } => {
                 self.session = Some(Rc::new(session));

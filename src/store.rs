@@ -35,6 +35,20 @@ pub enum StoreError {
     /// before is intact.
     #[error("the device storage is full: {0}")]
     QuotaExceeded(String),
+    /// The browser aborted a write without saying why; in practice because the storage is
+    /// full (Chromium refuses a commit over quota this way). Nothing of it was written; what
+    /// was stored before is intact.
+    #[error("the device refused the write (its storage is probably full)")]
+    NotWritten,
+}
+
+/// Waits for a write to be durable. A transaction the browser aborted is an error, not a
+/// success: the app must not believe a change is on the device when it is not.
+async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {
+    match tx.done().await? {
+        rexie::TransactionResult::Committed => Ok(()),
+        rexie::TransactionResult::Aborted => Err(StoreError::NotWritten),
+    }
 }
 
 impl From<rexie::Error> for StoreError {
@@ -128,8 +142,7 @@ impl DeviceStore {
             .db
             .transaction(&[RECORDS], TransactionMode::ReadWrite)?;
         tx.store(RECORDS)?.put(&value, None).await?;
-        tx.done().await?;
-        Ok(())
+        finish(tx).await
     }
 
     /// Writes several records in one transaction: all of them are stored, or none.
@@ -142,8 +155,7 @@ impl DeviceStore {
         for value in &values {
             store.put(value, None).await?;
         }
-        tx.done().await?;
-        Ok(())
+        finish(tx).await
     }
 
     /// Reads one record by id.
@@ -228,8 +240,7 @@ impl DeviceStore {
         tx.store(SESSIONS)?
             .put(&value, Some(&JsValue::from_str(key)))
             .await?;
-        tx.done().await?;
-        Ok(())
+        finish(tx).await
     }
 
     /// Closes the connection once no other handle shares it. IndexedDB cannot delete or
