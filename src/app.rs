@@ -15,6 +15,7 @@ use serde_json::Value as Json;
 use yew::prelude::*;
 
 use crate::components::form::FormView;
+use crate::components::header::HeaderBar;
 use crate::components::live::{RecordFeed, Snapshot};
 use crate::components::region::AreaRef;
 use crate::components::roster::{RosterView, VillageLine};
@@ -875,30 +876,9 @@ pub fn app() -> Html {
         .flatten();
     html! {
         <>
-            <header class="bar">
-                <span class="brand">{ t(Text::AppName) }</span>
-                if state.mode == Mode::Free && forms.len() > 1 {
-                    <nav class="forms" aria-label={t(Text::Forms)}>
-                        { for forms.iter().map(|f| {
-                            let current = free_form.as_deref() == Some(f.id.as_str());
-                            html! {
-                                <a href={format!("?form={}", f.id)}
-                                    aria-current={current.then_some("page")}>
-                                    { f.title.get(locale.tag()) }
-                                </a>
-                            }
-                        }) }
-                    </nav>
-                }
-                <span class={classes!("network", if state.online { "online" } else { "offline" })} role="status">
-                    { if state.online { t(Text::Online) } else { t(Text::Offline) } }
-                </span>
-                <button type="button" class="locale" onclick={switch_locale}
-                    aria-label={format!("{} {}", t(Text::SwitchLanguage), locale.other().name())}
-                    lang={locale.other().tag()}>
-                    { locale.other().name() }
-                </button>
-            </header>
+            <HeaderBar locale={locale} online={state.online} on_locale={switch_locale}
+                forms={if state.mode == Mode::Free { (*forms).clone() } else { Vec::new() }}
+                current={free_form.clone()} />
             <main>
                 if let Some(error) = &state.storage_error {
                     <p class="storage-error" role="alert">{ format!("{}: {error}", t(Text::StorageFailed)) }</p>

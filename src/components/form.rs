@@ -3,7 +3,7 @@
 //! one, and the complete button; a completed record is shown read-only with a way to edit it.
 
 use doorstep_core::schema::FieldType;
-use doorstep_core::{Form, Status};
+use doorstep_core::Status;
 use serde_json::Value as Json;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -190,16 +190,15 @@ struct FramePart {
 }
 
 impl FramePart {
-    fn of(form: &Form, snapshot: &Snapshot) -> FramePart {
-        let mut asked_in = vec![false; form.def.sections.len()];
-        for (i, f) in form.fields.iter().enumerate() {
-            if f.repeat.is_none() && snapshot.evaluation.is_relevant(i) {
-                asked_in[f.section] = true;
-            }
-        }
+    fn of(snapshot: &Snapshot) -> FramePart {
         FramePart {
             id: snapshot.id.clone(),
-            asked: (0..asked_in.len()).filter(|&s| asked_in[s]).collect(),
+            asked: snapshot
+                .overview()
+                .sections
+                .iter()
+                .map(|&(s, _)| s)
+                .collect(),
             status: snapshot.status,
             reconfirm: snapshot.reconfirm,
         }
@@ -235,12 +234,7 @@ pub fn form_view(props: &FormProps) -> Html {
     });
     // What the form itself shows of the record: which sections ask something, and where the
     // record is in its life. An answer that changes neither does not redraw the form.
-    let frame = {
-        let form = props.form.clone();
-        use_part(&props.feed, form.clone(), None, move |snapshot| {
-            FramePart::of(&form.0, snapshot)
-        })
-    };
+    let frame = use_part(&props.feed, (), None, FramePart::of);
     let Some(frame) = frame else {
         return html! {};
     };

@@ -5,17 +5,17 @@
 //!
 //! Publishing costs one comparison per question on the page; nothing here does I/O.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use doorstep_core::record::Confirmation;
 use doorstep_core::schema::FieldType;
 use doorstep_core::validate::Instance;
-use doorstep_core::{Evaluation, Issue, Record, Report, Status};
+use doorstep_core::{Evaluation, Issue, Record, Report, Severity, Status};
 use serde_json::Value as Json;
 use yew::prelude::*;
 
-use crate::components::field::FieldView;
+use crate::components::field::{field_of_path, FieldView};
 use crate::components::repeat::RepeatView;
 use crate::i18n::Locale;
 use crate::state::FormRef;
@@ -39,9 +39,75 @@ pub struct Snapshot {
     pub reconfirm: bool,
     /// Whether the collector tried to complete: then unanswered required questions are flagged.
     pub attempted: bool,
+    /// The record as a whole, worked out once, when first asked for.
+    overview: OnceCell<Overview>,
+}
+
+/// The record as a whole, in one pass over the form: what the form, the jump list and the
+/// warnings panel show of it.
+pub struct Overview {
+    /// The sections with something asked, each with the count of its errors shown.
+    pub sections: Vec<(usize, usize)>,
+    /// Questions answered, of those asked.
+    pub answered: (usize, usize),
+    /// The warnings of the record's answers.
+    pub warnings: Vec<Issue>,
+}
+
+impl Overview {
+    fn of(snapshot: &Snapshot) -> Overview {
+        let form = &snapshot.form.0;
+        let evaluation = &snapshot.evaluation;
+        let count = form.def.sections.len();
+        let mut asked = vec![false; count];
+        let mut errors = vec![0_usize; count];
+        let mut answered = (0, 0);
+        for (i, f) in form.fields.iter().enumerate() {
+            if f.repeat.is_some() || !evaluation.is_relevant(i) {
+                continue;
+            }
+            asked[f.section] = true;
+            if f.def.field_type != FieldType::Calculated {
+                answered.0 += usize::from(evaluation.answer(i).is_some());
+                answered.1 += 1;
+            }
+        }
+        // "Required" counts only once the collector tried to complete, as at the question. The
+        // server's issues count as errors; the warnings to confirm are the answers' own.
+        let warnings: Vec<Issue> = evaluation
+            .field_issues()
+            .filter(|i| i.severity == Severity::Warning)
+            .cloned()
+            .collect();
+        let shown = |i: &&Issue| {
+            i.severity == Severity::Error && (snapshot.attempted || i.code != "required")
+        };
+        for issue in evaluation
+            .field_issues()
+            .chain(&snapshot.returned.issues)
+            .filter(shown)
+        {
+            if let Some(f) = form.field_by_id(field_of_path(&issue.field)) {
+                errors[f.section] += 1;
+            }
+        }
+        Overview {
+            sections: (0..count)
+                .filter(|&s| asked[s])
+                .map(|s| (s, errors[s]))
+                .collect(),
+            answered,
+            warnings,
+        }
+    }
 }
 
 impl Snapshot {
+    /// The record as a whole.
+    pub fn overview(&self) -> &Overview {
+        self.overview.get_or_init(|| Overview::of(self))
+    }
+
     /// The snapshot of a record and its evaluation.
     pub fn of(
         form: FormRef,
@@ -60,6 +126,7 @@ impl Snapshot {
             confirmed: record.meta.confirmed.clone(),
             reconfirm: record.meta.reconfirm,
             attempted,
+            overview: OnceCell::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod field;
 pub mod form;
+pub mod header;
 pub mod live;
 pub mod overview;
 pub mod region;

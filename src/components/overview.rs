@@ -4,7 +4,6 @@
 //! change redraws only the parts whose content changed.
 
 use doorstep_core::record::Confirmation;
-use doorstep_core::schema::FieldType;
 use doorstep_core::{Form, Issue, Severity, Status};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -71,40 +70,11 @@ struct JumpPart {
 }
 
 impl JumpPart {
-    fn of(form: &Form, snapshot: &Snapshot) -> JumpPart {
-        let evaluation = &snapshot.evaluation;
-        let count = form.def.sections.len();
-        let mut asked = vec![false; count];
-        let mut errors = vec![0_usize; count];
-        let mut answered = (0, 0);
-        for (i, f) in form.fields.iter().enumerate() {
-            if f.repeat.is_some() || !evaluation.is_relevant(i) {
-                continue;
-            }
-            asked[f.section] = true;
-            if f.def.field_type != FieldType::Calculated {
-                answered.0 += usize::from(evaluation.answer(i).is_some());
-                answered.1 += 1;
-            }
-        }
-        let shown = |i: &&Issue| {
-            i.severity == Severity::Error && (snapshot.attempted || i.code != "required")
-        };
-        for issue in evaluation
-            .field_issues()
-            .chain(&snapshot.returned.issues)
-            .filter(shown)
-        {
-            if let Some(f) = form.field_by_id(field_of_path(&issue.field)) {
-                errors[f.section] += 1;
-            }
-        }
+    fn of(snapshot: &Snapshot) -> JumpPart {
+        let overview = snapshot.overview();
         JumpPart {
-            sections: (0..count)
-                .filter(|&s| asked[s])
-                .map(|s| (s, errors[s]))
-                .collect(),
-            answered,
+            sections: overview.sections.clone(),
+            answered: overview.answered,
         }
     }
 }
@@ -112,12 +82,7 @@ impl JumpPart {
 /// The pages, with where the collector is, how far the record is, and where its errors are.
 #[function_component(JumpNav)]
 pub fn jump_nav(props: &OverviewProps) -> Html {
-    let part = {
-        let form = props.form.clone();
-        use_part(&props.feed, form.clone(), None, move |snapshot| {
-            JumpPart::of(&form.0, snapshot)
-        })
-    };
+    let part = use_part(&props.feed, (), None, JumpPart::of);
     let Some(part) = part else {
         return html! {};
     };
@@ -200,12 +165,7 @@ impl WarningsPart {
             };
         }
         WarningsPart {
-            warnings: snapshot
-                .evaluation
-                .field_issues()
-                .filter(|i| i.severity == Severity::Warning)
-                .cloned()
-                .collect(),
+            warnings: snapshot.overview().warnings.clone(),
             confirmed: snapshot.confirmed.clone(),
             attempted: snapshot.attempted,
         }
