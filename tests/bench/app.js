@@ -141,116 +141,116 @@ async function waitForServer() {
 
     // 1. Navigation to the first field of the individual form being usable.
     if (wanted("first") || wanted("save")) {
-    const firstField = [];
-    for (let k = 0; k < 5; k++) {
-      await page.goto(`${base}/?form=individual`);
-      // Usable: there and enabled.
-      await page.waitForFunction(() => {
-        const field = document.getElementById("f-survey_year");
-        return field && !field.disabled;
-      });
-      firstField.push(await page.evaluate(() => performance.now()));
-    }
-    console.log(`individual form, navigation to first field usable (5 loads): ${fmt(firstField)}`);
+      const firstField = [];
+      for (let k = 0; k < 5; k++) {
+        await page.goto(`${base}/?form=individual`);
+        // Usable: there and enabled.
+        await page.waitForFunction(() => {
+          const field = document.getElementById("f-survey_year");
+          return field && !field.disabled;
+        });
+        firstField.push(await page.evaluate(() => performance.now()));
+      }
+      console.log(`individual form, navigation to first field usable (5 loads): ${fmt(firstField)}`);
 
-    // 3. A change to the draft being on the device.
-    if (wanted("save")) {
-      const saves = await measureSaves(page, 30);
-      console.log(`individual form, change to saved in IndexedDB (30 changes): ${fmt(saves)}`);
-    }
+      // 3. A change to the draft being on the device.
+      if (wanted("save")) {
+        const saves = await measureSaves(page, 30);
+        console.log(`individual form, change to saved in IndexedDB (30 changes): ${fmt(saves)}`);
+      }
     }
 
     // 2. The 1000-question form: a change to the dependent question appearing or leaving.
     if (wanted("form")) {
-    const started = Date.now();
-    await page.goto(`${base}/?form=bench`);
-    await page.getByRole("heading", { name: "基准表" }).waitFor();
-    const firstRender = Date.now() - started;
-    const shown = new Map();
-    const changes = [];
-    for (let k = 0; k < 100; k++) {
-      const i = 3 * (k % 10) + 1;
-      const value = shown.get(i) ? "1" : "9";
-      shown.set(i, !shown.get(i));
-      // A pause between changes, as between a collector's taps, so that one change's saving
-      // is not timed as part of the next.
-      await page.waitForTimeout(100);
-      changes.push(await page.evaluate(({ i, value }) => new Promise((resolve, reject) => {
-        setTimeout(() => reject(new Error(`f${i + 1} did not ${value === "9" ? "appear" : "leave"} after f${i} = ${value}`)), 5000);
-        const input = document.getElementById(`f-f${i}`);
-        const form = document.querySelector("form.survey");
-        // Timed to the dependent question itself appearing or leaving, not to the first
-        // change anywhere in the form.
-        const wanted = value === "9";
-        const observer = new MutationObserver(() => {
-          if (!!form.querySelector(`[data-field="f${i + 1}"]`) !== wanted) return;
-          observer.disconnect();
-          document.body.getBoundingClientRect();
-          resolve(performance.now() - t0);
-        });
-        observer.observe(form, { subtree: true, childList: true });
-        input.value = value;
-        const t0 = performance.now();
-        input.dispatchEvent(new InputEvent("input", { bubbles: true }));
-      }), { i, value }));
-    }
-    console.log(`1000-question form: first render ${firstRender} ms; change to dependent question in the DOM, with layout (100 changes): ${fmt(changes)}`);
-    const switches = [];
-    for (let k = 1; k <= 9; k++) {
-      switches.push(await page.evaluate((k) => new Promise((resolve, reject) => {
-        const buttons = document.querySelectorAll("nav.jump button");
-        setTimeout(() => reject(new Error(`page ${k + 1} of ${buttons.length} not drawn`)), 10000);
-        const t0 = performance.now();
-        buttons[k].click();
-        const wait = () => {
-          if (document.getElementById(`s-s${k}`)) {
+      const started = Date.now();
+      await page.goto(`${base}/?form=bench`);
+      await page.getByRole("heading", { name: "基准表" }).waitFor();
+      const firstRender = Date.now() - started;
+      const shown = new Map();
+      const changes = [];
+      for (let k = 0; k < 100; k++) {
+        const i = 3 * (k % 10) + 1;
+        const value = shown.get(i) ? "1" : "9";
+        shown.set(i, !shown.get(i));
+        // A pause between changes, as between a collector's taps, so that one change's saving
+        // is not timed as part of the next.
+        await page.waitForTimeout(100);
+        changes.push(await page.evaluate(({ i, value }) => new Promise((resolve, reject) => {
+          setTimeout(() => reject(new Error(`f${i + 1} did not ${value === "9" ? "appear" : "leave"} after f${i} = ${value}`)), 5000);
+          const input = document.getElementById(`f-f${i}`);
+          const form = document.querySelector("form.survey");
+          // Timed to the dependent question itself appearing or leaving, not to the first
+          // change anywhere in the form.
+          const wanted = value === "9";
+          const observer = new MutationObserver(() => {
+            if (!!form.querySelector(`[data-field="f${i + 1}"]`) !== wanted) return;
+            observer.disconnect();
             document.body.getBoundingClientRect();
             resolve(performance.now() - t0);
-          } else {
-            setTimeout(wait, 1);
-          }
-        };
-        wait();
-      }), k));
-    }
-    console.log(`1000-question form, page switch to the next 100 questions drawn, with layout (9 switches): ${fmt(switches)}`);
+          });
+          observer.observe(form, { subtree: true, childList: true });
+          input.value = value;
+          const t0 = performance.now();
+          input.dispatchEvent(new InputEvent("input", { bubbles: true }));
+        }), { i, value }));
+      }
+      console.log(`1000-question form: first render ${firstRender} ms; change to dependent question in the DOM, with layout (100 changes): ${fmt(changes)}`);
+      const switches = [];
+      for (let k = 1; k <= 9; k++) {
+        switches.push(await page.evaluate((k) => new Promise((resolve, reject) => {
+          const buttons = document.querySelectorAll("nav.jump button");
+          setTimeout(() => reject(new Error(`page ${k + 1} of ${buttons.length} not drawn`)), 10000);
+          const t0 = performance.now();
+          buttons[k].click();
+          const wait = () => {
+            if (document.getElementById(`s-s${k}`)) {
+              document.body.getBoundingClientRect();
+              resolve(performance.now() - t0);
+            } else {
+              setTimeout(wait, 1);
+            }
+          };
+          wait();
+        }), k));
+      }
+      console.log(`1000-question form, page switch to the next 100 questions drawn, with layout (9 switches): ${fmt(switches)}`);
 
     }
 
     // 4. The roster of 20,000.
     if (wanted("roster")) {
-    const roster = [];
-    for (let k = 0; k < 3; k++) {
-      await page.goto(`${base}/`);
-      await page.locator("#count-done").filter({ hasText: `0 / ${ROSTER}` }).waitFor({ timeout: 120_000 });
-      await page.locator(".persons .person").first().waitFor();
-      roster.push(await page.evaluate(() => performance.now()));
-    }
-    console.log(`roster of ${ROSTER}, navigation to lines and counts shown (3 loads): ${fmt(roster)}`);
-    const search = [];
-    for (const text of ["测试1999", "测试7", "33011019", ""]) {
-      search.push(await page.evaluate((text) => new Promise((resolve) => {
-        const input = document.getElementById("roster-search");
-        const list = document.querySelector(".roster");
-        const observer = new MutationObserver(() => {
-          observer.disconnect();
-          resolve(performance.now() - t0);
-        });
-        observer.observe(list, { subtree: true, childList: true, characterData: true });
-        input.value = text;
-        const t0 = performance.now();
-        input.dispatchEvent(new InputEvent("input", { bubbles: true }));
-      }), text));
-    }
-    console.log(`roster of ${ROSTER}, search keystroke to list redrawn (4 searches): ${fmt(search)}`);
-    // A change in a person's form with the 20,000 roster loaded: the roster is not worked out
-    // again on a keystroke.
-    await page.locator(".persons .person").first().getByRole("button").click();
-    await page.locator("#f-survey_year").waitFor();
-    const rosterSaves = await measureSaves(page, 30);
-    console.log(`person's form with the roster of ${ROSTER} loaded, change to saved (30 changes): ${fmt(rosterSaves)}`);
-    const heap = await cdp.send("Runtime.getHeapUsage");
-    console.log(`JS heap with the roster shown: ${(heap.usedSize / 1e6).toFixed(1)} MB used`);
+      const roster = [];
+      for (let k = 0; k < 3; k++) {
+        await page.goto(`${base}/`);
+        await page.locator("#count-done").filter({ hasText: `0 / ${ROSTER}` }).waitFor({ timeout: 120_000 });
+        await page.locator(".persons .person").first().waitFor();
+        roster.push(await page.evaluate(() => performance.now()));
+      }
+      console.log(`roster of ${ROSTER}, navigation to lines and counts shown (3 loads): ${fmt(roster)}`);
+      const search = [];
+      for (const text of ["测试1999", "测试7", "33011019", ""]) {
+        search.push(await page.evaluate((text) => new Promise((resolve) => {
+          const input = document.getElementById("roster-search");
+          const list = document.querySelector(".roster");
+          const observer = new MutationObserver(() => {
+            observer.disconnect();
+            resolve(performance.now() - t0);
+          });
+          observer.observe(list, { subtree: true, childList: true, characterData: true });
+          input.value = text;
+          const t0 = performance.now();
+          input.dispatchEvent(new InputEvent("input", { bubbles: true }));
+        }), text));
+      }
+      console.log(`roster of ${ROSTER}, search keystroke to list redrawn (4 searches): ${fmt(search)}`);
+      // A change in a person's form with the 20,000 roster loaded: the roster is not worked out
+      // again on a keystroke.
+      await page.locator(".persons .person").first().getByRole("button").click();
+      await page.locator("#f-survey_year").waitFor();
+      const rosterSaves = await measureSaves(page, 30);
+      console.log(`person's form with the roster of ${ROSTER} loaded, change to saved (30 changes): ${fmt(rosterSaves)}`);
+      const heap = await cdp.send("Runtime.getHeapUsage");
+      console.log(`JS heap with the roster shown: ${(heap.usedSize / 1e6).toFixed(1)} MB used`);
     }
   } finally {
     await browser.close();
