@@ -214,7 +214,6 @@ async function waitForServer() {
         }), k));
       }
       console.log(`1000-question form, page switch to the next 100 questions drawn, with layout (9 switches): ${fmt(switches)}`);
-
     }
 
     // 4. The roster of 20,000.
