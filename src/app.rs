@@ -2,7 +2,7 @@
 //! store, the network and the outbox. Components below it only render.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -23,7 +23,9 @@ use crate::components::sign_in::SignInView;
 use crate::i18n::{Locale, Text};
 use crate::outbox::OutboxDriver;
 use crate::roster::Progress;
-use crate::state::{Action, Mode, Notice, Phase, Screen, State, Subject, UploadStatus};
+use crate::state::{
+    Action, Mode, Notice, Phase, Screen, State, StorageTrouble, Subject, UploadStatus,
+};
 use crate::store::{DeviceStore, StorageUsage, StoreError, DATABASE};
 use crate::{device, host, net};
 
@@ -252,6 +254,29 @@ fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageL
     (Rc::new(lines), Rc::new(villages), village_form.is_some())
 }
 
+/// What names the record last published to the form: when none of it changed, neither did
+/// anything the form shows.
+#[derive(PartialEq)]
+struct PublishedRecord {
+    form: usize,
+    evaluation: usize,
+    id: String,
+    revision: u32,
+    status: Status,
+    returned: usize,
+    attempted: bool,
+}
+
+/// What the collector is told about a storage failure.
+fn storage_text(trouble: &StorageTrouble, locale: Locale) -> String {
+    match trouble {
+        StorageTrouble::Full => Text::QuotaExceeded.get(locale).to_string(),
+        StorageTrouble::Failed(message) => {
+            format!("{}: {message}", Text::StorageFailed.get(locale))
+        }
+    }
+}
+
 /// The app.
 #[function_component(App)]
 pub fn app() -> Html {
@@ -260,8 +285,9 @@ pub fn app() -> Html {
     let driver = use_mut_ref(|| None::<OutboxDriver>);
     let persisted: Persisted = use_mut_ref(HashMap::new);
     let last_records = use_mut_ref(|| Rc::new(Vec::<Record>::new()));
-    // Whether the last write to the device failed.
-    let write_failed = use_mut_ref(|| false);
+    // The records whose last write to the device failed: written again with the next write,
+    // and the message about it stays until all of them are stored.
+    let unwritten = use_mut_ref(HashSet::<String>::new);
     let forms = use_state(Vec::<FormSummary>::new);
 
     // The forms the server offers, for the switcher in the header of the one-form mode (the
@@ -406,7 +432,10 @@ pub fn app() -> Html {
     {
         let failure = match &state.phase {
             Phase::Failed(message) => Some(message.clone()),
-            _ => state.storage_error.clone(),
+            _ => state
+                .storage_error
+                .as_ref()
+                .map(|trouble| storage_text(trouble, state.locale)),
         };
         use_effect_with(failure, |failure| {
             if let Some(message) = failure {
@@ -448,7 +477,6 @@ pub fn app() -> Html {
         let driver = driver.clone();
         let persisted = persisted.clone();
         let dispatch = state.dispatcher();
-        let locale = state.locale;
         // The list is looked through only when the state replaced it; on a keystroke only the
         // record in hand has changed.
         let list_changed = !Rc::ptr_eq(&*last_records.borrow(), &state.records);
@@ -458,12 +486,14 @@ pub fn app() -> Html {
         let key = |r: &Record| (r.id.clone(), r.status, r.revision);
         let mut changed: Vec<(String, Status, u32)> =
             state.draft.iter().filter(unsaved).map(key).collect();
-        if list_changed {
+        // Records whose write failed stay in the list of changes (so the next write, the next
+        // change's, takes them again) without making a change of their own: a full device is
+        // not written to in a loop.
+        if list_changed || !unwritten.borrow().is_empty() {
             changed.extend(state.records.iter().filter(unsaved).map(key));
         }
-        let rescan = last_records.clone();
         let current = state.clone();
-        let write_failed = write_failed.clone();
+        let unwritten = unwritten.clone();
         use_effect_with(((*store).clone(), changed), move |(store, changed)| {
             if let (Some(store), false) = (store.clone(), changed.is_empty()) {
                 let wanted: HashMap<&str, (Status, u32)> = changed
@@ -490,9 +520,17 @@ pub fn app() -> Html {
                 wasm_bindgen_futures::spawn_local(async move {
                     match store.put_many(&records).await {
                         Ok(()) => {
-                            // Written again after a failure (space was freed): the message
-                            // about it goes.
-                            if std::mem::take(&mut *write_failed.borrow_mut()) {
+                            // Once every record a failure left unwritten is stored (space was
+                            // freed), the message about it goes.
+                            let recovered = {
+                                let mut unwritten = unwritten.borrow_mut();
+                                let before = unwritten.len();
+                                for record in &records {
+                                    unwritten.remove(&record.id);
+                                }
+                                before > 0 && unwritten.is_empty()
+                            };
+                            if recovered {
                                 dispatch.dispatch(Action::StorageRecovered);
                             }
                             // A mark the browser benchmark reads: the change is on the device.
@@ -532,20 +570,17 @@ pub fn app() -> Html {
                             }
                         }
                         Err(e) => {
-                            // Not stored: forget they were, and look through the whole list
-                            // again, so the next change writes them again.
+                            // Not stored: forget they were, so the next write takes them again.
                             for record in &records {
                                 persisted.borrow_mut().remove(&record.id);
+                                unwritten.borrow_mut().insert(record.id.clone());
                             }
-                            *rescan.borrow_mut() = Rc::new(Vec::new());
-                            *write_failed.borrow_mut() = true;
-                            let message = match e {
+                            dispatch.dispatch(match e {
                                 StoreError::QuotaExceeded(_) | StoreError::NotWritten => {
-                                    Text::QuotaExceeded.get(locale).to_string()
+                                    Action::StorageFull
                                 }
-                                e => e.to_string(),
-                            };
-                            dispatch.dispatch(Action::StorageFailed(message))
+                                e => Action::StorageFailed(e.to_string()),
+                            })
                         }
                     }
                 });
@@ -790,15 +825,31 @@ pub fn app() -> Html {
 
     // The record in hand, published to the form and its questions after every change: only the
     // parts a change touched are drawn again.
+    // Published only when the record changed, not on every drawing of the app (an upload's
+    // progress, the network coming and going). The feed keeps the evaluation published alive,
+    // so its address names it.
     let feed = (*use_memo((), |_| RecordFeed::default())).clone();
-    if let (Some(draft), Some(evaluation)) = (&state.draft, &state.evaluation) {
-        if let Some(form) = &state.form {
+    let published = use_mut_ref(|| None::<PublishedRecord>);
+    if let (Some(form), Some(draft), Some(evaluation)) =
+        (&state.form, &state.draft, &state.evaluation)
+    {
+        let now = PublishedRecord {
+            form: Rc::as_ptr(&form.0) as usize,
+            evaluation: Rc::as_ptr(evaluation) as usize,
+            id: draft.id.clone(),
+            revision: draft.revision,
+            status: draft.status,
+            returned: draft.returned.len(),
+            attempted: state.attempted,
+        };
+        if published.borrow().as_ref() != Some(&now) {
             feed.publish(Snapshot::of(
                 form.clone(),
                 draft,
                 evaluation.clone(),
                 state.attempted,
             ));
+            *published.borrow_mut() = Some(now);
         }
     }
     let locale = state.locale;
@@ -880,8 +931,8 @@ pub fn app() -> Html {
                 forms={if state.mode == Mode::Free { (*forms).clone() } else { Vec::new() }}
                 current={free_form.clone()} />
             <main>
-                if let Some(error) = &state.storage_error {
-                    <p class="storage-error" role="alert">{ format!("{}: {error}", t(Text::StorageFailed)) }</p>
+                if let Some(trouble) = &state.storage_error {
+                    <p class="storage-error" role="alert">{ storage_text(trouble, locale) }</p>
                 }
                 <div aria-live="polite" class="notices">{ for notice }</div>
                 <UploadBar status={state.upload} online={state.online} locale={locale} on_upload={upload_now} />

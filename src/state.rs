@@ -111,7 +111,7 @@ pub struct State {
     /// The last thing to tell the collector about a record.
     pub notice: Option<Notice>,
     /// Why device storage failed, if it did.
-    pub storage_error: Option<String>,
+    pub storage_error: Option<StorageTrouble>,
     /// The villages region answers must be in: the configured area, narrowed to the signed-in
     /// collector's villages.
     pub area: Option<Arc<Area>>,
@@ -132,6 +132,15 @@ pub struct State {
     pub villages: Rc<Vec<AssignedVillage>>,
     /// The persons of the collector's roster, from the last assignments.
     pub roster: Rc<Vec<RosterPerson>>,
+}
+
+/// What went wrong with the device's storage.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageTrouble {
+    /// A write was refused, usually because the device is full; what was stored is intact.
+    Full,
+    /// Storage failed otherwise (unavailable, unreadable), with what the browser said.
+    Failed(String),
 }
 
 impl Default for State {
@@ -312,6 +321,8 @@ pub enum Action {
     SetLocale(Locale),
     /// Device storage failed.
     StorageFailed(String),
+    /// Device storage refused a write, usually because it is full.
+    StorageFull,
     /// Device storage wrote again after failing: what it said no longer holds.
     StorageRecovered,
     /// The outbox reports how uploads are going.
@@ -762,7 +773,10 @@ impl State {
             }
             Action::Online(online) => self.online = online,
             Action::SetLocale(locale) => self.locale = locale,
-            Action::StorageFailed(message) => self.storage_error = Some(message),
+            Action::StorageFailed(message) => {
+                self.storage_error = Some(StorageTrouble::Failed(message))
+            }
+            Action::StorageFull => self.storage_error = Some(StorageTrouble::Full),
             Action::StorageRecovered => self.storage_error = None,
             Action::Upload(status) => self.upload = status,
             Action::SignedIn { session, context } => {

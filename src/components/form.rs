@@ -235,17 +235,21 @@ pub fn form_view(props: &FormProps) -> Html {
     // What the form itself shows of the record: which sections ask something, and where the
     // record is in its life. An answer that changes neither does not redraw the form.
     let frame = use_part(&props.feed, (), None, FramePart::of);
+    // At the service window the keyboard starts on the first question of a record opened.
+    // (Every hook comes before the form may return early.)
+    use_effect_with(
+        (frame.as_ref().map(|f| f.id.clone()), props.show_keys),
+        |(id, show_keys)| {
+            if *show_keys && id.is_some() {
+                focus_first_field();
+            }
+        },
+    );
     let Some(frame) = frame else {
         return html! {};
     };
     let asked = &frame.asked;
     let editable = frame.status == Status::Draft;
-    // At the service window the keyboard starts on the first question of a record opened.
-    use_effect_with((frame.id.clone(), props.show_keys), |(_, show_keys)| {
-        if *show_keys {
-            focus_first_field();
-        }
-    });
     let on_submit = {
         let on_submit = props.on_submit.clone();
         Callback::from(move |e: SubmitEvent| {

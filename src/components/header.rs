@@ -10,7 +10,9 @@ use crate::i18n::{Locale, Text};
 /// What the bar shows.
 #[derive(Properties, PartialEq)]
 pub struct HeaderProps {
+    /// The interface language.
     pub locale: Locale,
+    /// Whether the browser is online.
     pub online: bool,
     /// The forms to switch between; the switcher shows only when there are two or more.
     pub forms: Vec<FormSummary>,

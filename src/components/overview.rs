@@ -4,7 +4,7 @@
 //! change redraws only the parts whose content changed.
 
 use doorstep_core::record::Confirmation;
-use doorstep_core::{Form, Issue, Severity, Status};
+use doorstep_core::{Issue, Severity, Status};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -45,15 +45,18 @@ fn label_of<'a>(form: &'a FormRef, path: &str, tag: &str) -> &'a str {
 /// What the jump list, the warnings panel and the summary need.
 #[derive(Properties, PartialEq)]
 pub struct OverviewProps {
+    /// The form.
     pub form: FormRef,
     /// Where the record in hand is published.
     pub feed: RecordFeed,
+    /// The interface language.
     pub locale: Locale,
     /// Whether sections are shown one at a time.
     #[prop_or(true)]
     pub paged: bool,
     /// The section shown.
     pub page: usize,
+    /// Called with a section's index to show it.
     pub on_page: Callback<usize>,
     /// Called with `(field path, warning code, note)` to confirm a warning, or with no note to
     /// withdraw the confirmation.
@@ -252,7 +255,7 @@ struct SummaryPart {
 }
 
 impl SummaryPart {
-    fn of(form: &Form, snapshot: &Snapshot) -> SummaryPart {
+    fn of(snapshot: &Snapshot) -> SummaryPart {
         if !snapshot.attempted {
             return SummaryPart {
                 errors: Vec::new(),
@@ -262,7 +265,7 @@ impl SummaryPart {
         SummaryPart {
             errors: snapshot
                 .evaluation
-                .report(form)
+                .report(&snapshot.form.0)
                 .errors()
                 .chain(snapshot.returned.errors())
                 .cloned()
@@ -282,12 +285,7 @@ impl SummaryPart {
 /// What stops the record from being completed, each linking to its question or its warning.
 #[function_component(ErrorSummary)]
 pub fn error_summary(props: &OverviewProps) -> Html {
-    let part = {
-        let form = props.form.clone();
-        use_part(&props.feed, form.clone(), None, move |snapshot| {
-            SummaryPart::of(&form.0, snapshot)
-        })
-    };
+    let part = use_part(&props.feed, (), None, SummaryPart::of);
     let Some(part) = part.filter(|p| !p.errors.is_empty() || !p.unconfirmed.is_empty()) else {
         return html! {};
     };

@@ -28,7 +28,7 @@ test("a full device says so, keeps what it stored, and saves again once there is
   await page.getByLabel("姓名").fill(name + "长".repeat(700_000));
   const alert = page.locator(".storage-error");
   await expect(alert).toHaveAttribute("role", "alert");
-  await expect(alert).toContainText("本机存储空间已满");
+  await expect(alert).toContainText("本机存储拒绝写入");
   // The device holds the record as it was: not lost, not half-written.
   expect(await stored()).toEqual(before);
 

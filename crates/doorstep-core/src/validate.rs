@@ -312,10 +312,10 @@ impl Evaluation {
         let mut differs: Vec<bool> = (0..self.states.len())
             .map(|i| self.raw[i] != before.raw[i] || self.states[i] != before.states[i])
             .collect();
-        for (r, repeat) in form.repeats.iter().enumerate() {
-            if self.instances[r] != before.instances[r] {
-                if let Some(d) = differs.get_mut(repeat.field) {
-                    *d = true;
+        for (group, repeat) in form.repeats.iter().enumerate() {
+            if self.instances[group] != before.instances[group] {
+                if let Some(field) = differs.get_mut(repeat.field) {
+                    *field = true;
                 }
             }
         }
@@ -355,7 +355,9 @@ impl Evaluation {
             })
             .collect();
         for (i, _) in form.fields.iter().enumerate() {
-            issues.extend(self.states[i].issues.iter().cloned());
+            if let Some(state) = self.states.get(i) {
+                issues.extend(state.issues.iter().cloned());
+            }
         }
         Report { issues }
     }
