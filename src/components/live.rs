@@ -337,19 +337,26 @@ pub struct LiveProps {
     pub on_change: Callback<(String, Json)>,
 }
 
+/// The part of the record one top-level field shows, worked out by `select` from the form,
+/// the field's index and the snapshot; asked only when that field's answer or state changed.
+#[hook]
+fn use_field_part<T>(props: &LiveProps, select: fn(&FormRef, usize, &Snapshot) -> T) -> Option<T>
+where
+    T: PartialEq + Clone + 'static,
+{
+    let (form, index) = (props.form.clone(), props.index);
+    use_part(
+        &props.feed,
+        (form.clone(), index),
+        Some(index),
+        move |snapshot| select(&form, index, snapshot),
+    )
+}
+
 /// A top-level question, redrawn only when its part of the record changes.
 #[function_component(LiveQuestion)]
 pub fn live_question(props: &LiveProps) -> Html {
-    let part = {
-        let (form, index) = (props.form.clone(), props.index);
-        use_part(
-            &props.feed,
-            (form.clone(), index),
-            Some(index),
-            move |snapshot| question_part(&form, index, snapshot),
-        )
-    };
-    let Some(part) = part else {
+    let Some(part) = use_field_part(props, question_part) else {
         return html! {};
     };
     html! {
@@ -375,41 +382,42 @@ struct GroupPart {
     attempted: bool,
 }
 
+/// The index in `Form::repeats` of the repeat group that is the field with this index.
+fn repeat_of(form: &FormRef, index: usize) -> usize {
+    form.0
+        .repeats
+        .iter()
+        .position(|r| r.field == index)
+        .unwrap_or_default()
+}
+
+fn group_part(form: &FormRef, index: usize, snapshot: &Snapshot) -> GroupPart {
+    let id = form.0.fields[index].def.id.as_str();
+    GroupPart {
+        value: snapshot.evaluation.answer(index).cloned(),
+        instances: Rc::new(
+            snapshot
+                .evaluation
+                .instances(repeat_of(form, index))
+                .to_vec(),
+        ),
+        issues: Rc::new(
+            shown_issues(snapshot, index, id)
+                .into_iter()
+                .filter(|issue| issue.field == id)
+                .collect(),
+        ),
+        attempted: snapshot.attempted,
+    }
+}
+
 /// A repeat group, redrawn only when its part of the record changes.
 #[function_component(LiveGroup)]
 pub fn live_group(props: &LiveProps) -> Html {
-    let repeat = props
-        .form
-        .0
-        .repeats
-        .iter()
-        .position(|r| r.field == props.index)
-        .unwrap_or_default();
-    let part = {
-        let (form, index) = (props.form.clone(), props.index);
-        use_part(
-            &props.feed,
-            (form.clone(), index),
-            Some(index),
-            move |snapshot| {
-                let id = form.0.fields[index].def.id.as_str();
-                GroupPart {
-                    value: snapshot.evaluation.answer(index).cloned(),
-                    instances: Rc::new(snapshot.evaluation.instances(repeat).to_vec()),
-                    issues: Rc::new(
-                        shown_issues(snapshot, index, id)
-                            .into_iter()
-                            .filter(|issue| issue.field == id)
-                            .collect(),
-                    ),
-                    attempted: snapshot.attempted,
-                }
-            },
-        )
-    };
-    let Some(part) = part else {
+    let Some(part) = use_field_part(props, group_part) else {
         return html! {};
     };
+    let repeat = repeat_of(&props.form, props.index);
     html! {
         <RepeatView form={props.form.clone()}
             repeat={repeat}
