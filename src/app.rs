@@ -507,15 +507,20 @@ pub fn app() -> Html {
                     .filter(|r| wanted.get(r.id.as_str()) == Some(&(r.status, r.revision)))
                     .cloned()
                     .collect();
-                let mut before = Vec::with_capacity(records.len());
+                // What the device held of each record before this write: its status tells the
+                // outbox and the host what the write changed.
+                let mut previous = Vec::with_capacity(records.len());
                 for record in &records {
-                    before.push(
+                    previous.push(
                         persisted
                             .borrow_mut()
-                            .insert(record.id.clone(), (record.status, record.revision))
-                            .map(|(status, _)| status),
+                            .insert(record.id.clone(), (record.status, record.revision)),
                     );
                 }
+                let before: Vec<Option<Status>> = previous
+                    .iter()
+                    .map(|p| p.map(|(status, _)| status))
+                    .collect();
                 // Every record changed by one action is written in one transaction.
                 wasm_bindgen_futures::spawn_local(async move {
                     match store.put_many(&records).await {
@@ -570,9 +575,15 @@ pub fn app() -> Html {
                             }
                         }
                         Err(e) => {
-                            // Not stored: forget they were, so the next write takes them again.
-                            for record in &records {
-                                persisted.borrow_mut().remove(&record.id);
+                            // Not stored: the device still holds what it held before, so the
+                            // next write takes these again and tells what changed since then
+                            // (a queued record reopened still leaves the outbox).
+                            for (record, previous) in records.iter().zip(&previous) {
+                                let mut persisted = persisted.borrow_mut();
+                                match previous {
+                                    Some(held) => persisted.insert(record.id.clone(), *held),
+                                    None => persisted.remove(&record.id),
+                                };
                                 unwritten.borrow_mut().insert(record.id.clone());
                             }
                             dispatch.dispatch(match e {
