@@ -254,19 +254,6 @@ fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageL
     (Rc::new(lines), Rc::new(villages), village_form.is_some())
 }
 
-/// What names the record last published to the form: when none of it changed, neither did
-/// anything the form shows.
-#[derive(PartialEq)]
-struct PublishedRecord {
-    form: usize,
-    evaluation: usize,
-    id: String,
-    revision: u32,
-    status: Status,
-    returned: usize,
-    attempted: bool,
-}
-
 /// What the collector is told about a storage failure.
 fn storage_text(trouble: &StorageTrouble, locale: Locale) -> String {
     match trouble {
@@ -835,33 +822,18 @@ pub fn app() -> Html {
     };
 
     // The record in hand, published to the form and its questions after every change: only the
-    // parts a change touched are drawn again.
-    // Published only when the record changed, not on every drawing of the app (an upload's
-    // progress, the network coming and going). The feed keeps the evaluation published alive,
-    // so its address names it.
+    // parts a change touched are drawn again. A drawing of the app for another reason (an
+    // upload's progress, the network) publishes the same record, which the feed passes over.
     let feed = (*use_memo((), |_| RecordFeed::default())).clone();
-    let published = use_mut_ref(|| None::<PublishedRecord>);
     if let (Some(form), Some(draft), Some(evaluation)) =
         (&state.form, &state.draft, &state.evaluation)
     {
-        let now = PublishedRecord {
-            form: Rc::as_ptr(&form.0) as usize,
-            evaluation: Rc::as_ptr(evaluation) as usize,
-            id: draft.id.clone(),
-            revision: draft.revision,
-            status: draft.status,
-            returned: draft.returned.len(),
-            attempted: state.attempted,
-        };
-        if published.borrow().as_ref() != Some(&now) {
-            feed.publish(Snapshot::of(
-                form.clone(),
-                draft,
-                evaluation.clone(),
-                state.attempted,
-            ));
-            *published.borrow_mut() = Some(now);
-        }
+        feed.publish(Snapshot::of(
+            form.clone(),
+            draft,
+            evaluation.clone(),
+            state.attempted,
+        ));
     }
     let locale = state.locale;
     let t = |text: Text| text.get(locale);

@@ -145,6 +145,20 @@ impl Snapshot {
             .differences(&self.form.0, &before.evaluation)
     }
 
+    /// Whether this snapshot shows exactly what `before` did: the same record, status,
+    /// evaluation (the same one, not an equal copy: every change makes a new one), server
+    /// issues, confirmations and attempt.
+    fn same_as(&self, before: &Snapshot) -> bool {
+        self.form == before.form
+            && self.id == before.id
+            && self.status == before.status
+            && Rc::ptr_eq(&self.evaluation, &before.evaluation)
+            && self.returned == before.returned
+            && self.confirmed == before.confirmed
+            && self.reconfirm == before.reconfirm
+            && self.attempted == before.attempted
+    }
+
     /// Whether a warning was confirmed.
     pub fn is_confirmed(&self, field: &str, code: &str) -> bool {
         self.confirmed
@@ -187,8 +201,15 @@ impl RecordFeed {
     }
 
     /// Makes this the snapshot questions are drawn from, and tells the subscribers that may
-    /// show something else: a question only when its own answer or state changed.
+    /// show something else: a question only when its own answer or state changed. The same
+    /// record published again tells nobody.
     pub fn publish(&self, snapshot: Snapshot) {
+        if self
+            .current()
+            .is_some_and(|current| snapshot.same_as(&current))
+        {
+            return;
+        }
         let snapshot = Rc::new(snapshot);
         let before = self.0.current.borrow_mut().replace(snapshot.clone());
         let differs = before.and_then(|before| snapshot.differences(&before));
