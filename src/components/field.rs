@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::components::form::focus;
 use crate::components::region::{AreaRef, RegionPicker};
 use crate::i18n::{Locale, Text};
 use crate::state::FormRef;
@@ -198,6 +199,7 @@ pub fn field_view(props: &FieldProps) -> Html {
     let on_code = {
         let on_change = props.on_change.clone();
         let id = id.clone();
+        let path = props.path.clone();
         let value = props.value.clone();
         let offered = props.offered.clone();
         let codes: Vec<String> = field.options.iter().map(|o| o.code.clone()).collect();
@@ -268,14 +270,9 @@ pub fn field_view(props: &FieldProps) -> Html {
                 Json::String(code)
             };
             on_change.emit((id.clone(), answer));
-            // The focus follows the option chosen, so Enter moves on from there.
-            if let Some(input) = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.get_element_by_id(&format!("{}-{n}", input_id(&id))))
-                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-            {
-                let _ = input.focus();
-            }
+            // The focus follows the option chosen, so Enter moves on from there. Options are
+            // named by the question's path, which inside a repeat group is not its id.
+            focus(&format!("{}-{n}", input_id(&path)));
         })
     };
     if !props.relevant {
