@@ -18,7 +18,7 @@ use crate::components::form::FormView;
 use crate::components::header::HeaderBar;
 use crate::components::live::{RecordFeed, Snapshot};
 use crate::components::region::AreaRef;
-use crate::components::roster::{RosterView, VillageLine};
+use crate::components::roster::{LinesRef, RosterView, VillageLine};
 use crate::components::sign_in::SignInView;
 use crate::i18n::{Locale, Text};
 use crate::outbox::OutboxDriver;
@@ -851,7 +851,7 @@ pub fn app() -> Html {
         Phase::Ready if state.mode == Mode::Roster && state.screen == Screen::Home => {
             let (lines, villages, has_village_form) = (*roster).clone();
             html! {
-                <RosterView lines={lines} villages={villages} has_village_form={has_village_form}
+                <RosterView lines={LinesRef(lines)} villages={villages} has_village_form={has_village_form}
                     window={state.window}
                     locale={locale} on_person={on_person} on_record={on_open.clone()}
                     on_add={on_add} on_village={on_village} />

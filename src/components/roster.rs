@@ -27,8 +27,9 @@ pub struct VillageLine {
 /// What the roster screen needs.
 #[derive(Properties, PartialEq)]
 pub struct RosterProps {
-    /// Every line, persons of the roster first.
-    pub lines: Rc<Vec<Line>>,
+    /// Every line, persons of the roster first; compared by pointer, so drawing the app again
+    /// does not compare 20,000 lines.
+    pub lines: LinesRef,
     /// The collector's villages, with their community form's status when there is a form
     /// for villages.
     pub villages: Rc<Vec<VillageLine>>,
@@ -50,7 +51,8 @@ pub struct RosterProps {
 }
 
 /// The roster's lines compared by pointer: a new list is a new `Rc`.
-struct LinesRef(Rc<Vec<Line>>);
+#[derive(Clone)]
+pub struct LinesRef(pub Rc<Vec<Line>>);
 
 impl PartialEq for LinesRef {
     fn eq(&self, other: &Self) -> bool {
@@ -85,7 +87,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
     let filter = use_state(Filter::default);
     let shown_max = use_state(|| PAGE);
     // The counts depend on the lines only, not on the search.
-    let counts = *use_memo(LinesRef(props.lines.clone()), |lines| Counts::of(&lines.0));
+    let counts = *use_memo(props.lines.clone(), |lines| Counts::of(&lines.0));
     let on_search = {
         let (filter, shown_max) = (filter.clone(), shown_max.clone());
         Callback::from(move |e: InputEvent| {
@@ -122,7 +124,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
             shown_max.set(PAGE);
         })
     };
-    let matching: Vec<&Line> = filter.apply(&props.lines);
+    let matching: Vec<&Line> = filter.apply(&props.lines.0);
     let more = matching.len().saturating_sub(*shown_max);
     let show_more = {
         let shown_max = shown_max.clone();
