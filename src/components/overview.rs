@@ -4,7 +4,7 @@
 //! change redraws only the parts whose content changed.
 
 use doorstep_core::record::Confirmation;
-use doorstep_core::{Issue, Severity, Status};
+use doorstep_core::{Issue, Status};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -271,11 +271,10 @@ impl SummaryPart {
                 .cloned()
                 .collect(),
             unconfirmed: snapshot
-                .evaluation
-                .field_issues()
-                .filter(|w| {
-                    w.severity == Severity::Warning && !snapshot.is_confirmed(&w.field, &w.code)
-                })
+                .overview()
+                .warnings
+                .iter()
+                .filter(|w| !snapshot.is_confirmed(&w.field, &w.code))
                 .cloned()
                 .collect(),
         }
