@@ -649,14 +649,17 @@ pub fn app() -> Html {
         });
     }
 
-    // How much device storage is used; asking also requests persistent storage.
+    // How much device storage is used, again every 50 records; persistent storage is asked for
+    // the first time only.
     let usage = use_state(|| None::<StorageUsage>);
     {
         let usage = usage.clone();
         let count = state.records.len();
+        let asked = use_mut_ref(|| false);
         use_effect_with(count / 50, move |_| {
+            let ask = !std::mem::replace(&mut *asked.borrow_mut(), true);
             wasm_bindgen_futures::spawn_local(async move {
-                usage.set(crate::store::storage_usage().await);
+                usage.set(crate::store::storage_usage(ask).await);
             });
         });
     }

@@ -73,20 +73,24 @@ pub struct StorageUsage {
     pub persistent: bool,
 }
 
-/// Asks the browser to keep the app's data (persistent storage; a browser may refuse, and then
-/// the data is still kept unless the device runs short), and reports how much is used.
-pub async fn storage_usage() -> Option<StorageUsage> {
+/// Reports how much device storage is used. With `ask`, it first asks the browser to keep the
+/// app's data (persistent storage; a browser may refuse, and then the data is still kept unless
+/// the device runs short). The app asks once: some browsers ask the user each time.
+pub async fn storage_usage(ask: bool) -> Option<StorageUsage> {
     use wasm_bindgen_futures::JsFuture;
     let storage = web_sys::window()?.navigator().storage();
     let persistent = match storage.persisted() {
         Ok(promise) => JsFuture::from(promise).await.ok()?.as_bool() == Some(true),
         Err(_) => false,
     };
-    let persistent = persistent
-        || match storage.persist() {
+    let persistent = if persistent || !ask {
+        persistent
+    } else {
+        match storage.persist() {
             Ok(promise) => JsFuture::from(promise).await.ok()?.as_bool() == Some(true),
             Err(_) => false,
-        };
+        }
+    };
     let estimate: web_sys::StorageEstimate =
         JsFuture::from(storage.estimate().ok()?).await.ok()?.into();
     Some(StorageUsage {
