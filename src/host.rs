@@ -115,30 +115,37 @@ fn handle(call: &'static str) -> Result<Handle, HostError> {
 /// Sends an event to the host: the parent window (when the app is in a frame) and the native
 /// bridge (when there is one).
 pub fn emit(event: &str, data: Json) {
-    let message = json!({ "doorstep": PROTOCOL, "type": "event", "event": event, "data": data });
-    let text = message.to_string();
     let Some(window) = web_sys::window() else {
         return;
     };
-    if let Ok(bridge) = js_sys::Reflect::get(&window, &BRIDGE.into()) {
-        if let Ok(post) = js_sys::Reflect::get(&bridge, &"postMessage".into()) {
-            if let Some(post) = post.dyn_ref::<js_sys::Function>() {
-                let _ = post.call1(&bridge, &JsValue::from_str(&text));
-            }
-        }
+    let post = js_sys::Reflect::get(&window, &BRIDGE.into())
+        .ok()
+        .and_then(|bridge| {
+            let post = js_sys::Reflect::get(&bridge, &"postMessage".into()).ok()?;
+            post.dyn_ref::<js_sys::Function>()
+                .cloned()
+                .map(|post| (bridge, post))
+        });
+    let parent = window.parent().ok().flatten().filter(|p| *p != window);
+    // Nobody listening (a browser tab on its own): nothing to write out.
+    if post.is_none() && parent.is_none() {
+        return;
     }
-    if let Ok(Some(parent)) = window.parent() {
-        if parent != window {
-            if let Ok(value) = js_sys::JSON::parse(&text) {
-                // Events name records: they go only to the host's origin once it is known (its
-                // calls tell it), and until then to this origin, so a foreign page framing the
-                // app learns nothing.
-                let origin = HOST_ORIGIN
-                    .with(|o| o.borrow().clone())
-                    .or_else(|| window.location().origin().ok())
-                    .unwrap_or_default();
-                let _ = parent.post_message(&value, &origin);
-            }
+    let message = json!({ "doorstep": PROTOCOL, "type": "event", "event": event, "data": data });
+    let text = message.to_string();
+    if let Some((bridge, post)) = post {
+        let _ = post.call1(&bridge, &JsValue::from_str(&text));
+    }
+    if let Some(parent) = parent {
+        if let Ok(value) = js_sys::JSON::parse(&text) {
+            // Events name records: they go only to the host's origin once it is known (its
+            // calls tell it), and until then to this origin, so a foreign page framing the app
+            // learns nothing.
+            let origin = HOST_ORIGIN
+                .with(|o| o.borrow().clone())
+                .or_else(|| window.location().origin().ok())
+                .unwrap_or_default();
+            let _ = parent.post_message(&value, &origin);
         }
     }
 }
