@@ -867,7 +867,7 @@ pub fn app() -> Html {
                         <button type="button" class="back" onclick={on_close}>{ format!("← {}", t(Text::BackToRoster)) }</button>
                     }
                     <FormView form={form.clone()} feed={feed.clone()} locale={locale}
-                        paged=true page={state.page} on_page={on_page}
+                        page={state.page} on_page={on_page}
                         on_change={on_change} on_confirm={on_confirm}
                         on_submit={on_submit} on_reopen={on_reopen} on_save={on_save}
                         show_keys={state.window} />

@@ -1,6 +1,6 @@
-//! A whole form: its sections and questions (as pages with a jump list and progress, or all on
-//! one page), the error summary that links to each question, the warnings to confirm one by
-//! one, and the complete button; a completed record is shown read-only with a way to edit it.
+//! A whole form: its sections as pages, with a jump list and progress, the error summary that
+//! links to each question, the warnings to confirm one by one, and the complete button; a
+//! completed record is shown read-only with a way to edit it.
 
 use doorstep_core::schema::FieldType;
 use doorstep_core::Status;
@@ -23,10 +23,7 @@ pub struct FormProps {
     pub feed: RecordFeed,
     /// The interface language.
     pub locale: Locale,
-    /// Whether sections are shown one at a time, as pages.
-    #[prop_or_default]
-    pub paged: bool,
-    /// The section shown, when paged.
+    /// The section shown: sections are shown one at a time, as pages.
     #[prop_or_default]
     pub page: usize,
     /// Called with a section's index to show it.
@@ -144,8 +141,6 @@ struct SectionProps {
     form: FormRef,
     /// The section's index in the form.
     section: usize,
-    /// Whether the section has nothing asked now (it is then kept, hidden).
-    hidden: bool,
     feed: RecordFeed,
     locale: Locale,
     on_change: Callback<(String, Json)>,
@@ -159,7 +154,7 @@ fn section_view(props: &SectionProps) -> Html {
     let section = &form.def.sections[props.section];
     let tag = props.locale.tag();
     html! {
-        <section class="section" aria-labelledby={format!("s-{}", section.id)} hidden={props.hidden}>
+        <section class="section" aria-labelledby={format!("s-{}", section.id)}>
             <h2 id={format!("s-{}", section.id)} tabindex="-1">{ section.title.get(tag) }</h2>
             { for form.fields.iter().enumerate().filter(|(_, f)| f.section == props.section && f.repeat.is_none()).map(|(i, field)| {
                 let key = field.def.id.clone();
@@ -218,11 +213,11 @@ pub fn form_view(props: &FormProps) -> Html {
     // Set when Enter leaves a page's last question: the next page starts at its first question.
     let to_first_field = use_mut_ref(|| false);
     let pending = to_first_field.clone();
-    use_effect_with((props.paged, page), move |(paged, page)| {
+    use_effect_with(page, move |page| {
         let previous = last_page.borrow_mut().replace(*page);
         if std::mem::take(&mut *pending.borrow_mut()) {
             focus_first_field();
-        } else if *paged && previous.is_some_and(|p| p != *page) {
+        } else if previous.is_some_and(|p| p != *page) {
             if let Some(heading) = web_sys::window()
                 .and_then(|w| w.document())
                 .and_then(|d| d.query_selector(".section h2").ok().flatten())
@@ -335,13 +330,12 @@ pub fn form_view(props: &FormProps) -> Html {
         })
     };
     let section_view = |s: usize, section: &doorstep_core::schema::SectionDefinition| {
-        let hidden = !asked.contains(&s) || (props.paged && s != page);
-        if props.paged && hidden {
+        if s != page || !asked.contains(&s) {
             // Pages not shown are not drawn at all.
             return html! {};
         }
         html! {
-            <SectionView key={section.id.clone()} form={props.form.clone()} section={s} hidden={hidden}
+            <SectionView key={section.id.clone()} form={props.form.clone()} section={s}
                 feed={props.feed.clone()} locale={locale} on_change={props.on_change.clone()} />
         }
     };
@@ -364,35 +358,31 @@ pub fn form_view(props: &FormProps) -> Html {
         }),
     };
     html! {
-        <form class={classes!("survey", props.paged.then_some("paged"))} novalidate=true onsubmit={on_submit}
+        <form class="survey paged" novalidate=true onsubmit={on_submit}
             onkeydown={onkeydown} aria-labelledby="form-title">
             <h1 id="form-title">{ form.def.title.get(tag) }</h1>
             if props.show_keys {
                 <p class="hint keys">{ Text::KeyboardHint.get(locale) }</p>
             }
             { for record_state }
-            if props.paged {
-                <JumpNav form={props.form.clone()} feed={props.feed.clone()} locale={locale} page={page}
-                    on_page={props.on_page.clone()} />
-            }
+            <JumpNav form={props.form.clone()} feed={props.feed.clone()} locale={locale} page={page}
+                on_page={props.on_page.clone()} />
             <fieldset class="answers" disabled={!editable}>
                 { for form.def.sections.iter().enumerate().map(|(s, section)| section_view(s, section)) }
             </fieldset>
-            if props.paged {
-                <div class="pager">
-                    <button type="button" class="previous" disabled={previous.is_none()} onclick={go(previous)}>
-                        { Text::Previous.get(locale) }
-                    </button>
-                    <button type="button" class="next" disabled={next.is_none()} onclick={go(next)}>
-                        { Text::Next.get(locale) }
-                    </button>
-                </div>
-            }
+            <div class="pager">
+                <button type="button" class="previous" disabled={previous.is_none()} onclick={go(previous)}>
+                    { Text::Previous.get(locale) }
+                </button>
+                <button type="button" class="next" disabled={next.is_none()} onclick={go(next)}>
+                    { Text::Next.get(locale) }
+                </button>
+            </div>
             <WarningsPanel form={props.form.clone()} feed={props.feed.clone()} locale={locale}
-                paged={props.paged} page={page} on_page={props.on_page.clone()}
+                page={page} on_page={props.on_page.clone()}
                 on_confirm={props.on_confirm.clone()} />
             <ErrorSummary form={props.form.clone()} feed={props.feed.clone()} locale={locale}
-                paged={props.paged} page={page} on_page={props.on_page.clone()} />
+                page={page} on_page={props.on_page.clone()} />
             if editable {
                 <button type="submit" id="submit" class="primary">{ Text::Complete.get(locale) }</button>
             }

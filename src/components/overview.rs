@@ -18,7 +18,6 @@ use crate::state::FormRef;
 /// the question.
 fn link(
     on_page: &Callback<usize>,
-    paged: bool,
     page: usize,
     target: String,
     section: usize,
@@ -26,7 +25,7 @@ fn link(
     let on_page = on_page.clone();
     Callback::from(move |e: MouseEvent| {
         e.prevent_default();
-        if paged && section != page {
+        if section != page {
             on_page.emit(section);
             focus_later(target.clone());
         } else {
@@ -51,9 +50,6 @@ pub struct OverviewProps {
     pub feed: RecordFeed,
     /// The interface language.
     pub locale: Locale,
-    /// Whether sections are shown one at a time.
-    #[prop_or(true)]
-    pub paged: bool,
     /// The section shown.
     pub page: usize,
     /// Called with a section's index to show it.
@@ -227,7 +223,7 @@ pub fn warnings_panel(props: &OverviewProps) -> Html {
                             (part.attempted && confirmed.is_none()).then_some("unconfirmed"))}
                             key={format!("{}|{}", w.field, w.code)}>
                             <a href={format!("#{target}")}
-                                onclick={link(&props.on_page, props.paged, props.page, target.clone(), section)}>
+                                onclick={link(&props.on_page, props.page, target.clone(), section)}>
                                 { format!("{label}：{}", w.message.get(tag)) }
                             </a>
                             <label class="confirm" for={box_id.clone()}>
@@ -290,9 +286,7 @@ pub fn error_summary(props: &OverviewProps) -> Html {
     };
     let locale = props.locale;
     let tag = locale.tag();
-    let link = |target: String, section: usize| {
-        link(&props.on_page, props.paged, props.page, target, section)
-    };
+    let link = |target: String, section: usize| link(&props.on_page, props.page, target, section);
     html! {
         <div class="error-summary" role="alert" tabindex="-1">
             <h2>{ Text::FixErrors.get(locale) }</h2>
