@@ -5,11 +5,20 @@
 const { test, expect } = require("@playwright/test");
 const fs = require("fs");
 const path = require("path");
+const zlib = require("zlib");
 const { openSignedIn } = require("./session");
 const { showSection } = require("./fill");
 
 // The built app the test server serves (see playwright.config.js).
 const served = path.join(__dirname, "..", "..", "dist", "sw.js");
+
+/// Writes the worker as a build does: the file and the Brotli and gzip copies the server
+/// sends (see xtask/compress.js).
+function writeWorker(text) {
+  fs.writeFileSync(served, text);
+  fs.writeFileSync(`${served}.br`, zlib.brotliCompressSync(text));
+  fs.writeFileSync(`${served}.gz`, zlib.gzipSync(text));
+}
 
 /// Asks the browser for the new worker and waits until it controls the page and has replaced
 /// the old shell cache.
@@ -43,11 +52,11 @@ test("an update of the app keeps the drafts", async ({ page }) => {
 
   // The server now serves a new build.
   const original = fs.readFileSync(served, "utf8");
-  fs.writeFileSync(served, original.replace(/const VERSION = "[^"]*";/, 'const VERSION = "next-build";'));
+  writeWorker(original.replace(/const VERSION = "[^"]*";/, 'const VERSION = "next-build";'));
   try {
     await takeOver(page, oldShell);
   } finally {
-    fs.writeFileSync(served, original);
+    writeWorker(original);
   }
 
   // The page under the new worker: the draft is there and can be edited on.

@@ -328,14 +328,19 @@ fn setup(for_tests: bool) -> Result {
 fn build_app() -> Result {
     step("build the app (trunk build --release)");
     exec(cmd("trunk").args(["build", "--release"]))?;
-    write_precache(&root().join("dist"))
+    let dist = root().join("dist");
+    write_precache(&dist)?;
+    // After the precache list, which names the plain files only.
+    step("compress the app (Brotli and gzip copies beside each file)");
+    exec(cmd("node").arg("xtask/compress.js").arg(&dist))
 }
 
 /// Fills in the service worker's list of files and its version (a hash of their contents).
 fn write_precache(dist: &Path) -> Result {
     let mut files = Vec::new();
     collect_files(dist, dist, &mut files)?;
-    files.retain(|f| f != "/sw.js");
+    // The worker itself is not cached by itself; compressed copies are the server's business.
+    files.retain(|f| f != "/sw.js" && !f.ends_with(".br") && !f.ends_with(".gz"));
     files.sort();
     let mut hasher = DefaultHasher::new();
     for file in &files {

@@ -19,7 +19,9 @@ use doorstep_core::protocol::{
 use doorstep_core::region::RegionList;
 use doorstep_core::schema::FieldType;
 use doorstep_core::{Context, Evaluation, Issue, Localized, Severity};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 
 use crate::accounts;
 use crate::error::AppError;
@@ -118,10 +120,28 @@ impl AppState {
 /// The OpenAPI description of the interface (`docs/openapi.json`).
 pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
 
+/// The Brotli and gzip quality for responses compressed as they are sent.
+const DYNAMIC_QUALITY: i32 = 4;
+
 /// The whole server as one router.
 pub fn app(state: AppState) -> Router {
     let index = state.app_dir.join("index.html");
-    let app_files = ServeDir::new(&state.app_dir).fallback(ServeFile::new(index));
+    // The app's files go out as the Brotli or gzip copies `cargo xtask build-app` writes beside
+    // them, to browsers that accept those; a file without copies is compressed on the way out.
+    let app_files = ServeDir::new(&state.app_dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(
+            ServeFile::new(index)
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
+    // Which copy went out depends on what the browser accepts; a cache in between must know.
+    let app_files = SetResponseHeader::if_not_present(
+        app_files,
+        axum::http::header::VARY,
+        axum::http::HeaderValue::from_static("accept-encoding"),
+    );
     let schemas = ServeDir::new(&state.schemas_dir);
     Router::new()
         .route("/api/v1/health", get(|| async { "ok" }))
@@ -147,23 +167,17 @@ pub fn app(state: AppState) -> Router {
         )
         .nest_service("/schemas", schemas)
         .fallback_service(app_files)
-        .layer(axum::middleware::map_response_with_state(
-            state.clone(),
-            frame_policy,
+        // Who may frame the app: hosts that embed it are named when the server starts.
+        .layer(SetResponseHeaderLayer::overriding(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            state.frame_policy.clone(),
         ))
+        // Everything else (forms, rosters, the API's answers) is compressed on the way out, at
+        // a quality that suits compressing per response: on the app's wasm, Brotli's best (11)
+        // took 2.4 s where 4 took 36 ms, for 17% less. Responses already compressed pass as
+        // they are.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(DYNAMIC_QUALITY)))
         .with_state(state)
-}
-
-/// Says who may frame the app: hosts that embed it are named when the server starts.
-async fn frame_policy(
-    State(state): State<AppState>,
-    mut response: axum::response::Response,
-) -> axum::response::Response {
-    response.headers_mut().insert(
-        axum::http::header::CONTENT_SECURITY_POLICY,
-        state.frame_policy.clone(),
-    );
-    response
 }
 
 async fn list_forms(State(state): State<AppState>) -> Json<Vec<FormSummary>> {

@@ -499,6 +499,10 @@ fn serve(
         );
         return ExitCode::from(2);
     }
+    if let Err(e) = doorstep_server::shell::check_compressed_copies(&app_dir) {
+        eprintln!("doorstep serve: {e}");
+        return ExitCode::from(2);
+    }
     let store = match Store::open_configured(&data) {
         Ok(store) => store,
         Err(e) => {

@@ -630,3 +630,144 @@ async fn only_the_named_hosts_may_frame_the_app() {
     );
     assert!(f.state.clone().allow_framing_by("'self'\nX: y").is_err());
 }
+
+/// A GET with the given `Accept-Encoding`: the status, the `Content-Encoding` and
+/// `Content-Type` sent, and the body as it came over the wire.
+async fn fetch_encoded(
+    state: &AppState,
+    uri: &str,
+    accept: Option<&str>,
+) -> (StatusCode, Option<String>, Option<String>, Vec<u8>) {
+    let mut request = Request::get(uri);
+    if let Some(accept) = accept {
+        request = request.header("accept-encoding", accept);
+    }
+    let response = app(state.clone())
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let encoding = header(axum::http::header::CONTENT_ENCODING);
+    let kind = header(axum::http::header::CONTENT_TYPE);
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, encoding, kind, body)
+}
+
+/// The `Vary` header of a GET that accepts Brotli.
+async fn fetch_vary(state: &AppState, uri: &str) -> Option<String> {
+    let response = app(state.clone())
+        .oneshot(
+            Request::get(uri)
+                .header("accept-encoding", "br")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    response
+        .headers()
+        .get(axum::http::header::VARY)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn gunzip(body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .read_to_end(&mut out)
+        .expect("valid gzip");
+    out
+}
+
+fn unbrotli(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::BrotliDecompress(&mut &body[..], &mut out).expect("valid brotli");
+    out
+}
+
+/// The built app goes out as the Brotli or gzip copy beside each file, to a browser that
+/// accepts it, with the file's own type; a browser that accepts neither gets the file itself.
+#[tokio::test]
+async fn the_app_goes_out_as_its_compressed_copies() {
+    let f = fixture();
+    let dir = &f.state.app_dir;
+    // Something like a wasm module: long enough and repetitive enough to compress.
+    let wasm: Vec<u8> = (0..20_000u32)
+        .flat_map(|n| (n % 251).to_le_bytes())
+        .collect();
+    std::fs::write(dir.join("app_bg.wasm"), &wasm).expect("write wasm");
+    let mut br = Vec::new();
+    brotli::BrotliCompress(&mut &wasm[..], &mut br, &Default::default()).expect("brotli");
+    std::fs::write(dir.join("app_bg.wasm.br"), &br).expect("write .br");
+    let gz = {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(&wasm).expect("gzip");
+        e.finish().expect("gzip")
+    };
+    std::fs::write(dir.join("app_bg.wasm.gz"), &gz).expect("write .gz");
+
+    let (status, encoding, kind, body) =
+        fetch_encoded(&f.state, "/app_bg.wasm", Some("gzip, deflate, br")).await;
+    let vary = fetch_vary(&f.state, "/app_bg.wasm").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(encoding.as_deref(), Some("br"));
+    assert_eq!(kind.as_deref(), Some("application/wasm"));
+    assert_eq!(
+        body, br,
+        "the copy written at build time, not one made per request"
+    );
+    assert_eq!(vary.as_deref(), Some("accept-encoding"));
+    assert_eq!(unbrotli(&body), wasm);
+
+    let (_, encoding, kind, body) = fetch_encoded(&f.state, "/app_bg.wasm", Some("gzip")).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert_eq!(kind.as_deref(), Some("application/wasm"));
+    assert_eq!(gunzip(&body), wasm);
+
+    let (_, encoding, _, body) = fetch_encoded(&f.state, "/app_bg.wasm", None).await;
+    assert_eq!(encoding, None);
+    assert_eq!(body, wasm);
+}
+
+/// What has no compressed copy (the forms, the area's villages, the API's answers) is
+/// compressed on the way out for a browser that accepts it, and decodes to the same JSON.
+#[tokio::test]
+async fn forms_and_answers_are_compressed_on_the_way_out() {
+    let f = fixture();
+    for uri in ["/api/v1/regions", "/schemas/individual.json"] {
+        let (status, encoding, _, plain) = fetch_encoded(&f.state, uri, None).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert_eq!(encoding, None, "{uri}");
+        let (_, encoding, kind, body) = fetch_encoded(&f.state, uri, Some("br")).await;
+        assert_eq!(encoding.as_deref(), Some("br"), "{uri}");
+        assert!(
+            kind.is_some_and(|k| k.starts_with("application/json")),
+            "{uri}"
+        );
+        assert!(
+            body.len() * 3 < plain.len(),
+            "{uri}: {} of {} bytes",
+            body.len(),
+            plain.len()
+        );
+        assert_eq!(unbrotli(&body), plain, "{uri}");
+        let (_, encoding, _, body) = fetch_encoded(&f.state, uri, Some("gzip")).await;
+        assert_eq!(encoding.as_deref(), Some("gzip"), "{uri}");
+        assert_eq!(gunzip(&body), plain, "{uri}");
+    }
+}

@@ -142,6 +142,29 @@ fn serve_refuses_a_form_whose_file_is_not_named_by_its_id() {
     );
 }
 
+/// A compressed copy of the app that is not its file any more would send browsers the old
+/// app: the server refuses to start and names it.
+#[test]
+fn serve_refuses_a_stale_compressed_copy_of_the_app() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(demo(), dir.path().join("demo.json")).expect("copy");
+    // serve_once writes index.html as "x"; its gzip copy is of an older page.
+    let mut old = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut old, b"<!doctype html><title>old</title>").expect("gzip");
+    std::fs::write(
+        dir.path().join("index.html.gz"),
+        old.finish().expect("gzip"),
+    )
+    .expect("write");
+    let out = serve_once(dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("index.html.gz") && stderr.contains("build-app"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn import_regions_writes_one_county_and_refuses_bad_input() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -1,0 +1,134 @@
+//! The built app on disk (Trunk's `dist/`): the server sends each file's Brotli (`.br`) or
+//! gzip (`.gz`) copy, written beside it by `cargo xtask build-app`, to browsers that accept
+//! one. A copy that is not its file any more (the file was edited or rebuilt without the
+//! copies) would send browsers the old app, so `doorstep serve` checks every copy first.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Why the built app cannot be served as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum ShellError {
+    /// A folder or file could not be read.
+    #[error("{path}: {source}")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A compressed copy whose file is gone.
+    #[error("{copy}: the file it is a compressed copy of is missing; build the app again (cargo xtask build-app) or delete the copy")]
+    Orphan { copy: PathBuf },
+    /// A compressed copy that is not, or no longer, its file.
+    #[error("{copy} is not a compressed copy of {file} (the file changed since the copy was made); build the app again (cargo xtask build-app) or delete the copy")]
+    Stale { copy: PathBuf, file: PathBuf },
+}
+
+/// Checks that every `.br` and `.gz` file under `dir` decompresses to the file beside it
+/// without that suffix. Returns how many copies were checked.
+pub fn check_compressed_copies(dir: &Path) -> Result<usize, ShellError> {
+    let mut checked = 0;
+    let unreadable = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ShellError::Unreadable { path, source }
+    };
+    for entry in std::fs::read_dir(dir).map_err(unreadable(dir))? {
+        let path = entry.map_err(unreadable(dir))?.path();
+        if path.is_dir() {
+            checked += check_compressed_copies(&path)?;
+            continue;
+        }
+        let extension = path.extension().and_then(|e| e.to_str());
+        let (Some(extension @ ("br" | "gz")), Some(stem)) = (extension, path.file_stem()) else {
+            continue;
+        };
+        let file = path.with_file_name(stem);
+        if !file.is_file() {
+            return Err(ShellError::Orphan { copy: path });
+        }
+        let original = std::fs::read(&file).map_err(unreadable(&file))?;
+        let compressed = std::fs::read(&path).map_err(unreadable(&path))?;
+        let mut decoded = Vec::with_capacity(original.len());
+        let decoded_ok = match extension {
+            "br" => brotli::BrotliDecompress(&mut &compressed[..], &mut decoded).is_ok(),
+            _ => flate2::read::GzDecoder::new(&compressed[..])
+                .read_to_end(&mut decoded)
+                .is_ok(),
+        };
+        if !decoded_ok || decoded != original {
+            return Err(ShellError::Stale { copy: path, file });
+        }
+        checked += 1;
+    }
+    Ok(checked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(body: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(body).expect("gzip");
+        e.finish().expect("gzip")
+    }
+
+    fn brotli(body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        brotli::BrotliCompress(&mut &body[..], &mut out, &Default::default()).expect("brotli");
+        out
+    }
+
+    #[test]
+    fn copies_of_their_files_pass_and_stale_or_orphan_ones_are_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sw = dir.path().join("sw.js");
+        std::fs::write(&sw, "const VERSION = \"one\";").expect("write");
+        std::fs::write(
+            dir.path().join("sw.js.br"),
+            brotli(b"const VERSION = \"one\";"),
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("sw.js.gz"),
+            gzip(b"const VERSION = \"one\";"),
+        )
+        .expect("write");
+        std::fs::create_dir(dir.path().join("assets")).expect("mkdir");
+        std::fs::write(dir.path().join("assets/a.css"), "p{}").expect("write");
+        std::fs::write(dir.path().join("assets/a.css.gz"), gzip(b"p{}")).expect("write");
+        assert_eq!(check_compressed_copies(dir.path()).expect("all current"), 3);
+
+        // The worker edited after its copies were made.
+        std::fs::write(&sw, "const VERSION = \"two\";").expect("write");
+        match check_compressed_copies(dir.path()) {
+            Err(ShellError::Stale { copy, file }) => {
+                assert_eq!(file, sw);
+                assert!(copy == dir.path().join("sw.js.br") || copy == dir.path().join("sw.js.gz"));
+            }
+            other => panic!("expected a stale copy, got {other:?}"),
+        }
+        // Not compressed data at all.
+        std::fs::write(dir.path().join("sw.js.br"), "not brotli").expect("write");
+        std::fs::write(
+            dir.path().join("sw.js.gz"),
+            gzip(b"const VERSION = \"two\";"),
+        )
+        .expect("write");
+        assert!(matches!(
+            check_compressed_copies(dir.path()),
+            Err(ShellError::Stale { .. })
+        ));
+        std::fs::remove_file(dir.path().join("sw.js.br")).expect("remove");
+        assert_eq!(
+            check_compressed_copies(dir.path()).expect("current again"),
+            2
+        );
+
+        // A copy left behind by a file that is gone.
+        std::fs::remove_file(dir.path().join("assets/a.css")).expect("remove");
+        let err = check_compressed_copies(dir.path()).expect_err("orphan");
+        assert!(matches!(err, ShellError::Orphan { .. }));
+        assert!(err.to_string().contains("a.css.gz"), "{err}");
+    }
+}

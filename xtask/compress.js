@@ -1,0 +1,60 @@
+// Writes a Brotli (`.br`, quality 11) and a gzip (`.gz`, level 9) copy beside every text file
+// of the built app, once per build, for the server to send to browsers that accept them; and
+// prints what the app shell weighs raw, gzipped and in Brotli.
+//
+//   node xtask/compress.js dist
+//
+// Called by `cargo xtask build-app` after the service worker's precache list is written (the
+// list names the plain files only). Node's zlib is used because node is already needed to
+// build the app (wasm-opt comes from npm), and the xtask itself stays free of dependencies.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const zlib = require("zlib");
+
+// Files worth compressing; images and fonts are compressed already.
+const TEXT = new Set([".wasm", ".js", ".css", ".html", ".json", ".svg", ".txt", ".webmanifest"]);
+// Below this a compressed copy saves less than its header costs.
+const MIN_BYTES = 512;
+
+function files(dir) {
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith(".")) continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...files(full));
+    else if (TEXT.has(path.extname(entry.name))) out.push(full);
+  }
+  return out;
+}
+
+const dist = process.argv[2];
+if (!dist) {
+  console.error("usage: node xtask/compress.js <dist folder>");
+  process.exit(2);
+}
+let raw = 0;
+let gzip = 0;
+let brotli = 0;
+const shell = [];
+for (const file of files(dist).sort()) {
+  const body = fs.readFileSync(file);
+  const gz = zlib.gzipSync(body, { level: 9 });
+  const br = zlib.brotliCompressSync(body, {
+    params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+    },
+  });
+  if (body.length >= MIN_BYTES) {
+    fs.writeFileSync(`${file}.gz`, gz);
+    fs.writeFileSync(`${file}.br`, br);
+  }
+  raw += body.length;
+  gzip += gz.length;
+  brotli += br.length;
+  shell.push(`${path.relative(dist, file)} ${(gz.length / 1024).toFixed(1)}`);
+}
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+console.error(`xtask: app shell (${shell.length} files): ${kb(raw)} raw, ${kb(gzip)} gzip, ${kb(brotli)} brotli`);
+console.error(`xtask: gzip KB by file: ${shell.join(", ")}`);
