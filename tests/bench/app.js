@@ -2,7 +2,8 @@
 // protocol to stand in for a tablet (headless Debian Chromium, service workers blocked so every
 // load is a cold one from the server):
 //
-//   1. navigation to the first field of the individual form being usable (a signed-in device);
+//   1. navigation to the first field of the individual form being usable (a signed-in device),
+//      and the same on a first visit over a slow mobile link, with what it transferred;
 //   2. on a generated 1000-question form (10 sections of 100, shown as pages), a change to the
 //      dependent question appearing or disappearing in the DOM: p50 and p95 over 100 changes,
 //      and a page switch;
@@ -31,6 +32,8 @@ const base = `http://127.0.0.1:${port}`;
 const account = { name: "bench", password: "bench-password" };
 const ROSTER = 20000;
 const THROTTLE = 4;
+// A slow mobile link, for a first visit: what a village often has.
+const LINK = { name: "a 1.6 Mbit/s link with 150 ms round trips", downKbps: 1600, upKbps: 750, rttMs: 150 };
 const parts = (process.argv[4] || "first,save,form,roster").split(",");
 const wanted = (part) => parts.includes(part);
 
@@ -152,6 +155,39 @@ async function waitForServer() {
         firstField.push(await page.evaluate(() => performance.now()));
       }
       console.log(`individual form, navigation to first field usable (5 loads): ${fmt(firstField)}`);
+
+      // The same on a first visit over a slow mobile link, nothing cached: what the app
+      // weighs on the wire, as the server sends it and as it would uncompressed.
+      if (wanted("first")) {
+        for (const [label, encoding] of [["as sent", null], ["uncompressed", "identity"]]) {
+          await cdp.send("Network.enable");
+          await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+          await cdp.send("Network.emulateNetworkConditions", {
+            offline: false, latency: LINK.rttMs,
+            downloadThroughput: LINK.downKbps * 125, uploadThroughput: LINK.upKbps * 125,
+          });
+          await cdp.send("Network.setExtraHTTPHeaders", { headers: encoding ? { "Accept-Encoding": encoding } : {} });
+          const times = [];
+          let sent = 0;
+          for (let k = 0; k < 3; k++) {
+            await page.goto(`${base}/?form=individual`);
+            await page.waitForFunction(() => {
+              const field = document.getElementById("f-survey_year");
+              return field && !field.disabled;
+            }, null, { timeout: 120000 });
+            times.push(await page.evaluate(() => performance.now()));
+            sent = await page.evaluate(() => performance.getEntriesByType("navigation")
+              .concat(performance.getEntriesByType("resource"))
+              .reduce((sum, e) => sum + e.transferSize, 0));
+          }
+          await cdp.send("Network.setExtraHTTPHeaders", { headers: {} });
+          await cdp.send("Network.emulateNetworkConditions", {
+            offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
+          });
+          await cdp.send("Network.setCacheDisabled", { cacheDisabled: false });
+          console.log(`individual form, first visit over ${LINK.name}, ${label}: ${(sent / 1024).toFixed(0)} KB transferred; navigation to first field usable (3 loads): ${fmt(times)}`);
+        }
+      }
 
       // 3. A change to the draft being on the device.
       if (wanted("save")) {
