@@ -269,6 +269,13 @@ async function waitForServer() {
         roster.push(await page.evaluate(() => performance.now()));
       }
       console.log(`roster of ${ROSTER}, navigation to lines and counts shown (3 loads): ${fmt(roster)}`);
+      const download = await page.evaluate(() => performance.getEntriesByType("resource")
+        .filter((e) => e.name.includes("/api/v1/assignments"))
+        .map((e) => [e.transferSize, e.decodedBodySize])
+        .pop());
+      if (download) {
+        console.log(`roster of ${ROSTER}, its download: ${(download[0] / 1024).toFixed(0)} KB transferred for ${(download[1] / 1024).toFixed(0)} KB of JSON`);
+      }
       const search = [];
       for (const text of ["测试1999", "测试7", "33011019", ""]) {
         search.push(await page.evaluate((text) => new Promise((resolve) => {
