@@ -457,22 +457,13 @@ fn prefill(
     Ok(json!({ "recordId": draft.id, "answers": count }))
 }
 
-fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Draft => "draft",
-        Status::Completed => "completed",
-        Status::Queued => "queued",
-        Status::Sent => "sent",
-    }
-}
-
 /// What `records()` and the events say about a record.
 pub fn describe(record: &Record) -> Json {
     json!({
         "recordId": record.id,
         "form": record.form_id,
         "formVersion": record.form_version,
-        "status": status_name(record.status),
+        "status": record.status,
         "returned": !record.returned.is_empty(),
         "subject": record.meta.subject,
         "offRoster": record.meta.off_roster,
@@ -495,24 +486,23 @@ fn records(state: &State, arg: Json) -> Result<Json, HostError> {
     } else {
         parse("records", arg)?
     };
-    if let Some(status) = &filter.status {
-        if !["draft", "completed", "queued", "sent"].contains(&status.as_str()) {
-            return Err(bad(
-                "records",
-                format!("status `{status}` is not one of draft, completed, queued, sent"),
-            ));
-        }
-    }
+    // The names are `Status`'s own (its serde names), as `describe` gives them.
+    let wanted: Option<Status> = match filter.status {
+        None => None,
+        Some(status) => Some(
+            serde_json::from_value(Json::String(status.clone())).map_err(|_| {
+                bad(
+                    "records",
+                    format!("status `{status}` is not one of draft, completed, queued, sent"),
+                )
+            })?,
+        ),
+    };
     let list: Vec<Json> = state
         .records
         .iter()
         .chain(state.draft.iter())
-        .filter(|r| {
-            filter
-                .status
-                .as_deref()
-                .is_none_or(|s| s == status_name(r.status))
-        })
+        .filter(|r| wanted.is_none_or(|s| s == r.status))
         .map(describe)
         .collect();
     Ok(Json::Array(list))
