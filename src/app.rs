@@ -469,7 +469,10 @@ pub fn app() -> Html {
         let list_changed = !Rc::ptr_eq(&*last_records.borrow(), &state.records);
         *last_records.borrow_mut() = state.records.clone();
         // Named by id, status and revision, so a keystroke copies no record to find out.
-        let unsaved = |r: &&Record| persisted.borrow().get(&r.id) != Some(&(r.status, r.revision));
+        let unsaved = |r: &&Record| {
+            !crate::state::untouched_walk_in(r)
+                && persisted.borrow().get(&r.id) != Some(&(r.status, r.revision))
+        };
         let key = |r: &Record| (r.id.clone(), r.status, r.revision);
         let mut changed: Vec<(String, Status, u32)> =
             state.draft.iter().filter(unsaved).map(key).collect();

@@ -372,6 +372,12 @@ pub fn touched(record: &Record) -> bool {
     record.revision > 0
 }
 
+/// Whether a record is of a person not on the roster and nothing was answered in it yet: it
+/// is neither kept among the records nor written to the device, as nothing could find it.
+pub fn untouched_walk_in(record: &Record) -> bool {
+    record.meta.off_roster && record.status == Status::Draft && !touched(record)
+}
+
 /// The answers a record about a subject starts with: the roster's certificate number, name
 /// and village, and its prefilled answers, in the fields the form's record block names.
 fn known_answers(form: &Form, subject: &Subject) -> Answers {
@@ -457,10 +463,16 @@ impl State {
     }
 
     /// Puts the record in hand back among the others: an untouched draft in roster mode too,
-    /// so the person's record is found again rather than started twice.
+    /// so the person's record is found again rather than started twice. An untouched record of
+    /// a person not on the roster goes: nothing would find it again (a mis-tap on "add").
     fn put_away(&mut self) {
         if let Some(record) = self.draft.take() {
-            if self.mode == Mode::Roster || record.status != Status::Draft || touched(&record) {
+            let kept = if untouched_walk_in(&record) {
+                false
+            } else {
+                self.mode == Mode::Roster || record.status != Status::Draft || touched(&record)
+            };
+            if kept {
                 Rc::make_mut(&mut self.records).push(record);
             }
         }
@@ -1160,8 +1172,26 @@ mod tests {
         assert!(draft.meta.off_roster);
         assert_eq!(draft.meta.subject, None);
         assert_eq!(draft.answers.get("region"), Some(&json!("330110005001")));
+        let state = answer(state, "count", json!(1));
         let state = start(state.apply(Action::Close), Subject::Unlisted(None), "u2");
         assert_eq!(state.draft.as_ref().map(|d| d.id.as_str()), Some("u2"));
+        assert_eq!(state.records.len(), 1);
+    }
+
+    #[test]
+    fn a_person_not_on_the_roster_added_by_mistake_leaves_nothing_behind() {
+        let state = start(roster_state(), Subject::Unlisted(None), "u1");
+        assert!(untouched_walk_in(state.draft.as_ref().expect("in hand")));
+        let state = state.apply(Action::Close);
+        assert!(state.records.is_empty(), "{:?}", state.records);
+        // Started again and answered, it is kept.
+        let state = answer(
+            start(state, Subject::Unlisted(None), "u2"),
+            "count",
+            json!(1),
+        );
+        assert!(!untouched_walk_in(state.draft.as_ref().expect("in hand")));
+        let state = state.apply(Action::Close);
         assert_eq!(state.records.len(), 1);
     }
 

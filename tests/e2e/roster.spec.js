@@ -113,6 +113,16 @@ test("a collector visits a person of the roster, offline, without losing a keyst
 test("a person not on the roster, and a village's community form", async ({ page }) => {
   await openSignedIn(page, "/");
   await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  // A mis-tap on "add" leaves nothing behind, on the screen or on the device.
+  await page.getByRole("button", { name: "添加名册外人员" }).click();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await page.getByRole("button", { name: "返回名册" }).click();
+  await expect(page.locator(".persons .person", { hasText: "名册外" })).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await expect(page.locator(".persons .person").first()).toBeVisible();
+  await expect(page.locator(".persons .person", { hasText: "名册外" })).toHaveCount(0);
+
   await page.getByLabel("村（社区）").selectOption({ value: "330110005001" });
   await page.getByRole("button", { name: "添加名册外人员" }).click();
   await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();

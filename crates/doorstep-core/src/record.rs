@@ -421,6 +421,16 @@ impl Record {
             self.meta.method = answer(&record.method)
                 .and_then(Json::as_str)
                 .map(str::to_string);
+            // A position belongs to a home visit only: a record begun as one and then taken
+            // by phone does not carry where the collector stood.
+            let home_visit = self
+                .meta
+                .method
+                .as_ref()
+                .is_some_and(|m| record.home_visit.contains(m));
+            if !home_visit {
+                self.meta.position = None;
+            }
             let reference = answer(&record.reference_date)
                 .and_then(Json::as_str)
                 .and_then(crate::expr::parse_date);
@@ -679,6 +689,32 @@ mod tests {
             record.reopen(12),
             Err(LifecycleError::WrongStatus { .. })
         ));
+    }
+
+    #[test]
+    fn a_position_is_kept_for_a_home_visit_only() {
+        let form = visit_form();
+        let here = Position {
+            latitude: 30.27,
+            longitude: 120.15,
+            accuracy: 12.0,
+            at: 2,
+        };
+        let start = |method: &str| {
+            let known = Answers::from([("cert".to_string(), json!("C1"))]);
+            let mut record = Record::start("r".into(), &form, &on("2026-10-01"), None, known, 1);
+            // Taken while the method was still the default, a home visit.
+            record.set_position(here, 2).expect("draft");
+            record
+                .set_answer("method", json!(method), 3)
+                .expect("draft");
+            record
+                .complete(&form, on("2026-10-01"), 4)
+                .expect("completes");
+            record
+        };
+        assert_eq!(start("1").meta.position, Some(here));
+        assert_eq!(start("2").meta.position, None, "taken by phone after all");
     }
 
     #[test]
