@@ -207,11 +207,14 @@ pub fn warnings_panel(props: &OverviewProps) -> Html {
                             on_confirm.emit((field.clone(), code.clone(), note));
                         })
                     };
+                    // The note of a confirmed warning goes into the record as it is typed, like
+                    // an answer. Before the box is ticked it lives in the input alone (which the
+                    // app does not set, so a redraw never wipes it) and the tick takes it.
                     let on_note = {
                         let (on_confirm, field, code) =
                             (props.on_confirm.clone(), w.field.clone(), w.code.clone());
                         let checked = confirmed.is_some();
-                        Callback::from(move |e: Event| {
+                        Callback::from(move |e: InputEvent| {
                             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
                             if checked {
                                 on_confirm.emit((field.clone(), code.clone(), Some(input.value())));
@@ -232,8 +235,8 @@ pub fn warnings_panel(props: &OverviewProps) -> Html {
                             </label>
                             <label class="note" for={note_id.clone()}>{ Text::Note.get(locale) }</label>
                             <input type="text" id={note_id} class="note-input"
-                                value={confirmed.map(|c| c.note.clone()).unwrap_or_default()}
-                                onchange={on_note} />
+                                value={confirmed.map(|c| c.note.clone())}
+                                oninput={on_note} />
                         </li>
                     }
                 }) }

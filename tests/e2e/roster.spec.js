@@ -81,8 +81,16 @@ test("a collector visits a person of the roster, offline, without losing a keyst
   await expect(summary).toContainText("待核实");
   await expect(page.locator(".warnings")).toContainText("社会救助情况");
   const confirmBox = page.locator(".warnings").getByRole("checkbox", { name: "已核实无误" });
-  await page.locator(".warnings").getByLabel("说明（可选）").fill("危房改造已完成，房屋状况一般");
+  const note = page.locator(".warnings").getByLabel("说明（可选）");
+  await note.fill("危房改造已完成，房屋状况一般");
   await confirmBox.check();
+  // Once confirmed, the note goes to the device as it is typed, spaces and all, without
+  // leaving the input.
+  await note.press("End");
+  await note.pressSequentially(" 已复核");
+  await expect.poll(async () => (await deviceRecords(page))
+    .find((r) => r.meta.subject === CERT)?.meta.confirmed.map((c) => c.note))
+    .toEqual(["危房改造已完成，房屋状况一般 已复核"]);
   await page.getByRole("button", { name: "完成" }).click();
   await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
   await expect(person(page, "李四")).toContainText("待上传");
@@ -106,7 +114,7 @@ test("a collector visits a person of the roster, offline, without losing a keyst
   expect(record.meta.collector).toBe("e2e");
   expect(record.meta.opened).toBeGreaterThanOrEqual(1);
   expect(record.meta.confirmed).toEqual([
-    { field: "social_assistance", code: "rural_renovation_housing", note: "危房改造已完成，房屋状况一般" },
+    { field: "social_assistance", code: "rural_renovation_housing", note: "危房改造已完成，房屋状况一般 已复核" },
   ]);
 });
 

@@ -214,7 +214,8 @@ impl Record {
     }
 
     /// Confirms a warning on a draft, with a note (which may be empty); confirming it again
-    /// replaces the note.
+    /// replaces the note. The note is kept as typed while the record is a draft (the app
+    /// sends it keystroke by keystroke) and trimmed at completion.
     pub fn confirm(
         &mut self,
         field: &str,
@@ -223,7 +224,7 @@ impl Record {
         now: Millis,
     ) -> Result<(), LifecycleError> {
         self.expect(Status::Draft)?;
-        let note = note.trim().to_string();
+        let note = note.to_string();
         match self
             .meta
             .confirmed
@@ -415,6 +416,12 @@ impl Record {
                 .warnings()
                 .any(|w| w.field == c.field && w.code == c.code)
         });
+        for confirmation in &mut self.meta.confirmed {
+            let trimmed = confirmation.note.trim();
+            if trimmed.len() != confirmation.note.len() {
+                confirmation.note = trimmed.to_string();
+            }
+        }
         self.answers = evaluation.completed_answers(form);
         let answer = |id: &Option<String>| id.as_ref().and_then(|id| self.answers.get(id));
         if let Some(record) = &form.def.record {
