@@ -49,28 +49,37 @@ self.addEventListener("activate", (event) => {
 });
 
 // Forms: the network when it answers with a form, else the copy kept from last time. Only a
-// JSON answer replaces that copy (a captive portal's HTML page must not).
-async function networkFirst(request) {
+// JSON answer replaces that copy (a captive portal's HTML page must not). On a link that
+// connects but does not answer (common in a village), the kept copy is used after
+// NETWORK_PATIENCE_MS, and the network's answer, if it still comes, refreshes it for next time.
+const NETWORK_PATIENCE_MS = 4000;
+
+const isJson = (response) => (response.headers.get("content-type") || "").includes("json");
+
+async function networkFirst(event) {
+  const request = event.request;
   const cache = await caches.open(FORMS_CACHE);
-  let response;
-  try {
-    response = await fetch(request);
-  } catch (error) {
-    const cached = await cache.match(request);
-    if (cached) return cached;
-    throw error;
-  }
-  const isJson = (response.headers.get("content-type") || "").includes("json");
-  if (response.ok && isJson) {
-    try {
-      await cache.put(request, response.clone());
-    } catch (_) {
-      // The device's storage is full: the page still gets the answer, only the offline copy
-      // is not refreshed.
+  const network = fetch(request).then(async (response) => {
+    if (response.ok && isJson(response)) {
+      try {
+        await cache.put(request, response.clone());
+      } catch (_) {
+        // The device's storage is full: the page still gets the answer, only the offline copy
+        // is not refreshed.
+      }
     }
     return response;
+  });
+  const patience = new Promise((resolve) => setTimeout(() => resolve(null), NETWORK_PATIENCE_MS));
+  const first = await Promise.race([network.catch(() => null), patience]);
+  if (first && first.ok && isJson(first)) return first;
+  const cached = await cache.match(request);
+  if (cached) {
+    event.waitUntil(network.catch(() => undefined));
+    return cached;
   }
-  return (await cache.match(request)) || response;
+  // Nothing kept: the network's answer, however long it takes, or its error.
+  return network;
 }
 
 async function shellFirst(request) {
@@ -91,7 +100,7 @@ self.addEventListener("fetch", (event) => {
 // use.
   const configuration = ["/api/v1/regions", "/api/v1/forms"];
   if (url.pathname.startsWith("/schemas/") || configuration.includes(url.pathname)) {
-    event.respondWith(networkFirst(request));
+    event.respondWith(networkFirst(event));
     return;
   }
   if (url.pathname.startsWith("/api/")) return;
