@@ -133,20 +133,30 @@ async fn load_form(url: &str) -> Result<Form, String> {
 }
 
 /// The forms the app works with: in free mode the one the address names; with a roster every
-/// form the server offers (the service worker keeps the last copies for offline use).
-async fn load_forms(mode: &Mode) -> Result<Vec<Rc<Form>>, String> {
+/// form the server offers (the service worker keeps the last copies for offline use), with
+/// the error of each that did not load: one form that fails does not keep the collector from
+/// the others and their records. It fails only when no form loads.
+async fn load_forms(mode: &Mode) -> Result<(Vec<Rc<Form>>, Vec<String>), String> {
     if let (Mode::Free, Some(id)) = (mode, query_param("form")) {
-        return Ok(vec![Rc::new(
-            load_form(&format!("/schemas/{id}.json")).await?,
-        )]);
+        let form = load_form(&format!("/schemas/{id}.json")).await?;
+        return Ok((vec![Rc::new(form)], Vec::new()));
     }
     let list = net::get_forms()
         .await
         .map_err(|e| format!("/api/v1/forms: {e}"))?;
     // All at once: one round trip's wait, not one per form.
     let loads = list.iter().map(|summary| load_form(&summary.url));
-    let forms = futures_util::future::try_join_all(loads).await?;
-    Ok(forms.into_iter().map(Rc::new).collect())
+    let (mut forms, mut failed) = (Vec::new(), Vec::new());
+    for loaded in futures_util::future::join_all(loads).await {
+        match loaded {
+            Ok(form) => forms.push(Rc::new(form)),
+            Err(e) => failed.push(e),
+        }
+    }
+    if forms.is_empty() && !failed.is_empty() {
+        return Err(failed.join("\n"));
+    }
+    Ok((forms, failed))
 }
 
 async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
@@ -163,8 +173,8 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
         Mode::Roster
     };
     let window = query_param("mode").as_deref() == Some("window");
-    let forms = match load_forms(&mode).await {
-        Ok(forms) => forms,
+    let (forms, unloaded) = match load_forms(&mode).await {
+        Ok(loaded) => loaded,
         Err(e) => {
             dispatch.dispatch(Action::LoadFailed(e));
             return None;
@@ -195,6 +205,7 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
         mode,
         window,
         forms,
+        unloaded,
         stored,
         area,
         session,
@@ -922,6 +933,12 @@ pub fn app() -> Html {
             <main>
                 if let Some(trouble) = &state.storage_error {
                     <p class="storage-error" role="alert">{ storage_text(trouble, locale) }</p>
+                }
+                if !state.unloaded.is_empty() {
+                    <div class="load-error" role="alert">
+                        <h2>{ t(Text::FormFailed) }</h2>
+                        <pre>{ state.unloaded.join("\n") }</pre>
+                    </div>
                 }
                 <div aria-live="polite" class="notices">{ for notice }</div>
                 <UploadBar status={state.upload} online={state.online} locale={locale} on_upload={upload_now} />

@@ -125,6 +125,8 @@ pub struct State {
     pub upload: UploadStatus,
     /// The answers of the draft in hand that a newer version of the form could not take.
     pub not_carried: Vec<String>,
+    /// The forms that did not load, each with its address and error: shown until a reload.
+    pub unloaded: Vec<String>,
     /// How many persons the roster has in each of the collector's villages, from the last
     /// assignments fetched, for `roster_count(region)`.
     pub roster_sizes: Option<Arc<BTreeMap<String, i64>>>,
@@ -167,6 +169,7 @@ impl Default for State {
             sign_in_error: None,
             upload: UploadStatus::default(),
             not_carried: Vec::new(),
+            unloaded: Vec::new(),
             roster_sizes: None,
             villages: Rc::new(Vec::new()),
             roster: Rc::new(Vec::new()),
@@ -211,6 +214,8 @@ pub enum Action {
         window: bool,
         /// The forms; in free mode, the one form.
         forms: Vec<Rc<Form>>,
+        /// Why each form that did not load did not (its address and the error).
+        unloaded: Vec<String>,
         /// Every record stored on the device for any form.
         stored: Vec<Record>,
         /// The villages of the configured area, if known.
@@ -528,6 +533,7 @@ impl State {
                 mode,
                 window,
                 forms,
+                unloaded,
                 stored,
                 area,
                 session,
@@ -538,6 +544,7 @@ impl State {
             } => {
                 self.mode = mode;
                 self.window = window;
+                self.unloaded = unloaded;
                 self.configured_area = area;
                 self.session = session.map(Rc::new);
                 self.area = self.collectors_area();
@@ -853,6 +860,7 @@ mod tests {
             mode: Mode::Free,
             window: false,
             forms: vec![form],
+            unloaded: Vec::new(),
             stored,
             area: None,
             session: None,
@@ -1013,6 +1021,7 @@ mod tests {
             mode: Mode::Roster,
             window,
             forms,
+            unloaded: Vec::new(),
             stored: vec![],
             area: None,
             session: None,

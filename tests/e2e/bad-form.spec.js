@@ -4,7 +4,7 @@ const { test, expect } = require("@playwright/test");
 // The service worker would answer the form request itself; block it so the route below does.
 test.use({ serviceWorkers: "block" });
 
-test("a malformed form is reported with its file and place", async ({ page }) => {
+test("a malformed form is reported with its file and place, and the app opens with the others", async ({ page }) => {
   await page.route("**/schemas/demo.json", (route) =>
     route.fulfill({
       contentType: "application/json",
@@ -17,4 +17,17 @@ test("a malformed form is reported with its file and place", async ({ page }) =>
   await expect(alert).toContainText("/schemas/demo.json");
   await expect(alert).toContainText("sections[0].id");
   await expect(alert).toContainText("line 1");
+  // The other forms loaded: the app goes on to ask for the sign-in rather than stop.
+  await expect(page.getByRole("button", { name: "登录" })).toBeVisible();
+});
+
+test("in the one-form mode a malformed form stops the app and says why", async ({ page }) => {
+  await page.route("**/schemas/demo.json", (route) =>
+    route.fulfill({ contentType: "application/json", body: '{"id": "demo", "version": "1"' }),
+  );
+  await page.goto("/?form=demo");
+  const alert = page.getByRole("alert");
+  await expect(alert).toContainText("表单无法加载");
+  await expect(alert).toContainText("/schemas/demo.json");
+  await expect(page.getByRole("button", { name: "登录" })).toHaveCount(0);
 });
