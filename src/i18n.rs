@@ -294,7 +294,7 @@ impl Text {
             Text::Reconfirm => ("需在标准时点后重新确认", "Must be re-confirmed after the reference date"),
             Text::StorageUsed => ("本机存储已用", "Device storage used"),
             Text::StoragePersistent => ("（已设为持久保存）", "(kept persistently)"),
-            Text::QuotaExceeded => ("本机存储拒绝写入（通常是空间已满），最新的修改未能保存；已保存的记录不受影响，修改仍在屏幕上，下一次修改时会再保存。请先上传记录或清理设备空间。", "Device storage refused the write (usually because it is full): the latest change could not be saved. Records already saved are safe, the change is still on screen, and it is saved again with the next change. Upload records or free space on the device."),
+            Text::QuotaExceeded => ("本机存储拒绝写入（通常是空间已满），最新的修改未能保存；已保存的记录不受影响，修改仍在屏幕上，下一次修改时会再保存。请清理设备空间（例如不需要的照片、视频或其他应用的数据）。", "Device storage refused the write (usually because it is full): the latest change could not be saved. Records already saved are safe, the change is still on screen, and it is saved again with the next change. Free space on the device (photos, videos or other apps' data you no longer need)."),
             Text::KeyboardHint => ("键盘操作：Enter 下一项 · 数字键按代码选择选项 · PageDown/PageUp 翻页 · Ctrl+S 保存 · Ctrl+Enter 完成", "Keyboard: Enter next question · digits choose an option by its code · PageDown/PageUp turn pages · Ctrl+S save · Ctrl+Enter complete"),
             Text::Saved => ("已保存到本机", "Saved on this device"),
             Text::WindowTitle => ("窗口服务", "Service window"),

@@ -178,7 +178,7 @@ async function layoutProblems(page) {
     if (document.documentElement.scrollWidth > window.innerWidth + 1) {
       problems.push(`page is ${document.documentElement.scrollWidth}px wide in ${window.innerWidth}px`);
     }
-    const targets = "button, select, input[type=text], input[type=search], input[type=date], label.choice, label.confirm, nav.forms a";
+    const targets = "button, select, input[type=text], input[type=search], input[type=date], label.choice, label.confirm, nav.forms a, .error-summary a, .warning-item a";
     for (const element of document.querySelectorAll(targets)) {
       const box = element.getBoundingClientRect();
       if (box.width === 0 && box.height === 0) continue;
@@ -198,5 +198,9 @@ test("readable at 200% zoom, with targets for a finger", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
   expect(await layoutProblems(page)).toEqual([]);
   await showSection(page, "基本信息");
+  expect(await layoutProblems(page)).toEqual([]);
+  // The error summary's links, once the collector tried to complete.
+  await page.getByRole("button", { name: "完成" }).click();
+  await expect(page.locator(".error-summary a").first()).toBeVisible();
   expect(await layoutProblems(page)).toEqual([]);
 });
