@@ -278,7 +278,11 @@ fn storage_text(trouble: &StorageTrouble, locale: Locale) -> String {
 /// The app.
 #[function_component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(State::default);
+    // In the language last chosen on this device.
+    let state = use_reducer(|| State {
+        locale: device::kept_locale().unwrap_or_default(),
+        ..State::default()
+    });
     let store = use_state(|| None::<DeviceStore>);
     let driver = use_mut_ref(|| None::<OutboxDriver>);
     let persisted: Persisted = use_mut_ref(HashMap::new);
@@ -600,8 +604,9 @@ pub fn app() -> Html {
         });
     }
 
-    // Keep the document's language in step with the interface.
+    // Keep the document's language in step with the interface, and the choice for next time.
     use_effect_with(state.locale, |locale| {
+        device::keep_locale(*locale);
         if let Some(root) = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.document_element())

@@ -1,5 +1,5 @@
 //! What the device provides that the core must not reach for itself: the clock (and how it
-//! reads in the device's time zone) and randomness.
+//! reads in the device's time zone) and randomness; and the interface language chosen on it.
 
 /// Milliseconds since the Unix epoch, from the browser's clock.
 pub fn now_millis() -> i64 {
@@ -101,5 +101,23 @@ pub fn show_address(search: &str) {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
         let url = if search.is_empty() { "/" } else { search };
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+    }
+}
+
+/// Where the interface language chosen on this device is kept (the browser's local storage:
+/// a setting, not a record).
+const LOCALE_KEY: &str = "doorstep-locale";
+
+/// The interface language last chosen on this device, if any.
+pub fn kept_locale() -> Option<crate::i18n::Locale> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    crate::i18n::Locale::from_tag(&storage.get_item(LOCALE_KEY).ok()??)
+}
+
+/// Keeps the interface language for the next start. A browser that refuses (private mode,
+/// storage off) starts in the default language next time; nothing else depends on it.
+pub fn keep_locale(locale: crate::i18n::Locale) {
+    if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+        let _ = storage.set_item(LOCALE_KEY, locale.tag());
     }
 }

@@ -276,14 +276,10 @@ pub fn check_config(config: &InitConfig, origin: &str) -> Result<Checked, HostEr
     }
     let locale = match config.locale.as_deref() {
         None => None,
-        Some("zh-CN") => Some(Locale::ZhCn),
-        Some("en") => Some(Locale::En),
-        Some(other) => {
-            return Err(bad(
-                "init",
-                format!("locale `{other}` is not one of zh-CN, en"),
-            ))
-        }
+        Some(tag) => Some(
+            Locale::from_tag(tag)
+                .ok_or_else(|| bad("init", format!("locale `{tag}` is not one of zh-CN, en")))?,
+        ),
     };
     let sign_in = match (&config.token, &config.collector) {
         (None, None) => None,

@@ -19,6 +19,13 @@ impl Locale {
         }
     }
 
+    /// The language a BCP 47 tag names, of the two the interface has.
+    pub fn from_tag(tag: &str) -> Option<Locale> {
+        [Locale::ZhCn, Locale::En]
+            .into_iter()
+            .find(|locale| locale.tag() == tag)
+    }
+
     /// The other language, for the switch button.
     pub fn other(self) -> Locale {
         match self {

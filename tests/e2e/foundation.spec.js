@@ -71,5 +71,12 @@ test("English is available", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "Demo form" })).toBeVisible();
   await expect(page.getByLabel("Name")).toBeVisible();
   await expect(page.locator("html")).toHaveAttribute("lang", "en");
+  // The choice is kept on the device for the next start.
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Demo form" })).toBeVisible();
+  await page.getByRole("button", { name: "Switch language" }).click();
+  await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
 });
 
