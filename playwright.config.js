@@ -7,6 +7,10 @@ const port = Number(process.env.DOORSTEP_E2E_PORT || 8765);
 const data = process.env.DOORSTEP_E2E_DATA || path.join(__dirname, "target", "e2e-data");
 const doorstep = path.join(__dirname, "target", "release", "doorstep");
 
+// Routing sees the service worker's own requests too (Chromium), for every test alike: the
+// slow-link test answers the worker's requests with nothing.
+process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS = "1";
+
 module.exports = defineConfig({
   testDir: "tests/e2e",
   timeout: 60_000,

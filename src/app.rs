@@ -173,14 +173,15 @@ async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
         Mode::Roster
     };
     let window = query_param("mode").as_deref() == Some("window");
-    let (forms, unloaded) = match load_forms(&mode).await {
+    // Both at once: on a slow link each may wait for the service worker's patience.
+    let (loaded, area) = futures_util::join!(load_forms(&mode), load_area());
+    let (forms, unloaded) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => {
             dispatch.dispatch(Action::LoadFailed(e));
             return None;
         }
     };
-    let area = load_area().await;
     // An unreadable sign-in is no sign-in: the collector is asked again.
     let session = store.session().await.unwrap_or_default();
     let stored = match store.all().await {
@@ -390,14 +391,16 @@ pub fn app() -> Html {
                 store.set(Some(started.store.clone()));
                 // A host that can only load a URL configures the app through it.
                 let mut collector = started.collector;
-                let mut locale = Locale::default().tag().to_string();
+                // The language the app opened in (the one last chosen on the device).
+                let opened_in = device::kept_locale().unwrap_or_default();
+                let mut locale = opened_in.tag().to_string();
                 if let Some(config) = address_config {
                     let applied = host::apply_config(
                         config,
                         dispatch.clone(),
                         Some(started.store),
                         driver.clone(),
-                        Locale::default(),
+                        opened_in,
                     );
                     match applied.await {
                         Ok(result) => {
@@ -441,6 +444,12 @@ pub fn app() -> Html {
         };
         use_effect_with(failure, |failure| {
             if let Some(message) = failure {
+                host::emit("error", serde_json::json!({ "message": message }));
+            }
+        });
+        // A form that did not load while others did: the host hears of each.
+        use_effect_with(state.unloaded.clone(), |unloaded| {
+            for message in unloaded {
                 host::emit("error", serde_json::json!({ "message": message }));
             }
         });

@@ -59,14 +59,16 @@ const isJson = (response) => (response.headers.get("content-type") || "").includ
 async function networkFirst(event) {
   const request = event.request;
   const cache = await caches.open(FORMS_CACHE);
-  const network = fetch(request).then(async (response) => {
+  // Settles when the answer's headers arrive: the patience is for an answer, not for the whole
+  // download over a slow link. The copy is refreshed while the page reads the body.
+  const network = fetch(request).then((response) => {
     if (response.ok && isJson(response)) {
-      try {
-        await cache.put(request, response.clone());
-      } catch (_) {
-        // The device's storage is full: the page still gets the answer, only the offline copy
-        // is not refreshed.
-      }
+      event.waitUntil(
+        cache.put(request, response.clone()).catch(() => {
+          // The device's storage is full: the page still gets the answer, only the offline
+          // copy is not refreshed.
+        }),
+      );
     }
     return response;
   });

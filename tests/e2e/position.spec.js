@@ -1,5 +1,7 @@
 // Where the device was, for a home visit: asked once the collector works on a record whose
-// method is 入户, never waited for; not asked for a record taken by phone.
+// method is 入户, never waited for; not asked for a record taken by phone. (That a position
+// taken before the method changed to phone is dropped at completion is the core's
+// `a_position_is_kept_for_a_home_visit_only`.)
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
 const { showSection } = require("./fill");

@@ -1,8 +1,9 @@
 // A link that connects but never answers, common in a village: the app still opens, with the
 // forms kept from last time, once the service worker stops waiting for the network.
 //
-// Requests made by the service worker itself are routed only with this switch on (Chromium).
-process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS = "1";
+// Requests made by the service worker itself are routed only with
+// PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS on, which playwright.config.js sets for every
+// test (set here, it would reach only the files that run after this one).
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
 
@@ -25,4 +26,10 @@ test("a link that never answers does not keep the app from opening", async ({ pa
   await expect(page.getByLabel("姓名")).toBeEditable();
   // The worker did ask the network first.
   expect(unanswered.some((url) => url.includes("/schemas/demo.json"))).toBe(true);
+
+  // The roster too, which first asks for the list of forms, then each form, and the area.
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible({ timeout: 15_000 });
+  await expect(page.locator(".persons .person").first()).toBeVisible();
+  expect(unanswered.some((url) => url.endsWith("/api/v1/forms"))).toBe(true);
 });

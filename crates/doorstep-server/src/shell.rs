@@ -1,7 +1,8 @@
 //! The built app on disk (Trunk's `dist/`): the server sends each file's Brotli (`.br`) or
 //! gzip (`.gz`) copy, written beside it by `cargo xtask build-app`, to browsers that accept
 //! one. A copy that is not its file any more (the file was edited or rebuilt without the
-//! copies) would send browsers the old app, so `doorstep serve` checks every copy first.
+//! copies) would send browsers the old app, so `doorstep serve` checks every copy first. A
+//! `.br` or `.gz` file with no file beside it is a file of its own, and is left alone.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -15,9 +16,6 @@ pub enum ShellError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// A compressed copy whose file is gone.
-    #[error("{copy}: the file it is a compressed copy of is missing; build the app again (cargo xtask build-app) or delete the copy")]
-    Orphan { copy: PathBuf },
     /// A compressed copy that is not, or no longer, its file.
     #[error("{copy} is not a compressed copy of {file} (the file changed since the copy was made); build the app again (cargo xtask build-app) or delete the copy")]
     Stale { copy: PathBuf, file: PathBuf },
@@ -32,8 +30,11 @@ pub fn check_compressed_copies(dir: &Path) -> Result<usize, ShellError> {
         move |source| ShellError::Unreadable { path, source }
     };
     for entry in std::fs::read_dir(dir).map_err(unreadable(dir))? {
-        let path = entry.map_err(unreadable(dir))?.path();
-        if path.is_dir() {
+        let entry = entry.map_err(unreadable(dir))?;
+        let path = entry.path();
+        // Not followed through links, so a link that loops cannot make this run for ever.
+        let kind = entry.file_type().map_err(unreadable(&path))?;
+        if kind.is_dir() {
             checked += check_compressed_copies(&path)?;
             continue;
         }
@@ -41,9 +42,10 @@ pub fn check_compressed_copies(dir: &Path) -> Result<usize, ShellError> {
         let (Some(extension @ ("br" | "gz")), Some(stem)) = (extension, path.file_stem()) else {
             continue;
         };
+        // Without a file beside it, it is not a copy of anything: a file of its own.
         let file = path.with_file_name(stem);
         if !file.is_file() {
-            return Err(ShellError::Orphan { copy: path });
+            continue;
         }
         let original = std::fs::read(&file).map_err(unreadable(&file))?;
         let compressed = std::fs::read(&path).map_err(unreadable(&path))?;
@@ -80,7 +82,7 @@ mod tests {
     }
 
     #[test]
-    fn copies_of_their_files_pass_and_stale_or_orphan_ones_are_named() {
+    fn copies_of_their_files_pass_and_stale_ones_are_named() {
         let dir = tempfile::tempdir().expect("temp dir");
         let sw = dir.path().join("sw.js");
         std::fs::write(&sw, "const VERSION = \"one\";").expect("write");
@@ -125,10 +127,13 @@ mod tests {
             2
         );
 
-        // A copy left behind by a file that is gone.
+        // A compressed file with nothing beside it is a file of its own, not a copy.
         std::fs::remove_file(dir.path().join("assets/a.css")).expect("remove");
-        let err = check_compressed_copies(dir.path()).expect_err("orphan");
-        assert!(matches!(err, ShellError::Orphan { .. }));
-        assert!(err.to_string().contains("a.css.gz"), "{err}");
+        assert_eq!(check_compressed_copies(dir.path()).expect("not a copy"), 1);
+
+        // The error names the copy and the file.
+        std::fs::write(&sw, "const VERSION = \"three\";").expect("write");
+        let err = check_compressed_copies(dir.path()).expect_err("stale");
+        assert!(err.to_string().contains("sw.js.gz"), "{err}");
     }
 }
