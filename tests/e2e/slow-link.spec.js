@@ -29,7 +29,8 @@ test("a link that never answers does not keep the app from opening", async ({ pa
 
   // The roster too, which first asks for the list of forms, then each form, and the area.
   await page.goto("/");
-  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible({ timeout: 15_000 });
+  // Two waits of the worker's patience in turn (the list, then the forms): about 8 s.
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible({ timeout: 25_000 });
   await expect(page.locator(".persons .person").first()).toBeVisible();
   expect(unanswered.some((url) => url.endsWith("/api/v1/forms"))).toBe(true);
 });
