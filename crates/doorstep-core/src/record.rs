@@ -159,6 +159,26 @@ pub struct Record {
     pub returned: Vec<crate::validate::Issue>,
 }
 
+/// Whether the answer at `path` (`field`, or `group[k].field`) is text in a question that
+/// takes a number.
+fn typed_into_number(form: &Form, answers: &Answers, path: &str) -> bool {
+    let value = match path.split_once('[') {
+        None => answers.get(path),
+        Some((group, rest)) => rest.split_once("].").and_then(|(k, field)| {
+            let k = k.parse::<usize>().ok()?;
+            answers.get(group)?.as_array()?.get(k)?.get(field)
+        }),
+    };
+    let field = form.field_by_id(path.rsplit('.').next().unwrap_or(path));
+    value.is_some_and(Json::is_string)
+        && field.is_some_and(|f| {
+            matches!(
+                f.def.field_type,
+                crate::schema::FieldType::Integer | crate::schema::FieldType::Decimal
+            )
+        })
+}
+
 impl Record {
     /// Starts an empty draft of a form.
     pub fn new(id: String, form: &Form, now: Millis) -> Record {
@@ -327,7 +347,7 @@ impl Record {
     /// Moves a draft made with another version of its form onto `form` (a newer version the
     /// device now has), so it can be opened and completed. Answers the new version cannot take
     /// (a question it no longer has, an answer of another type, an option code it lost) are
-    /// dropped; their paths (`field`, or `group[k].field`) are returned so the collector can be
+    /// dropped, except text typed into a number question, which carries over still flagged; their paths (`field`, or `group[k].field`) are returned so the collector can be
     /// told what did not carry over. Calculated values are dropped silently: they are worked
     /// out again.
     pub fn migrate(&mut self, form: &Form, now: Millis) -> Result<Vec<String>, LifecycleError> {
@@ -350,6 +370,11 @@ impl Record {
                 issue.code.as_str(),
                 "unknown_field" | "wrong_type" | "unknown_option"
             ) {
+                continue;
+            }
+            // Text in a number question is what the collector typed and has yet to correct
+            // (the app keeps it as typed, flagged): it carries over, still flagged.
+            if issue.code == "wrong_type" && typed_into_number(form, &answers, &issue.field) {
                 continue;
             }
             let removed = match issue.field.split_once('[') {
@@ -536,6 +561,7 @@ mod tests {
                 {"id": "s", "title": {"zh-CN": "节"}, "fields": [
                     {"id": "name", "type": "text", "label": {"zh-CN": "姓名"}},
                     {"id": "age", "type": "integer", "label": {"zh-CN": "年龄"}},
+                    {"id": "count", "type": "integer", "label": {"zh-CN": "人数"}},
                     {"id": "gone", "type": "text", "label": {"zh-CN": "旧问题"}},
                     {"id": "mode", "type": "single_choice", "label": {"zh-CN": "方式"},
                      "options": [{"code": "1", "label": {"zh-CN": "甲"}}, {"code": "9", "label": {"zh-CN": "乙"}}]},
@@ -549,6 +575,7 @@ mod tests {
             {"id": "s", "title": {"zh-CN": "节"}, "fields": [
                 {"id": "name", "type": "text", "label": {"zh-CN": "姓名"}},
                 {"id": "age", "type": "date", "label": {"zh-CN": "出生日期"}},
+                {"id": "count", "type": "integer", "label": {"zh-CN": "人数"}},
                 {"id": "mode", "type": "single_choice", "label": {"zh-CN": "方式"},
                  "options": [{"code": "1", "label": {"zh-CN": "甲"}}]},
                 {"id": "double", "type": "calculated", "label": {"zh-CN": "倍"}, "calculate": "1"}
@@ -562,6 +589,8 @@ mod tests {
             ("age", json!(40)),
             ("gone", json!("x")),
             ("mode", json!("9")),
+            // Typed and not yet corrected: the app keeps such text as typed.
+            ("count", json!("6,5")),
         ] {
             draft.set_answer(field, value, 2).expect("draft");
         }
@@ -571,7 +600,8 @@ mod tests {
         assert_eq!(draft.form_version, "2");
         assert_eq!(
             serde_json::to_value(&draft.answers).expect("json"),
-            json!({"name": "张三"})
+            json!({"name": "张三", "count": "6,5"}),
+            "the typed text carries over, still to be corrected"
         );
         assert_eq!(draft.updated_at, 3);
         let other = Form::from_json(
