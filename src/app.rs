@@ -313,6 +313,8 @@ pub fn app() -> Html {
 
     // Start: open the store, load the form and the records, start the outbox.
     {
+        // The language the app opened in (the one last chosen on the device).
+        let opened_in = state.locale;
         let dispatch = state.dispatcher();
         let store = store.clone();
         let driver = driver.clone();
@@ -391,8 +393,6 @@ pub fn app() -> Html {
                 store.set(Some(started.store.clone()));
                 // A host that can only load a URL configures the app through it.
                 let mut collector = started.collector;
-                // The language the app opened in (the one last chosen on the device).
-                let opened_in = device::kept_locale().unwrap_or_default();
                 let mut locale = opened_in.tag().to_string();
                 if let Some(config) = address_config {
                     let applied = host::apply_config(
@@ -628,15 +628,12 @@ pub fn app() -> Html {
     {
         let dispatch = state.dispatcher();
         let wants = state.draft.as_ref().and_then(|draft| {
-            let definition = state.form.as_ref()?.0.def.record.clone()?;
+            let definition = state.form.as_ref()?.0.def.record.as_ref()?;
             let method = definition
                 .method
                 .as_ref()
                 .and_then(|m| draft.answers.get(m))?;
-            let home = definition
-                .home_visit
-                .iter()
-                .any(|code| method.as_str() == Some(code));
+            let home = method.as_str().is_some_and(|m| definition.is_home_visit(m));
             // Asked once the collector works on the record (not when a person is only looked
             // at), and never again once it has one.
             let working = crate::state::touched(draft);

@@ -132,7 +132,7 @@ pub fn lines(
             let answer = text(record, &definition.method);
             (!answer.is_empty()).then_some(answer)
         });
-        method.is_some_and(|m| definition.home_visit.contains(&m))
+        method.is_some_and(|m| definition.is_home_visit(&m))
     };
     let mut out: Vec<Line> = roster
         .iter()

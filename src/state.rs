@@ -472,11 +472,10 @@ impl State {
     /// a person not on the roster goes: nothing would find it again (a mis-tap on "add").
     fn put_away(&mut self) {
         if let Some(record) = self.draft.take() {
-            let kept = if untouched_walk_in(&record) {
-                false
-            } else {
-                self.mode == Mode::Roster || record.status != Status::Draft || touched(&record)
-            };
+            let kept = !untouched_walk_in(&record)
+                && (self.mode == Mode::Roster
+                    || record.status != Status::Draft
+                    || touched(&record));
             if kept {
                 Rc::make_mut(&mut self.records).push(record);
             }

@@ -159,15 +159,24 @@ pub struct Record {
     pub returned: Vec<crate::validate::Issue>,
 }
 
+/// The parts of an answer's path inside a repeat group, `group[k].field`; `None` for a
+/// plain `field`.
+fn group_path(path: &str) -> Option<(&str, usize, &str)> {
+    let (group, rest) = path.split_once('[')?;
+    let (k, field) = rest.split_once("].")?;
+    Some((group, k.parse().ok()?, field))
+}
+
 /// Whether the answer at `path` (`field`, or `group[k].field`) is text in a question that
 /// takes a number.
 fn typed_into_number(form: &Form, answers: &Answers, path: &str) -> bool {
-    let value = match path.split_once('[') {
+    let value = match group_path(path) {
         None => answers.get(path),
-        Some((group, rest)) => rest.split_once("].").and_then(|(k, field)| {
-            let k = k.parse::<usize>().ok()?;
-            answers.get(group)?.as_array()?.get(k)?.get(field)
-        }),
+        Some((group, k, field)) => answers
+            .get(group)
+            .and_then(Json::as_array)
+            .and_then(|instances| instances.get(k))
+            .and_then(|instance| instance.get(field)),
     };
     let field = form.field_by_id(path.rsplit('.').next().unwrap_or(path));
     value.is_some_and(Json::is_string)
@@ -347,8 +356,9 @@ impl Record {
     /// Moves a draft made with another version of its form onto `form` (a newer version the
     /// device now has), so it can be opened and completed. Answers the new version cannot take
     /// (a question it no longer has, an answer of another type, an option code it lost) are
-    /// dropped, except text typed into a number question, which carries over still flagged; their paths (`field`, or `group[k].field`) are returned so the collector can be
-    /// told what did not carry over. Calculated values are dropped silently: they are worked
+    /// dropped, except text typed into a number question, which carries over still flagged;
+    /// their paths (`field`, or `group[k].field`) are returned so the collector can be told
+    /// what did not carry over. Calculated values are dropped silently: they are worked
     /// out again.
     pub fn migrate(&mut self, form: &Form, now: Millis) -> Result<Vec<String>, LifecycleError> {
         self.expect(Status::Draft)?;
@@ -377,21 +387,17 @@ impl Record {
             if issue.code == "wrong_type" && typed_into_number(form, &answers, &issue.field) {
                 continue;
             }
-            let removed = match issue.field.split_once('[') {
+            let removed = match group_path(&issue.field) {
+                None if issue.field.contains('[') => false,
                 None => answers.remove(&issue.field).is_some(),
-                Some((group, rest)) => {
-                    // `group[k].field`: remove that answer from instance k.
-                    let parsed = rest
-                        .split_once("].")
-                        .and_then(|(k, field)| Some((k.parse::<usize>().ok()?, field)));
-                    match (parsed, answers.get_mut(group)) {
-                        (Some((k, field)), Some(Json::Array(instances))) => instances
-                            .get_mut(k)
-                            .and_then(Json::as_object_mut)
-                            .is_some_and(|instance| instance.remove(field).is_some()),
-                        _ => false,
-                    }
-                }
+                // `group[k].field`: remove that answer from instance k.
+                Some((group, k, field)) => match answers.get_mut(group) {
+                    Some(Json::Array(instances)) => instances
+                        .get_mut(k)
+                        .and_then(Json::as_object_mut)
+                        .is_some_and(|instance| instance.remove(field).is_some()),
+                    _ => false,
+                },
             };
             if removed {
                 dropped.push(issue.field.clone());
@@ -442,10 +448,7 @@ impl Record {
                 .any(|w| w.field == c.field && w.code == c.code)
         });
         for confirmation in &mut self.meta.confirmed {
-            let trimmed = confirmation.note.trim();
-            if trimmed.len() != confirmation.note.len() {
-                confirmation.note = trimmed.to_string();
-            }
+            confirmation.note = confirmation.note.trim().to_string();
         }
         self.answers = evaluation.completed_answers(form);
         let answer = |id: &Option<String>| id.as_ref().and_then(|id| self.answers.get(id));
@@ -455,12 +458,12 @@ impl Record {
                 .map(str::to_string);
             // A position belongs to a home visit only: a record begun as one and then taken
             // by phone does not carry where the collector stood.
-            let home_visit = self
+            if !self
                 .meta
                 .method
-                .as_ref()
-                .is_some_and(|m| record.home_visit.contains(m));
-            if !home_visit {
+                .as_deref()
+                .is_some_and(|m| record.is_home_visit(m))
+            {
                 self.meta.position = None;
             }
             let reference = answer(&record.reference_date)

@@ -110,6 +110,13 @@ pub struct RecordDefinition {
     pub reference_date: Option<String>,
 }
 
+impl RecordDefinition {
+    /// Whether a collection method code means a visit in person.
+    pub fn is_home_visit(&self, method: &str) -> bool {
+        self.home_visit.iter().any(|code| code == method)
+    }
+}
+
 /// A section of a form: a page of questions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
