@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use doorstep_core::keypad::Keypad;
 use doorstep_core::schema::FieldType;
 use doorstep_core::{Issue, Severity};
 use serde_json::Value as Json;
@@ -403,7 +404,7 @@ pub fn field_view(props: &FieldProps) -> Html {
                 FieldType::Integer | FieldType::Region => ("text", Some("numeric")),
                 FieldType::Decimal => ("text", Some("decimal")),
                 FieldType::Date => ("date", None),
-                _ => ("text", None),
+                _ => ("text", field.keypad.map(Keypad::input_mode)),
             };
             html! {
                 <>

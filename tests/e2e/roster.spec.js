@@ -204,3 +204,15 @@ test("readable at 200% zoom, with targets for a finger", async ({ page }) => {
   await expect(page.locator(".error-summary a").first()).toBeVisible();
   expect(await layoutProblems(page)).toEqual([]);
 });
+
+// The keypad comes from the form's own checks: digits only, the numeric keypad; digits and a
+// dash, the telephone keypad; a certificate number, which may hold an X, the full keyboard.
+test("a number typed on a tablet gets a keypad, a certificate number the full keyboard", async ({ page }) => {
+  await openSignedIn(page, "/");
+  await person(page, "李四").getByRole("button").click();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await showSection(page, "基本信息");
+  await expect(page.getByRole("textbox", { name: "手机号码", exact: true })).toHaveAttribute("inputmode", "numeric");
+  await expect(page.getByRole("textbox", { name: "固定电话", exact: true })).toHaveAttribute("inputmode", "tel");
+  await expect(page.getByRole("textbox", { name: "残疾人证号", exact: true })).not.toHaveAttribute("inputmode");
+});

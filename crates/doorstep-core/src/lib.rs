@@ -12,6 +12,7 @@
 
 mod chunked;
 pub mod expr;
+pub mod keypad;
 pub mod protocol;
 pub mod record;
 pub mod region;

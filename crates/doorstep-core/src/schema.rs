@@ -15,6 +15,7 @@ use serde_json::Value as Json;
 use thiserror::Error;
 
 use crate::expr::{self, Allowed, Expr, ExprError, Scope, Type, Value};
+use crate::keypad::{self, Keypad};
 
 /// A text in several languages, keyed by BCP 47 tag (`zh-CN`, `en`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -373,6 +374,8 @@ pub struct Field {
     pub depends_on: Vec<usize>,
     /// The repeat group the field belongs to, as an index into [`Form::repeats`].
     pub repeat: Option<usize>,
+    /// The keypad a text question's error checks allow, when smaller than the full keyboard.
+    pub keypad: Option<Keypad>,
 }
 
 /// A loaded form: every expression compiled and checked, fields indexed and ordered.
@@ -802,6 +805,16 @@ impl Form {
                 .collect();
             depends_on.sort_unstable();
             depends_on.dedup();
+            let keypad = if field.field_type == FieldType::Text {
+                let errors = field.constraints.iter().zip(&constraints);
+                keypad::for_checks(
+                    errors
+                        .filter(|(written, _)| written.severity == Severity::Error)
+                        .map(|(_, compiled)| &compiled.root),
+                )
+            } else {
+                None
+            };
             fields.push(Field {
                 def: field.clone(),
                 section: section_index,
@@ -815,6 +828,7 @@ impl Form {
                 default,
                 depends_on,
                 repeat: repeat_of[i],
+                keypad,
             });
         }
         // A group is evaluated together with its instances, so it reads whatever its members

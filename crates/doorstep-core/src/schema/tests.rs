@@ -238,3 +238,36 @@ fn defaults_come_from_the_context_and_skip_what_comes_to_nothing() {
     let bare = form.defaults(&expr::Context::default());
     assert_eq!(bare.keys().collect::<Vec<_>>(), vec!["method"]);
 }
+
+#[test]
+fn a_text_question_gets_the_keypad_its_error_checks_allow() {
+    let check = |expr: &str, severity: &str| serde_json::json!([{"expr": expr, "code": "c", "message": {"zh-CN": "错"}, "severity": severity}]);
+    let mut mobile = field("mobile", "text");
+    mobile["constraints"] = check("matches(., '1[3-9][0-9]{9}')", "error");
+    let mut landline = field("landline", "text");
+    landline["constraints"] = check(
+        "mobile != null and matches(., '0[0-9]{2,3}-[0-9]{7,8}')",
+        "error",
+    );
+    let mut certificate = field("certificate", "text");
+    certificate["constraints"] = check("matches(., '[0-9]{17}[0-9Xx][0-9]{2}')", "error");
+    // A warning may be confirmed with any answer, so it pins nothing down.
+    let mut warned = field("warned", "text");
+    warned["constraints"] = check("matches(., '[0-9]+')", "warning");
+    // Either of two shapes: not every answer is digits.
+    let mut either = field("either", "text");
+    either["constraints"] = check("matches(., '[0-9]+') or . = 'none'", "error");
+    let fields = serde_json::json!([mobile, landline, certificate, warned, either]);
+    let form = Form::from_json(&minimal(fields)).expect("form loads");
+    let keypads: Vec<_> = form.fields.iter().map(|f| f.keypad).collect();
+    assert_eq!(
+        keypads,
+        [
+            Some(Keypad::Numeric),
+            Some(Keypad::Telephone),
+            None,
+            None,
+            None
+        ]
+    );
+}
