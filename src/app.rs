@@ -909,29 +909,29 @@ pub fn app() -> Html {
             Notice::Queued => (t(Text::SubmittedWaiting), "notice waiting"),
             Notice::Sent => (t(Text::SubmittedSent), "notice sent"),
             Notice::Returned => (t(Text::Returned), "notice returned"),
-            Notice::Migrated => (t(Text::Migrated), "notice returned"),
             Notice::Saved => (t(Text::Saved), "notice sent"),
         };
-        if notice == Notice::Migrated {
-            // Name the answers that did not carry over, by their labels where the form has them.
-            let lost: Vec<String> = state
-                .not_carried
-                .iter()
-                .map(|path| {
-                    let id = crate::components::field::field_of_path(path);
-                    state
-                        .form
-                        .as_ref()
-                        .and_then(|f| f.0.field_by_id(id))
-                        .map_or_else(
-                            || path.clone(),
-                            |f| f.def.label.get(locale.tag()).to_string(),
-                        )
-                })
-                .collect();
-            return html! { <p class={class}>{ format!("{text}{}", lost.join("、")) }</p> };
-        }
         html! { <p class={class}>{ text }</p> }
+    });
+    // The answers a newer version of the form could not take: those of questions it still
+    // asks by label, the others counted; shown for as long as the record is in hand.
+    let not_carried = (!state.not_carried.is_empty()).then(|| {
+        let still_asked = |path: &String| {
+            let id = crate::components::field::field_of_path(path);
+            state.form.as_ref().and_then(|f| f.0.field_by_id(id))
+        };
+        let labels: Vec<&str> = state
+            .not_carried
+            .iter()
+            .filter_map(still_asked)
+            .map(|f| f.def.label.get(locale.tag()))
+            .collect();
+        let no_longer_asked = state.not_carried.len() - labels.len();
+        html! {
+            <p class="notice returned" id="not-carried">
+                { crate::i18n::not_carried(locale, &labels, no_longer_asked) }
+            </p>
+        }
     });
     let free_form = (state.mode == Mode::Free)
         .then(|| state.form.as_ref().map(|f| f.0.def.id.clone()))
@@ -951,7 +951,7 @@ pub fn app() -> Html {
                         <pre>{ state.unloaded.join("\n") }</pre>
                     </div>
                 }
-                <div aria-live="polite" class="notices">{ for notice }</div>
+                <div aria-live="polite" class="notices">{ for not_carried }{ for notice }</div>
                 <UploadBar status={state.upload} online={state.online} locale={locale} on_upload={upload_now} />
                 <ContextProvider<AreaRef> context={AreaRef(state.area.clone())}>
                     { main }

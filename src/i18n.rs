@@ -245,8 +245,8 @@ impl Text {
             ),
             Text::MoreRecords => ("更早的记录未列出：", "Older records not listed:"),
             Text::Migrated => (
-                "此草稿已按新版表单打开，以下答案未能保留：",
-                "This draft now uses the new version of the form; these answers did not carry over: ",
+                "此草稿已按新版表单打开。",
+                "This draft now uses the new version of the form.",
             ),
             Text::SignIn => ("登录", "Sign in"),
             Text::SignInHint => (
@@ -312,5 +312,61 @@ impl Text {
             Locale::ZhCn => zh,
             Locale::En => en,
         }
+    }
+}
+
+/// What the collector is told when a draft moved onto a newer version of its form: the
+/// questions still asked whose answers did not carry over (to ask again), by label, and how
+/// many answers went with questions the new version no longer asks (their labels went with the
+/// old version, and nothing needs doing about them).
+pub fn not_carried(locale: Locale, labels: &[&str], no_longer_asked: usize) -> String {
+    let mut text = Text::Migrated.get(locale).to_string();
+    match locale {
+        Locale::ZhCn => {
+            if !labels.is_empty() {
+                text.push_str(&format!(
+                    "以下答案未能保留，请重新询问：{}。",
+                    labels.join("、")
+                ));
+            }
+            if no_longer_asked > 0 {
+                text.push_str(&format!(
+                    "新版不再询问的 {no_longer_asked} 个问题的答案已移除。"
+                ));
+            }
+        }
+        Locale::En => {
+            if !labels.is_empty() {
+                text.push_str(&format!(
+                    " These answers did not carry over; ask again: {}.",
+                    labels.join(", ")
+                ));
+            }
+            if no_longer_asked > 0 {
+                text.push_str(&if no_longer_asked == 1 {
+                    " 1 answer to a question the new version no longer asks was removed.".to_string()
+                } else {
+                    format!(" {no_longer_asked} answers to questions the new version no longer asks were removed.")
+                });
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_lost_name_the_questions_still_asked_and_count_the_others() {
+        assert_eq!(
+            not_carried(Locale::ZhCn, &["民族", "手机号码"], 2),
+            "此草稿已按新版表单打开。以下答案未能保留，请重新询问：民族、手机号码。新版不再询问的 2 个问题的答案已移除。"
+        );
+        assert_eq!(
+            not_carried(Locale::En, &[], 1),
+            "This draft now uses the new version of the form. 1 answer to a question the new version no longer asks was removed."
+        );
     }
 }

@@ -69,9 +69,6 @@ pub enum Notice {
     Sent,
     /// The server returned a record.
     Returned,
-    /// A draft of an older version of the form was moved onto this one; [`State::not_carried`]
-    /// lists the answers that did not carry over.
-    Migrated,
     /// The collector asked to save: the record is on the device.
     Saved,
 }
@@ -514,7 +511,7 @@ impl State {
         if let Some(at) = records.iter().position(|r| r.id == id) {
             records.remove(at);
         }
-        self.notice = (!not_carried.is_empty()).then_some(Notice::Migrated);
+        self.notice = None;
         self.not_carried = not_carried;
         self.form = Some(form);
         self.draft = Some(record);
@@ -749,12 +746,10 @@ impl State {
                         // loaded one, so it can be completed again.
                         if draft.form_version != form.0.def.version {
                             if let Ok(lost) = draft.migrate(&form.0, now) {
-                                self.notice = (!lost.is_empty()).then_some(Notice::Migrated);
                                 self.not_carried = lost;
                             }
-                        } else {
-                            self.notice = None;
                         }
+                        self.notice = None;
                         self.evaluation = evaluate(&self.form, &self.draft, context);
                     }
                 }
@@ -967,7 +962,10 @@ mod tests {
         assert_eq!(draft.form_version, "1");
         assert_eq!(draft.answers.get("name"), Some(&json!("王五")));
         assert_eq!(state.not_carried, vec!["gone".to_string()]);
-        assert_eq!(state.notice, Some(Notice::Migrated));
+        // The list stays while the collector works on the record: it went with the first
+        // keystroke before.
+        let state = answer(state, "name", json!("王六")).apply(Action::Save);
+        assert_eq!(state.not_carried, vec!["gone".to_string()]);
     }
 
     #[test]
