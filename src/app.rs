@@ -920,13 +920,19 @@ pub fn app() -> Html {
             let id = crate::components::field::field_of_path(path);
             state.form.as_ref().and_then(|f| f.0.field_by_id(id))
         };
-        let labels: Vec<&str> = state
+        let (asked, no_longer_asked): (Vec<_>, Vec<_>) = state
             .not_carried
             .iter()
-            .filter_map(still_asked)
-            .map(|f| f.def.label.get(locale.tag()))
-            .collect();
-        let no_longer_asked = state.not_carried.len() - labels.len();
+            .partition(|p| still_asked(p).is_some());
+        // A question of a repeat group is named once, however many of its instances lost it.
+        let mut labels: Vec<&str> = Vec::new();
+        for field in asked.into_iter().filter_map(still_asked) {
+            let label = field.def.label.get(locale.tag());
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+        }
+        let no_longer_asked = no_longer_asked.len();
         html! {
             <p class="notice returned" id="not-carried">
                 { crate::i18n::not_carried(locale, &labels, no_longer_asked) }

@@ -714,6 +714,8 @@ impl State {
                 match draft.submit(&form.0, context.clone(), now) {
                     Ok(()) => {
                         self.notice = Some(Notice::Queued);
+                        // The list belonged to the record just completed, not to the next one.
+                        self.not_carried.clear();
                         match self.mode {
                             Mode::Free => {
                                 let next = new_draft(next_id, &form.0, now, &context);
@@ -962,10 +964,16 @@ mod tests {
         assert_eq!(draft.form_version, "1");
         assert_eq!(draft.answers.get("name"), Some(&json!("王五")));
         assert_eq!(state.not_carried, vec!["gone".to_string()]);
-        // The list stays while the collector works on the record: it went with the first
-        // keystroke before.
-        let state = answer(state, "name", json!("王六")).apply(Action::Save);
-        assert_eq!(state.not_carried, vec!["gone".to_string()]);
+        // Completed, the record goes and its list with it: the next draft of the one-form mode
+        // lost nothing.
+        let state = answer(answer(state, "visited", json!("1")), "age", json!(30));
+        let state = state.apply(Action::Submit {
+            now: 11,
+            next_id: "next".into(),
+            context: Context::default(),
+        });
+        assert_eq!(state.draft.as_ref().map(|d| d.id.as_str()), Some("next"));
+        assert!(state.not_carried.is_empty());
     }
 
     #[test]

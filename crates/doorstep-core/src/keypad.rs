@@ -54,28 +54,51 @@ pub fn for_pattern(pattern: &str) -> Option<Keypad> {
     let mut digits = false;
     let mut telephone = false;
     let mut chars = pattern.chars().peekable();
-    // Inside `[...]`: the character before, to tell a range's `-` from a literal one.
-    let mut class: Option<Option<char>> = None;
+    // Where the scan is inside `[...]`, if it is inside one.
+    let mut class: Option<ClassPlace> = None;
     let mut in_count = false;
     while let Some(c) = chars.next() {
-        if let Some(before) = class {
-            match c {
-                ']' => class = None,
-                '0'..='9' => digits = true,
-                '^' if before.is_none() => return None,
-                '-' if before.is_none() || chars.peek() == Some(&']') => telephone = true,
-                '-' => {}
-                '+' | ' ' => telephone = true,
+        if let Some(place) = class {
+            class = Some(match c {
+                ']' if place != ClassPlace::Start => {
+                    class = None;
+                    continue;
+                }
+                '^' if place == ClassPlace::Start => return None,
+                '0'..='9' => {
+                    digits = true;
+                    ClassPlace::AfterDigit
+                }
+                // A `-` first, last or after a range is itself; between two characters it is a
+                // range, which only digits may bound here.
+                '-' if place == ClassPlace::Start
+                    || place == ClassPlace::AfterRange
+                    || chars.peek() == Some(&']') =>
+                {
+                    telephone = true;
+                    ClassPlace::AfterOther
+                }
+                '-' => match (place, chars.next()?) {
+                    (ClassPlace::AfterDigit, '0'..='9') => ClassPlace::AfterRange,
+                    _ => return None,
+                },
+                '+' | ' ' => {
+                    telephone = true;
+                    ClassPlace::AfterOther
+                }
                 '\\' => match chars.next()? {
-                    'd' => digits = true,
-                    '-' | '+' | ' ' => telephone = true,
+                    'd' => {
+                        digits = true;
+                        ClassPlace::AfterRange
+                    }
+                    '-' | '+' | ' ' => {
+                        telephone = true;
+                        ClassPlace::AfterOther
+                    }
                     _ => return None,
                 },
                 _ => return None,
-            }
-            if class.is_some() {
-                class = Some(Some(c));
-            }
+            });
             continue;
         }
         if in_count {
@@ -88,7 +111,7 @@ pub fn for_pattern(pattern: &str) -> Option<Keypad> {
         }
         match c {
             '0'..='9' => digits = true,
-            '[' => class = Some(None),
+            '[' => class = Some(ClassPlace::Start),
             '{' => in_count = true,
             '(' if chars.peek() == Some(&'?') => {
                 chars.next();
@@ -116,6 +139,19 @@ pub fn for_pattern(pattern: &str) -> Option<Keypad> {
     })
 }
 
+/// Where a scan is inside a character class, which decides what a `-` means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClassPlace {
+    /// Just after `[`.
+    Start,
+    /// After a digit, which a `-` and another digit make a range.
+    AfterDigit,
+    /// After another single character: a `-` then would make a range it bounds.
+    AfterOther,
+    /// After a range or a class escape such as `\d`: a `-` then is itself.
+    AfterRange,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,7 +175,10 @@ mod tests {
             "0[0-9]{2,3}-[0-9]{7,8}",
             "\\+86 1[3-9]\\d{9}",
             "[-0-9]+",
+            "[0-9-]+",
             "[0-9 ]+",
+            // After a range, a `-` is itself: this accepts "1-2".
+            "[0-9-5]+",
         ] {
             assert_eq!(for_pattern(pattern), Some(Keypad::Telephone), "{pattern}");
         }
@@ -158,6 +197,11 @@ mod tests {
             "(?P<n>[0-9])",
             "a|[0-9]",
             "[0-9",
+            // Ranges bounded by other characters take punctuation no keypad has.
+            "[ -9]+",
+            "[+-9]+",
+            "[\\--9]+",
+            "[]0-9]",
             "",
         ] {
             assert_eq!(for_pattern(pattern), None, "{pattern}");
