@@ -916,23 +916,21 @@ pub fn app() -> Html {
     // The answers a newer version of the form could not take: those of questions it still
     // asks by label, the others counted; shown for as long as the record is in hand.
     let not_carried = (!state.not_carried.is_empty()).then(|| {
-        let still_asked = |path: &String| {
-            let id = crate::components::field::field_of_path(path);
-            state.form.as_ref().and_then(|f| f.0.field_by_id(id))
-        };
-        let (asked, no_longer_asked): (Vec<_>, Vec<_>) = state
-            .not_carried
-            .iter()
-            .partition(|p| still_asked(p).is_some());
         // A question of a repeat group is named once, however many of its instances lost it.
         let mut labels: Vec<&str> = Vec::new();
-        for field in asked.into_iter().filter_map(still_asked) {
-            let label = field.def.label.get(locale.tag());
-            if !labels.contains(&label) {
-                labels.push(label);
+        let mut no_longer_asked = 0;
+        for path in &state.not_carried {
+            let id = crate::components::field::field_of_path(path);
+            match state.form.as_ref().and_then(|f| f.0.field_by_id(id)) {
+                Some(field) => {
+                    let label = field.def.label.get(locale.tag());
+                    if !labels.contains(&label) {
+                        labels.push(label);
+                    }
+                }
+                None => no_longer_asked += 1,
             }
         }
-        let no_longer_asked = no_longer_asked.len();
         html! {
             <p class="notice returned" id="not-carried">
                 { crate::i18n::not_carried(locale, &labels, no_longer_asked) }
