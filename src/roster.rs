@@ -21,7 +21,8 @@ pub enum Progress {
     Queued,
     /// The server has it (已上传).
     Sent,
-    /// The server returned it; a draft with its messages (被退回).
+    /// The server returned it; a draft with messages of the server's not yet acted on (被退回).
+    /// Once every answer they were about has changed, it is a 草稿 to complete again.
     Returned,
 }
 

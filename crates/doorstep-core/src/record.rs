@@ -154,7 +154,8 @@ pub struct Record {
     /// What it carries besides answers.
     #[serde(default)]
     pub meta: Metadata,
-    /// The issues the server returned it with, until it is completed again.
+    /// The issues the server returned it with that still stand: each goes when the answer it
+    /// is about changes, and all go when the record is completed again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub returned: Vec<crate::validate::Issue>,
 }
@@ -318,7 +319,10 @@ impl Record {
         }
     }
 
-    /// Sets or clears (with `Json::Null` or an empty string) one answer of a draft.
+    /// Sets or clears (with `Json::Null` or an empty string) one answer of a draft. An issue
+    /// the server returned the record with goes once the answer it is about changes (for a
+    /// repeat group, the instance it names): the collector has acted on it, and the server
+    /// checks the record again when it comes back.
     pub fn set_answer(
         &mut self,
         field: &str,
@@ -326,6 +330,11 @@ impl Record {
         now: Millis,
     ) -> Result<(), LifecycleError> {
         self.expect(Status::Draft)?;
+        let before = if self.returned.is_empty() {
+            None
+        } else {
+            self.answers.get(field).cloned()
+        };
         // Blank text and an empty list clear the answer, as the evaluation reads them.
         let empty = value.is_null()
             || value.as_str().is_some_and(|s| s.trim().is_empty())
@@ -341,6 +350,19 @@ impl Record {
         if changed {
             self.revision += 1;
             self.updated_at = now;
+            let after = self.answers.get(field);
+            self.returned.retain(|issue| {
+                if issue.field == field {
+                    return false;
+                }
+                match group_path(&issue.field) {
+                    Some((group, k, _)) if group == field => {
+                        let instance = |v: Option<&Json>| v.and_then(|v| v.get(k)).cloned();
+                        instance(before.as_ref()) == instance(after)
+                    }
+                    _ => true,
+                }
+            });
         }
         Ok(())
     }
@@ -789,6 +811,62 @@ mod tests {
         assert!(
             record.send_back(vec![], 6).is_err(),
             "only a queued record is sent back"
+        );
+    }
+
+    #[test]
+    fn a_returned_issue_goes_when_its_answer_changes() {
+        let form = visit_form();
+        let issue = |field: &str| crate::validate::Issue {
+            field: field.into(),
+            severity: crate::Severity::Error,
+            code: "server_check".into(),
+            message: crate::Localized::zh_en("不对", "Wrong"),
+        };
+        let mut record = Record::start(
+            "r".into(),
+            &form,
+            &on("2026-10-01"),
+            None,
+            Answers::new(),
+            1,
+        );
+        record.set_answer("cert", json!("C2"), 2).expect("draft");
+        record.submit(&form, on("2026-10-01"), 3).expect("queued");
+        // A repeat group's answer as the record held it when the server returned it.
+        record
+            .answers
+            .insert("members".into(), json!([{"n": "a"}, {"n": "b"}]));
+        let returned = vec![
+            issue("cert"),
+            issue("name"),
+            issue("members[0].n"),
+            issue("members[1].n"),
+        ];
+        record.send_back(returned, 4).expect("queued");
+        // The same answer again changes nothing.
+        record.set_answer("cert", json!("C2"), 5).expect("draft");
+        assert_eq!(record.returned.len(), 4);
+        record.set_answer("cert", json!("C3"), 5).expect("draft");
+        assert_eq!(
+            record
+                .returned
+                .iter()
+                .map(|i| i.field.as_str())
+                .collect::<Vec<_>>(),
+            ["name", "members[0].n", "members[1].n"]
+        );
+        // In a repeat group, only the instance that changed.
+        record
+            .set_answer("members", json!([{"n": "a"}, {"n": "c"}]), 6)
+            .expect("draft");
+        assert_eq!(
+            record
+                .returned
+                .iter()
+                .map(|i| i.field.as_str())
+                .collect::<Vec<_>>(),
+            ["name", "members[0].n"]
         );
     }
 
