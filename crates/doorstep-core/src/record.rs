@@ -779,19 +779,19 @@ mod tests {
         assert_eq!(start("2").meta.position, None, "taken by phone after all");
     }
 
+    /// A record of the visit form with a certificate number, completed and in the outbox.
+    fn queued(form: &Form) -> Record {
+        let mut record =
+            Record::start("r".into(), form, &on("2026-10-01"), None, Answers::new(), 1);
+        record.set_answer("cert", json!("C2"), 2).expect("draft");
+        record.submit(form, on("2026-10-01"), 3).expect("queued");
+        record
+    }
+
     #[test]
     fn a_returned_record_keeps_the_servers_issues_until_completed_again() {
         let form = visit_form();
-        let mut record = Record::start(
-            "r".into(),
-            &form,
-            &on("2026-10-01"),
-            None,
-            Answers::new(),
-            1,
-        );
-        record.set_answer("cert", json!("C2"), 2).expect("draft");
-        record.submit(&form, on("2026-10-01"), 3).expect("queued");
+        let mut record = queued(&form);
         let issue = crate::validate::Issue {
             field: "cert".into(),
             severity: crate::Severity::Error,
@@ -823,16 +823,7 @@ mod tests {
             code: "server_check".into(),
             message: crate::Localized::zh_en("不对", "Wrong"),
         };
-        let mut record = Record::start(
-            "r".into(),
-            &form,
-            &on("2026-10-01"),
-            None,
-            Answers::new(),
-            1,
-        );
-        record.set_answer("cert", json!("C2"), 2).expect("draft");
-        record.submit(&form, on("2026-10-01"), 3).expect("queued");
+        let mut record = queued(&form);
         // A repeat group's answer as the record held it when the server returned it.
         record
             .answers
