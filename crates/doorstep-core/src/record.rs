@@ -835,30 +835,22 @@ mod tests {
             issue("members[1].n"),
         ];
         record.send_back(returned, 4).expect("queued");
+        let still_standing = |record: &Record| -> Vec<String> {
+            record.returned.iter().map(|i| i.field.clone()).collect()
+        };
         // The same answer again changes nothing.
         record.set_answer("cert", json!("C2"), 5).expect("draft");
         assert_eq!(record.returned.len(), 4);
         record.set_answer("cert", json!("C3"), 5).expect("draft");
         assert_eq!(
-            record
-                .returned
-                .iter()
-                .map(|i| i.field.as_str())
-                .collect::<Vec<_>>(),
+            still_standing(&record),
             ["name", "members[0].n", "members[1].n"]
         );
         // In a repeat group, only the instance that changed.
         record
             .set_answer("members", json!([{"n": "a"}, {"n": "c"}]), 6)
             .expect("draft");
-        assert_eq!(
-            record
-                .returned
-                .iter()
-                .map(|i| i.field.as_str())
-                .collect::<Vec<_>>(),
-            ["name", "members[0].n"]
-        );
+        assert_eq!(still_standing(&record), ["name", "members[0].n"]);
     }
 
     #[test]
