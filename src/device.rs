@@ -105,7 +105,8 @@ pub fn show_address(search: &str) {
 }
 
 /// Where the interface language chosen on this device is kept (the browser's local storage:
-/// a setting, not a record).
+/// a setting, not a record). `static/stopped.js` reads the same key, as it must work when the
+/// wasm has stopped.
 const LOCALE_KEY: &str = "doorstep-locale";
 
 /// The interface language last chosen on this device, if any.

@@ -31,6 +31,8 @@ use crate::store::DeviceStore;
 pub const CALLS: [&str; 5] = ["init", "open", "prefill", "sync", "records"];
 
 /// The version of the message format; every message carries it as `"doorstep"`.
+/// `static/stopped.js` writes its one event (`error` with `stopped: true`) in the same shape by
+/// itself, as it must work when the wasm has stopped: a change here changes it too.
 pub const PROTOCOL: u32 = 1;
 
 /// The name of the native bridge object a WebView host may add (on Android,

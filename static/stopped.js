@@ -3,7 +3,9 @@
 // nothing, so it is covered with a message and a reload button; what was saved is on the
 // device and comes back with the reload. An embedding host hears an `error` event with
 // `stopped: true`, by its native bridge or, when the app is framed, by postMessage to this
-// origin. Loaded before the app, as a plain script, so it listens from the start.
+// origin. Loaded before the app, as a plain script, so it listens from the start. It cannot
+// call the app's modules, so it repeats two of their facts: the key of the kept language
+// (src/device.rs, LOCALE_KEY) and the shape of a host event (src/host.rs, emit and PROTOCOL).
 (() => {
   const stopped = (error) => error instanceof WebAssembly.RuntimeError;
 
