@@ -24,7 +24,7 @@ use crate::i18n::{Locale, Text};
 use crate::outbox::OutboxDriver;
 use crate::roster::Progress;
 use crate::state::{
-    Action, Mode, Notice, Phase, Screen, State, StorageTrouble, Subject, UploadStatus,
+    Action, DrawnState, Mode, Notice, Phase, Screen, State, StorageTrouble, Subject, UploadStatus,
 };
 use crate::store::{DeviceStore, StorageUsage, StoreError, DATABASE};
 use crate::{device, host, net};
@@ -78,7 +78,7 @@ async fn load_area() -> Option<Arc<Area>> {
 async fn refresh_assignments(
     store: DeviceStore,
     token: String,
-    dispatch: UseReducerDispatcher<State>,
+    dispatch: UseReducerDispatcher<DrawnState>,
 ) {
     match net::get_assignments(&token).await {
         Ok(assignments) => {
@@ -102,7 +102,7 @@ async fn refresh_assignments(
 pub(crate) async fn signed_in(
     session: Session,
     store: Option<DeviceStore>,
-    dispatch: &UseReducerDispatcher<State>,
+    dispatch: &UseReducerDispatcher<DrawnState>,
     driver: &Rc<RefCell<Option<OutboxDriver>>>,
 ) -> Result<(), StoreError> {
     let kept = match &store {
@@ -159,7 +159,7 @@ async fn load_forms(mode: &Mode) -> Result<(Vec<Rc<Form>>, Vec<String>), String>
     Ok((forms, failed))
 }
 
-async fn start(dispatch: UseReducerDispatcher<State>) -> Option<Started> {
+async fn start(dispatch: UseReducerDispatcher<DrawnState>) -> Option<Started> {
     let store = match DeviceStore::open(DATABASE).await {
         Ok(store) => store,
         Err(e) => {
@@ -277,13 +277,87 @@ fn storage_text(trouble: &StorageTrouble, locale: Locale) -> String {
 }
 
 /// The app.
+/// Publishes the record in hand, if there is one, to the form's questions.
+fn publish(feed: &RecordFeed, state: &State) {
+    if let (Some(form), Some(draft), Some(evaluation)) =
+        (&state.form, &state.draft, &state.evaluation)
+    {
+        feed.publish(Snapshot::of(
+            form.clone(),
+            draft,
+            evaluation.clone(),
+            state.attempted,
+        ));
+    }
+}
+
+/// A drawing of the whole screen asked for after an answer, once the current task is done:
+/// the answer's own questions are drawn already, through the feed. However often it is asked
+/// for before then, it comes once; one timer callback, made once, serves every request.
+#[derive(Clone)]
+struct LaterRedraw(Rc<LaterRedrawParts>);
+
+struct LaterRedrawParts {
+    asked: Rc<std::cell::Cell<bool>>,
+    fire: wasm_bindgen::closure::Closure<dyn Fn()>,
+    dispatch: UseReducerDispatcher<DrawnState>,
+}
+
+impl LaterRedraw {
+    fn new(dispatch: UseReducerDispatcher<DrawnState>) -> LaterRedraw {
+        let asked = Rc::new(std::cell::Cell::new(false));
+        let fire = {
+            let (asked, dispatch) = (asked.clone(), dispatch.clone());
+            wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+                if asked.replace(false) {
+                    dispatch.dispatch(Action::Redraw);
+                }
+            })
+        };
+        LaterRedraw(Rc::new(LaterRedrawParts {
+            asked,
+            fire,
+            dispatch,
+        }))
+    }
+
+    /// Asks for a drawing once the current task is done; without a timer, at once.
+    fn ask(&self) {
+        use wasm_bindgen::JsCast;
+        if !self.0.asked.replace(true) {
+            let set = web_sys::window()
+                .map(|w| w.set_timeout_with_callback(self.0.fire.as_ref().unchecked_ref()));
+            if !matches!(set, Some(Ok(_))) {
+                self.now();
+            }
+        }
+    }
+
+    /// Draws now what was asked for later, if anything was.
+    fn now(&self) {
+        if self.0.asked.replace(false) {
+            self.0.dispatch.dispatch(Action::Redraw);
+        }
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     // In the language last chosen on this device.
-    let state = use_reducer(|| State {
-        locale: device::kept_locale().unwrap_or_default(),
-        ..State::default()
+    let state = use_reducer_eq(|| {
+        DrawnState::new(State {
+            locale: device::kept_locale().unwrap_or_default(),
+            ..State::default()
+        })
     });
+    // The record in hand, published to the form and its questions after every change: only the
+    // parts a change touched are drawn again. A drawing of the app for another reason (an
+    // upload's progress, the network) publishes the same record, which the feed passes over.
+    let feed = (*use_memo((), |_| RecordFeed::default())).clone();
+    let later = {
+        let dispatch = state.dispatcher();
+        (*use_memo((), move |_| LaterRedraw::new(dispatch))).clone()
+    };
     let store = use_state(|| None::<DeviceStore>);
     let driver = use_mut_ref(|| None::<OutboxDriver>);
     let persisted: Persisted = use_mut_ref(HashMap::new);
@@ -689,17 +763,38 @@ pub fn app() -> Html {
         });
     }
 
+    // An answer draws its own questions at once, through the feed; the rest of the screen and
+    // the draft's write to the device follow once this task is done (see `DrawnState`).
     let on_change = {
-        let dispatch = state.dispatcher();
+        let (state, feed, later) = (state.clone(), feed.clone(), later.clone());
         use_callback((), move |(field, value): (String, Json), _| {
-            dispatch.dispatch(Action::Answer {
+            state.dispatch(Action::Answer {
                 field,
                 value,
                 now: device::now_millis(),
                 context: device::context(),
-            })
+            });
+            // A fresh handle reads the state just made, and keeps no history of its own.
+            publish(&feed, &state.clone());
+            later.ask();
         })
     };
+    // What is asked for later is drawn, and so written, at once when the page is hidden or
+    // left: a tablet put away, an app switched, a tab closed.
+    {
+        let later = later.clone();
+        use_effect_with((), move |_| {
+            let listeners = web_sys::window().map(|window| {
+                let hidden = window.document().map(|document| {
+                    let later = later.clone();
+                    EventListener::new(&document, "visibilitychange", move |_| later.now())
+                });
+                let left = EventListener::new(&window, "pagehide", move |_| later.now());
+                (hidden, left)
+            });
+            move || drop(listeners)
+        });
+    }
     let on_submit = {
         let dispatch = state.dispatcher();
         use_callback((), move |(), _| {
@@ -849,20 +944,7 @@ pub fn app() -> Html {
         })
     };
 
-    // The record in hand, published to the form and its questions after every change: only the
-    // parts a change touched are drawn again. A drawing of the app for another reason (an
-    // upload's progress, the network) publishes the same record, which the feed passes over.
-    let feed = (*use_memo((), |_| RecordFeed::default())).clone();
-    if let (Some(form), Some(draft), Some(evaluation)) =
-        (&state.form, &state.draft, &state.evaluation)
-    {
-        feed.publish(Snapshot::of(
-            form.clone(),
-            draft,
-            evaluation.clone(),
-            state.attempted,
-        ));
-    }
+    publish(&feed, &state);
     let locale = state.locale;
     let t = |text: Text| text.get(locale);
     let main = match &state.phase {

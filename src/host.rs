@@ -24,7 +24,7 @@ use yew::UseReducerDispatcher;
 
 use crate::i18n::Locale;
 use crate::outbox::OutboxDriver;
-use crate::state::{Action, State, Subject, UploadStatus};
+use crate::state::{Action, DrawnState, State, Subject, UploadStatus};
 use crate::store::DeviceStore;
 
 /// The calls of the host API, as `window.doorstep` has them and `postMessage` names them.
@@ -83,13 +83,13 @@ fn not_now(call: &'static str, message: impl Into<String>) -> HostError {
 #[derive(Clone)]
 pub struct Handle {
     /// The reducer.
-    pub dispatch: UseReducerDispatcher<State>,
+    pub dispatch: UseReducerDispatcher<DrawnState>,
     /// The device store, once open.
     pub store: Option<DeviceStore>,
     /// The outbox driver, once started.
     pub driver: Rc<RefCell<Option<OutboxDriver>>>,
     /// The state as last rendered (a handle: cloning it copies nothing).
-    pub state: yew::UseReducerHandle<State>,
+    pub state: yew::UseReducerHandle<DrawnState>,
 }
 
 thread_local! {
@@ -302,7 +302,7 @@ pub fn check_config(config: &InitConfig, origin: &str) -> Result<Checked, HostEr
 /// device, as a sign-in on the sign-in screen is).
 pub async fn apply_config(
     config: InitConfig,
-    dispatch: UseReducerDispatcher<State>,
+    dispatch: UseReducerDispatcher<DrawnState>,
     store: Option<DeviceStore>,
     driver: Rc<RefCell<Option<OutboxDriver>>>,
     locale_now: Locale,
@@ -342,7 +342,7 @@ struct OpenTarget {
 
 fn open(
     state: &State,
-    dispatch: &UseReducerDispatcher<State>,
+    dispatch: &UseReducerDispatcher<DrawnState>,
     arg: Json,
 ) -> Result<Json, HostError> {
     let target: OpenTarget = parse("open", arg)?;
@@ -403,7 +403,7 @@ fn open(
 
 fn prefill(
     state: &State,
-    dispatch: &UseReducerDispatcher<State>,
+    dispatch: &UseReducerDispatcher<DrawnState>,
     arg: Json,
 ) -> Result<Json, HostError> {
     let Json::Object(answers) = arg else {
@@ -452,6 +452,9 @@ fn prefill(
             context: crate::device::context(),
         });
     }
+    // Answers draw only their questions (see `DrawnState`): the whole screen, and the draft's
+    // write to the device, follow here, once for all of them.
+    dispatch.dispatch(Action::Redraw);
     Ok(json!({ "recordId": draft.id, "answers": count }))
 }
 
