@@ -276,7 +276,6 @@ fn storage_text(trouble: &StorageTrouble, locale: Locale) -> String {
     }
 }
 
-/// The app.
 /// Publishes the record in hand, if there is one, to the form's questions.
 fn publish(feed: &RecordFeed, state: &State) {
     if let (Some(form), Some(draft), Some(evaluation)) =
@@ -288,6 +287,123 @@ fn publish(feed: &RecordFeed, state: &State) {
             evaluation.clone(),
             state.attempted,
         ));
+    }
+}
+
+/// What the writes to the device share: the status and revision last written of each record,
+/// the records whose last write failed, the outbox driver and the reducer.
+#[derive(Clone)]
+struct DeviceWrites {
+    persisted: Persisted,
+    unwritten: Rc<RefCell<HashSet<String>>>,
+    driver: Rc<RefCell<Option<OutboxDriver>>>,
+    dispatch: UseReducerDispatcher<DrawnState>,
+}
+
+impl DeviceWrites {
+    /// Whether a record has changed since it was last written (a walk-in not yet worked on is
+    /// not written at all). Named by id, status and revision, so a keystroke copies no record
+    /// to find out.
+    fn unsaved(&self, record: &Record) -> bool {
+        !crate::state::untouched_walk_in(record)
+            && self.persisted.borrow().get(&record.id) != Some(&(record.status, record.revision))
+    }
+
+    /// Writes the records in one transaction, then tells the outbox and the host what the
+    /// write changed; a failed write is told to the reducer and taken again with the next.
+    fn write(&self, store: DeviceStore, records: Vec<Record>) {
+        let DeviceWrites {
+            persisted,
+            unwritten,
+            driver,
+            dispatch,
+        } = self.clone();
+        // What the device held of each record before this write: its status tells the
+        // outbox and the host what the write changed.
+        let mut previous = Vec::with_capacity(records.len());
+        for record in &records {
+            previous.push(
+                persisted
+                    .borrow_mut()
+                    .insert(record.id.clone(), (record.status, record.revision)),
+            );
+        }
+        let before: Vec<Option<Status>> = previous
+            .iter()
+            .map(|p| p.map(|(status, _)| status))
+            .collect();
+        // Every record changed by one action is written in one transaction.
+        wasm_bindgen_futures::spawn_local(async move {
+            match store.put_many(&records).await {
+                Ok(()) => {
+                    // Once every record a failure left unwritten is stored (space was
+                    // freed), the message about it goes.
+                    let recovered = {
+                        let mut unwritten = unwritten.borrow_mut();
+                        let before = unwritten.len();
+                        for record in &records {
+                            unwritten.remove(&record.id);
+                        }
+                        before > 0 && unwritten.is_empty()
+                    };
+                    if recovered {
+                        dispatch.dispatch(Action::StorageRecovered);
+                    }
+                    // A mark the browser benchmark reads: the change is on the device.
+                    // Only the latest is kept, so marks do not pile up over a day.
+                    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+                        performance.clear_marks_with_mark_name("doorstep-saved");
+                        let _ = performance.mark("doorstep-saved");
+                    }
+                    for (record, before) in records.iter().zip(&before) {
+                        let about = host::describe(record);
+                        match record.status {
+                            Status::Draft => host::emit("draft-saved", about),
+                            Status::Completed => host::emit("completed", about),
+                            Status::Queued if *before != Some(Status::Queued) => {
+                                if *before != Some(Status::Completed) {
+                                    host::emit("completed", about.clone());
+                                }
+                                host::emit("queued", about);
+                            }
+                            _ => {}
+                        }
+                    }
+                    // Newly queued records join the outbox; a queued record reopened
+                    // leaves it.
+                    if let Some(d) = driver.borrow().as_ref() {
+                        d.handle_all(records.iter().zip(&before).filter_map(|(r, before)| match (
+                            r.status, before,
+                        ) {
+                            (Status::Queued, _) => Some(Event::Queued(r.id.clone())),
+                            (Status::Draft, Some(Status::Queued)) => {
+                                Some(Event::Withdrawn(r.id.clone()))
+                            }
+                            _ => None,
+                        }));
+                    }
+                }
+                Err(e) => {
+                    // Not stored: the device still holds what it held before, so the
+                    // next write takes these again and tells what changed since then
+                    // (a queued record reopened still leaves the outbox).
+                    for (record, previous) in records.iter().zip(&previous) {
+                        let mut persisted = persisted.borrow_mut();
+                        match previous {
+                            Some(held) => persisted.insert(record.id.clone(), *held),
+                            None => persisted.remove(&record.id),
+                        };
+                        unwritten.borrow_mut().insert(record.id.clone());
+                    }
+                    dispatch.dispatch(match e {
+                        StoreError::QuotaExceeded(_) | StoreError::NotWritten => {
+                            Action::StorageFull
+                        }
+                        e => Action::StorageFailed(e.to_string()),
+                    })
+                }
+            }
+        });
     }
 }
 
@@ -333,6 +449,11 @@ impl LaterRedraw {
         }
     }
 
+    /// Whether a drawing is asked for and has not come yet.
+    fn pending(&self) -> bool {
+        self.0.asked.get()
+    }
+
     /// Draws now what was asked for later, if anything was.
     fn now(&self) {
         if self.0.asked.replace(false) {
@@ -341,6 +462,7 @@ impl LaterRedraw {
     }
 }
 
+/// The app.
 #[function_component(App)]
 pub fn app() -> Html {
     // In the language last chosen on this device.
@@ -366,6 +488,15 @@ pub fn app() -> Html {
     // and the message about it stays until all of them are stored.
     let unwritten = use_mut_ref(HashSet::<String>::new);
     let forms = use_state(Vec::<FormSummary>::new);
+    let writes = DeviceWrites {
+        persisted: persisted.clone(),
+        unwritten: unwritten.clone(),
+        driver: driver.clone(),
+        dispatch: state.dispatcher(),
+    };
+    // The store as last drawn, for the flush when the page is hidden or left.
+    let store_now = use_mut_ref(|| None::<DeviceStore>);
+    *store_now.borrow_mut() = (*store).clone();
 
     // The forms the server offers, for the switcher in the header of the one-form mode (the
     // service worker keeps the last list for offline use; without one, only the form on
@@ -559,29 +690,22 @@ pub fn app() -> Html {
 
     // Mirror every changed record to the device, then tell the outbox about newly queued ones.
     {
-        let driver = driver.clone();
-        let persisted = persisted.clone();
-        let dispatch = state.dispatcher();
         // The list is looked through only when the state replaced it; on a keystroke only the
         // record in hand has changed.
         let list_changed = !Rc::ptr_eq(&*last_records.borrow(), &state.records);
         *last_records.borrow_mut() = state.records.clone();
-        // Named by id, status and revision, so a keystroke copies no record to find out.
-        let unsaved = |r: &&Record| {
-            !crate::state::untouched_walk_in(r)
-                && persisted.borrow().get(&r.id) != Some(&(r.status, r.revision))
-        };
+        let unsaved = |r: &&Record| writes.unsaved(r);
         let key = |r: &Record| (r.id.clone(), r.status, r.revision);
         let mut changed: Vec<(String, Status, u32)> =
             state.draft.iter().filter(unsaved).map(key).collect();
         // Records whose write failed stay in the list of changes (so the next write, the next
         // change's, takes them again) without making a change of their own: a full device is
         // not written to in a loop.
-        if list_changed || !unwritten.borrow().is_empty() {
+        if list_changed || !writes.unwritten.borrow().is_empty() {
             changed.extend(state.records.iter().filter(unsaved).map(key));
         }
         let current = state.clone();
-        let unwritten = unwritten.clone();
+        let writes = writes.clone();
         use_effect_with(((*store).clone(), changed), move |(store, changed)| {
             if let (Some(store), false) = (store.clone(), changed.is_empty()) {
                 let wanted: HashMap<&str, (Status, u32)> = changed
@@ -595,94 +719,7 @@ pub fn app() -> Html {
                     .filter(|r| wanted.get(r.id.as_str()) == Some(&(r.status, r.revision)))
                     .cloned()
                     .collect();
-                // What the device held of each record before this write: its status tells the
-                // outbox and the host what the write changed.
-                let mut previous = Vec::with_capacity(records.len());
-                for record in &records {
-                    previous.push(
-                        persisted
-                            .borrow_mut()
-                            .insert(record.id.clone(), (record.status, record.revision)),
-                    );
-                }
-                let before: Vec<Option<Status>> = previous
-                    .iter()
-                    .map(|p| p.map(|(status, _)| status))
-                    .collect();
-                // Every record changed by one action is written in one transaction.
-                wasm_bindgen_futures::spawn_local(async move {
-                    match store.put_many(&records).await {
-                        Ok(()) => {
-                            // Once every record a failure left unwritten is stored (space was
-                            // freed), the message about it goes.
-                            let recovered = {
-                                let mut unwritten = unwritten.borrow_mut();
-                                let before = unwritten.len();
-                                for record in &records {
-                                    unwritten.remove(&record.id);
-                                }
-                                before > 0 && unwritten.is_empty()
-                            };
-                            if recovered {
-                                dispatch.dispatch(Action::StorageRecovered);
-                            }
-                            // A mark the browser benchmark reads: the change is on the device.
-                            // Only the latest is kept, so marks do not pile up over a day.
-                            if let Some(performance) =
-                                web_sys::window().and_then(|w| w.performance())
-                            {
-                                performance.clear_marks_with_mark_name("doorstep-saved");
-                                let _ = performance.mark("doorstep-saved");
-                            }
-                            for (record, before) in records.iter().zip(&before) {
-                                let about = host::describe(record);
-                                match record.status {
-                                    Status::Draft => host::emit("draft-saved", about),
-                                    Status::Completed => host::emit("completed", about),
-                                    Status::Queued if *before != Some(Status::Queued) => {
-                                        if *before != Some(Status::Completed) {
-                                            host::emit("completed", about.clone());
-                                        }
-                                        host::emit("queued", about);
-                                    }
-                                    _ => {}
-                                }
-                            }
-                            // Newly queued records join the outbox; a queued record reopened
-                            // leaves it.
-                            if let Some(d) = driver.borrow().as_ref() {
-                                d.handle_all(records.iter().zip(&before).filter_map(
-                                    |(r, before)| match (r.status, before) {
-                                        (Status::Queued, _) => Some(Event::Queued(r.id.clone())),
-                                        (Status::Draft, Some(Status::Queued)) => {
-                                            Some(Event::Withdrawn(r.id.clone()))
-                                        }
-                                        _ => None,
-                                    },
-                                ));
-                            }
-                        }
-                        Err(e) => {
-                            // Not stored: the device still holds what it held before, so the
-                            // next write takes these again and tells what changed since then
-                            // (a queued record reopened still leaves the outbox).
-                            for (record, previous) in records.iter().zip(&previous) {
-                                let mut persisted = persisted.borrow_mut();
-                                match previous {
-                                    Some(held) => persisted.insert(record.id.clone(), *held),
-                                    None => persisted.remove(&record.id),
-                                };
-                                unwritten.borrow_mut().insert(record.id.clone());
-                            }
-                            dispatch.dispatch(match e {
-                                StoreError::QuotaExceeded(_) | StoreError::NotWritten => {
-                                    Action::StorageFull
-                                }
-                                e => Action::StorageFailed(e.to_string()),
-                            })
-                        }
-                    }
-                });
+                writes.write(store, records);
             }
         });
     }
@@ -779,17 +816,30 @@ pub fn app() -> Html {
             later.ask();
         })
     };
-    // What is asked for later is drawn, and so written, at once when the page is hidden or
-    // left: a tablet put away, an app switched, a tab closed.
+    // What is asked for later is drawn at once when the page is hidden or left (a tablet put
+    // away, an app switched, a tab closed), and the draft's write starts in that same task: a
+    // page being left may run no more timers, nor the drawing if Yew put it off to one.
     {
-        let later = later.clone();
+        let (later, writes, state) = (later.clone(), writes.clone(), state.clone());
         use_effect_with((), move |_| {
+            let flush = Rc::new(move || {
+                if later.pending() {
+                    let current = state.clone();
+                    let store = store_now.borrow().clone();
+                    if let (Some(store), Some(draft)) = (store, current.draft.as_ref()) {
+                        if writes.unsaved(draft) {
+                            writes.write(store, vec![draft.clone()]);
+                        }
+                    }
+                    later.now();
+                }
+            });
             let listeners = web_sys::window().map(|window| {
                 let hidden = window.document().map(|document| {
-                    let later = later.clone();
-                    EventListener::new(&document, "visibilitychange", move |_| later.now())
+                    let flush = flush.clone();
+                    EventListener::new(&document, "visibilitychange", move |_| flush())
                 });
-                let left = EventListener::new(&window, "pagehide", move |_| later.now());
+                let left = EventListener::new(&window, "pagehide", move |_| flush());
                 (hidden, left)
             });
             move || drop(listeners)

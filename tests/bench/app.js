@@ -127,8 +127,19 @@ async function settled(page) {
   if (!quiet) console.log("(the page still ran long tasks after 30 s; timing anyway)");
 }
 
-async function waitForServer() {
+// Resolves once the server started for this run answers; a server left running on the port by
+// an earlier run would answer for it and serve another build, so one there already is an error.
+async function answering() {
+  try {
+    return (await fetch(`${base}/api/v1/health`)).ok;
+  } catch (_) {
+    return false;
+  }
+}
+
+async function waitForServer(server) {
   for (let i = 0; i < 100; i++) {
+    if (server.exitCode !== null) throw new Error(`the server stopped (exit code ${server.exitCode})`);
     try {
       const answer = await fetch(`${base}/api/v1/health`);
       if (answer.ok) return;
@@ -148,13 +159,16 @@ async function waitForServer() {
   const csv = path.join(data, "roster.csv");
   fs.writeFileSync(csv, rosterCsv(villages));
   execFileSync(doorstep, ["roster", "import", csv, "--data", data], { stdio: "ignore" });
+  if (await answering()) {
+    throw new Error(`a server already answers on port ${port}: stop it, or give another port`);
+  }
   const server = spawn(doorstep, ["serve", "--port", String(port), "--data", data], { stdio: "ignore" });
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
   });
   try {
-    await waitForServer();
+    await waitForServer(server);
     const context = await browser.newContext({ serviceWorkers: "block", viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     await page.route("**/schemas/bench.json", (route) =>
