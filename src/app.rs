@@ -74,15 +74,18 @@ async fn load_area() -> Option<Arc<Area>> {
 }
 
 /// Fetches the collector's villages and roster, keeps them on the device, and hands them to
-/// the state. Offline, the copy kept last time stays in use.
+/// the state. Offline, the copy kept last time stays in use. `held` is the server's tag of the
+/// assignments the state was given from the device: when the server still has those, it says
+/// so and sends nothing, and they stay in use.
 async fn refresh_assignments(
     store: DeviceStore,
     token: String,
+    held: Option<String>,
     dispatch: UseReducerDispatcher<DrawnState>,
 ) {
-    match net::get_assignments(&token).await {
-        Ok(assignments) => {
-            if let Err(e) = store.put_assignments(&assignments).await {
+    match net::get_assignments(&token, held.as_deref()).await {
+        Ok(net::AssignmentsAnswer::Changed { assignments, tag }) => {
+            if let Err(e) = store.put_assignments(&assignments, tag.as_deref()).await {
                 web_sys::console::warn_1(&format!("assignments not kept: {e}").into());
             }
             dispatch.dispatch(Action::Assignments {
@@ -90,6 +93,7 @@ async fn refresh_assignments(
                 context: device::context(),
             });
         }
+        Ok(net::AssignmentsAnswer::Unchanged) => {}
         Err(e) => web_sys::console::warn_1(&format!("assignments: {e}").into()),
     }
 }
@@ -117,8 +121,9 @@ pub(crate) async fn signed_in(
     if let Some(d) = driver.borrow().as_ref() {
         d.signed_in(token.clone());
     }
+    // Another collector may have signed in: the assignments are fetched whole.
     if let Some(store) = store {
-        refresh_assignments(store, token, dispatch.clone()).await;
+        refresh_assignments(store, token, None, dispatch.clone()).await;
     }
     kept
 }
@@ -570,7 +575,11 @@ pub fn app() -> Html {
                     on_status,
                     on_sign_in,
                 );
+                // The server's tag of the assignments kept is named only when they could be
+                // read: unreadable ones (kept by an older app, say) are fetched whole.
+                let mut held = None;
                 if let Some(assignments) = started.store.assignments().await.ok().flatten() {
+                    held = started.store.assignments_tag().await.ok().flatten();
                     dispatch.dispatch(Action::Assignments {
                         assignments,
                         context: device::context(),
@@ -580,6 +589,7 @@ pub fn app() -> Html {
                     wasm_bindgen_futures::spawn_local(refresh_assignments(
                         started.store.clone(),
                         token.clone(),
+                        held,
                         dispatch.clone(),
                     ));
                     outbox.signed_in(token);

@@ -46,13 +46,17 @@ fn js_error(e: JsValue) -> NetError {
     )
 }
 
-async fn send(request: Request) -> Result<(u16, String), NetError> {
+async fn fetch(request: Request) -> Result<Response, NetError> {
     let window = web_sys::window().ok_or_else(|| NetError::Unreachable("no window".into()))?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+    JsFuture::from(window.fetch_with_request(&request))
         .await
         .map_err(js_error)?
         .dyn_into()
-        .map_err(js_error)?;
+        .map_err(js_error)
+}
+
+async fn send(request: Request) -> Result<(u16, String), NetError> {
+    let response = fetch(request).await?;
     let text = JsFuture::from(response.text().map_err(js_error)?)
         .await
         .map_err(js_error)?
@@ -134,9 +138,52 @@ pub async fn get_regions() -> Result<Vec<RegionList>, NetError> {
     call_api("GET", "/api/v1/regions", None, None, None).await
 }
 
-/// The signed-in collector's villages and roster.
-pub async fn get_assignments(token: &str) -> Result<Assignments, NetError> {
-    call_api("GET", "/api/v1/assignments", None, Some(token), None).await
+/// The signed-in collector's villages and roster. Naming the server's tag of the assignments
+/// the device holds (`held`), the answer is [`AssignmentsAnswer::Unchanged`] when the server
+/// still has those: nothing is sent again.
+pub async fn get_assignments(
+    token: &str,
+    held: Option<&str>,
+) -> Result<AssignmentsAnswer, NetError> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    let request = Request::new_with_str_and_init("/api/v1/assignments", &init).map_err(js_error)?;
+    let headers = request.headers();
+    headers
+        .set("Authorization", &format!("Bearer {token}"))
+        .map_err(js_error)?;
+    if let Some(held) = held {
+        headers.set("If-None-Match", held).map_err(js_error)?;
+    }
+    let response = fetch(request).await?;
+    if response.status() == 304 {
+        return Ok(AssignmentsAnswer::Unchanged);
+    }
+    let tag = response.headers().get("ETag").ok().flatten();
+    let status = response.status();
+    let text = JsFuture::from(response.text().map_err(js_error)?)
+        .await
+        .map_err(js_error)?
+        .as_string()
+        .unwrap_or_default();
+    if !(200..300).contains(&status) {
+        return Err(status_error(status, &text));
+    }
+    let assignments = serde_json::from_str(&text).map_err(|e| NetError::BadBody(e.to_string()))?;
+    Ok(AssignmentsAnswer::Changed { assignments, tag })
+}
+
+/// What the server answered for the collector's assignments.
+pub enum AssignmentsAnswer {
+    /// Assignments other than those held (or none were named), with the server's tag of them.
+    Changed {
+        /// The assignments.
+        assignments: Assignments,
+        /// The tag to name them by next time.
+        tag: Option<String>,
+    },
+    /// The very assignments the device holds: nothing was sent again.
+    Unchanged,
 }
 
 /// Signs a collector in and returns the session the server hands out.

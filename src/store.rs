@@ -21,6 +21,8 @@ const SESSIONS: &str = "session";
 const SESSION_KEY: &str = "current";
 /// The last assignments (villages and roster) fetched, kept beside the sign-in.
 const ASSIGNMENTS_KEY: &str = "assignments";
+/// The server's entity tag of the assignments kept, written in the same transaction.
+const ASSIGNMENTS_TAG_KEY: &str = "assignments-tag";
 
 /// What can go wrong with the device's storage.
 #[derive(Debug, Error)]
@@ -213,9 +215,36 @@ impl DeviceStore {
         self.get_kept(ASSIGNMENTS_KEY).await
     }
 
-    /// Keeps the assignments, replacing those before.
-    pub async fn put_assignments(&self, assignments: &Assignments) -> Result<(), StoreError> {
-        self.keep(ASSIGNMENTS_KEY, assignments).await
+    /// The server's tag of the assignments kept, if it gave one.
+    pub async fn assignments_tag(&self) -> Result<Option<String>, StoreError> {
+        self.get_kept(ASSIGNMENTS_TAG_KEY).await
+    }
+
+    /// Keeps the assignments, replacing those before, with the server's tag of them, in one
+    /// transaction: a tag is never kept with other assignments than those it names.
+    pub async fn put_assignments(
+        &self,
+        assignments: &Assignments,
+        tag: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let text =
+            serde_json::to_string(assignments).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let value =
+            js_sys::JSON::parse(&text).map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;
+        let tx = self
+            .db
+            .transaction(&[SESSIONS], TransactionMode::ReadWrite)?;
+        let kept = tx.store(SESSIONS)?;
+        kept.put(&value, Some(&JsValue::from_str(ASSIGNMENTS_KEY)))
+            .await?;
+        let tag_key = JsValue::from_str(ASSIGNMENTS_TAG_KEY);
+        match tag {
+            Some(tag) => {
+                kept.put(&JsValue::from_str(tag), Some(&tag_key)).await?;
+            }
+            None => kept.delete(tag_key).await?,
+        }
+        finish(tx).await
     }
 
     /// Reads one value kept in the session store; an unreadable one counts as none.

@@ -123,10 +123,26 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
             prefill: serde_json::from_value(json!({"hukou_type": "1"})).expect("prefill"),
         }],
     };
-    store.put_assignments(&assignments).await.expect("kept");
+    store
+        .put_assignments(&assignments, Some("W/\"a1\""))
+        .await
+        .expect("kept");
     store.close();
     let store = DeviceStore::open(name).await.expect("reopens");
-    assert_eq!(store.assignments().await.expect("read"), Some(assignments));
+    assert_eq!(
+        store.assignments().await.expect("read"),
+        Some(assignments.clone())
+    );
+    assert_eq!(
+        store.assignments_tag().await.expect("read").as_deref(),
+        Some("W/\"a1\"")
+    );
+    // Assignments the server gave no tag for leave none behind: an old tag would name them.
+    store
+        .put_assignments(&assignments, None)
+        .await
+        .expect("kept");
+    assert_eq!(store.assignments_tag().await.expect("read"), None);
     store.close();
     DeviceStore::delete(name).await.expect("clean up");
 }

@@ -70,4 +70,25 @@ async function setToken(page, token) {
   );
 }
 
-module.exports = { seedQueued, deviceRecords, setToken };
+/// Removes the server's tag of the roster kept on the device, so that the next start fetches
+/// the roster whole, as on a device that kept none.
+async function forgetRosterTag(page) {
+  await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("doorstep");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction("session", "readwrite");
+          tx.objectStore("session").delete("assignments-tag");
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+  );
+}
+
+module.exports = { seedQueued, deviceRecords, setToken, forgetRosterTag };

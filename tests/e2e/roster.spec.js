@@ -216,3 +216,28 @@ test("a number typed on a tablet gets a keypad, a certificate number the full ke
   await expect(page.getByRole("textbox", { name: "固定电话", exact: true })).toHaveAttribute("inputmode", "tel");
   await expect(page.getByRole("textbox", { name: "残疾人证号", exact: true })).not.toHaveAttribute("inputmode");
 });
+
+test("a roster the device holds already is not downloaded again at the next start", async ({ context }) => {
+  const page = await context.newPage();
+  const answers = [];
+  page.on("response", (response) => {
+    if (response.url().endsWith("/api/v1/assignments")) {
+      answers.push({ status: response.status(), held: response.request().headers()["if-none-match"] });
+    }
+  });
+  await openSignedIn(page, "/");
+  await expect(page.locator(".persons .person")).toHaveCount(2);
+  // The sign-in fetched the roster whole.
+  await expect.poll(() => answers.length).toBe(1);
+  expect(answers[0]).toEqual({ status: 200, held: undefined });
+
+  // The next start names the roster it holds; the server still has it, and sends nothing.
+  await page.reload();
+  await expect.poll(() => answers.length).toBe(2);
+  expect(answers[1].status).toBe(304);
+  expect(answers[1].held).toMatch(/^W\/"[0-9a-f]{32}"$/);
+  // The roster kept on the device stays in use, counts and all.
+  await expect(page.locator(".persons .person")).toHaveCount(2);
+  await expect(person(page, "李四")).toBeVisible();
+  await expect(page.locator("#count-done")).toContainText("/ 2");
+});

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use doorstep_core::protocol::{
@@ -19,6 +20,7 @@ use doorstep_core::protocol::{
 use doorstep_core::region::RegionList;
 use doorstep_core::schema::FieldType;
 use doorstep_core::{Context, Evaluation, Issue, Localized, Severity};
+use sha2::{Digest, Sha256};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
@@ -234,11 +236,18 @@ async fn sign_in(
     Ok(Json(session))
 }
 
-/// The signed-in collector's villages and the roster's persons in them.
+/// The signed-in collector's villages and the roster's persons in them, with an entity tag of
+/// the answer. A device that names that tag in `If-None-Match` holds this very answer already,
+/// and gets `304 Not Modified` without it: a roster of 20,000 persons is 1.6 MB of JSON the
+/// device would otherwise download, read and store again at every start.
 async fn assignments(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Assignments>, AppError> {
+) -> Result<Response, AppError> {
+    let held = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let answer = tokio::task::spawn_blocking(move || -> Result<Assignments, AppError> {
         let collector = state.authenticate(&headers)?;
         let persons = state.store().roster(&collector.villages)?;
@@ -262,7 +271,32 @@ async fn assignments(
         })
     })
     .await??;
-    Ok(Json(answer))
+    let body = serde_json::to_vec(&answer)?;
+    let tag = entity_tag(&body);
+    // Personal data: kept by no cache on the way, nor by the browser's own; the app keeps it.
+    let kept = [
+        (header::ETAG, tag.clone()),
+        (header::CACHE_CONTROL, "private, no-store".to_string()),
+    ];
+    if held.is_some_and(|held| names_tag(&held, &tag)) {
+        return Ok((StatusCode::NOT_MODIFIED, kept).into_response());
+    }
+    Ok((kept, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// A weak entity tag of a body: the first 128 bits of its SHA-256, in hex. Weak, because the
+/// compression layer may send the body gzip- or Brotli-encoded.
+fn entity_tag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("W/\"{hex}\"")
+}
+
+/// Whether an `If-None-Match` value names `tag`: `*`, or a list of tags compared weakly (the
+/// `W/` prefix ignored), as RFC 9110 asks of `If-None-Match`.
+fn names_tag(held: &str, tag: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    held.trim() == "*" || held.split(',').any(|t| opaque(t) == opaque(tag))
 }
 
 /// The region lists of the configured area (an empty list when none is configured).

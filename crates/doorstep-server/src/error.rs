@@ -52,6 +52,9 @@ pub enum AppError {
     /// A blocking task could not finish.
     #[error("internal task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// An answer could not be written as JSON.
+    #[error("the answer could not be written: {0}")]
+    Encode(#[from] serde_json::Error),
 }
 
 impl AppError {
@@ -65,7 +68,9 @@ impl AppError {
             AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_failed"),
-            AppError::Task(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            AppError::Task(_) | AppError::Encode(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
         }
     }
 }

@@ -513,6 +513,92 @@ async fn assignments_list_the_collectors_villages_and_roster() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+/// Gets the assignments with an optional `If-None-Match`: the status, the entity tag and the
+/// body's length.
+async fn get_assignments(
+    state: &AppState,
+    token: Option<&str>,
+    held: Option<&str>,
+) -> (StatusCode, Option<String>, usize) {
+    let mut request = Request::builder().uri("/api/v1/assignments");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    if let Some(held) = held {
+        request = request.header("if-none-match", held);
+    }
+    let response = app(state.clone())
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let status = response.status();
+    let tag = response
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, tag, body.len())
+}
+
+#[tokio::test]
+async fn assignments_a_device_holds_already_are_not_sent_again() {
+    let f = fixture();
+    let person = |cert_no: &str, name: &str| doorstep_core::protocol::RosterPerson {
+        cert_no: cert_no.into(),
+        name: name.into(),
+        region_code: "330110005001".into(),
+        prefill: Default::default(),
+    };
+    let import = |persons: &[doorstep_core::protocol::RosterPerson], at: i64| {
+        f.state
+            .store
+            .lock()
+            .expect("lock")
+            .import_roster(persons, at)
+            .expect("roster")
+    };
+    import(&[person("33011019800515002642", "李四")], 1);
+    let (status, tag, length) = get_assignments(&f.state, Some(TOKEN), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(length > 0);
+    let tag = tag.expect("an entity tag");
+    // The same answer held: no body. A list of tags, or the tag without `W/`, names it too.
+    for held in [
+        tag.clone(),
+        format!("\"other\", {tag}"),
+        tag.replace("W/", ""),
+    ] {
+        let (status, again, length) = get_assignments(&f.state, Some(TOKEN), Some(&held)).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{held}");
+        assert_eq!(again.as_deref(), Some(tag.as_str()));
+        assert_eq!(length, 0);
+    }
+    // Another tag, or none held: the whole answer.
+    let (status, _, _) = get_assignments(&f.state, Some(TOKEN), Some("W/\"other\"")).await;
+    assert_eq!(status, StatusCode::OK);
+    // Never without a sign-in, tag or not.
+    let (status, _, _) = get_assignments(&f.state, None, Some(&tag)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A roster imported again with another person: the held tag no longer names the answer.
+    import(
+        &[
+            person("33011019800515002642", "李四"),
+            person("33011019900101001211", "王二"),
+        ],
+        2,
+    );
+    let (status, changed, length) = get_assignments(&f.state, Some(TOKEN), Some(&tag)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(length > 0);
+    assert_ne!(changed.as_deref(), Some(tag.as_str()));
+}
+
 #[tokio::test]
 async fn a_token_that_sends_too_much_gets_429_with_retry_after() {
     let mut f = fixture();
