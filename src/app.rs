@@ -84,8 +84,12 @@ async fn refresh_assignments(
     dispatch: UseReducerDispatcher<DrawnState>,
 ) {
     match net::get_assignments(&token, held.as_deref()).await {
-        Ok(net::AssignmentsAnswer::Changed { assignments, tag }) => {
-            if let Err(e) = store.put_assignments(&assignments, tag.as_deref()).await {
+        Ok(net::AssignmentsAnswer::Changed {
+            assignments,
+            text,
+            tag,
+        }) => {
+            if let Err(e) = store.put_assignments(&text, tag.as_deref()).await {
                 web_sys::console::warn_1(&format!("assignments not kept: {e}").into());
             }
             dispatch.dispatch(Action::Assignments {
@@ -576,10 +580,12 @@ pub fn app() -> Html {
                     on_sign_in,
                 );
                 // The server's tag of the assignments kept is named only when they could be
-                // read: unreadable ones (kept by an older app, say) are fetched whole.
+                // read: unreadable ones are fetched whole.
                 let mut held = None;
-                if let Some(assignments) = started.store.assignments().await.ok().flatten() {
-                    held = started.store.assignments_tag().await.ok().flatten();
+                if let Some((assignments, tag)) =
+                    started.store.assignments_with_tag().await.ok().flatten()
+                {
+                    held = tag;
                     dispatch.dispatch(Action::Assignments {
                         assignments,
                         context: device::context(),

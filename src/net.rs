@@ -170,7 +170,11 @@ pub async fn get_assignments(
         return Err(status_error(status, &text));
     }
     let assignments = serde_json::from_str(&text).map_err(|e| NetError::BadBody(e.to_string()))?;
-    Ok(AssignmentsAnswer::Changed { assignments, tag })
+    Ok(AssignmentsAnswer::Changed {
+        assignments,
+        text,
+        tag,
+    })
 }
 
 /// What the server answered for the collector's assignments.
@@ -179,6 +183,8 @@ pub enum AssignmentsAnswer {
     Changed {
         /// The assignments.
         assignments: Assignments,
+        /// Their JSON text, as the server sent it: what the device keeps.
+        text: String,
         /// The tag to name them by next time.
         tag: Option<String>,
     },

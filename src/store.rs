@@ -46,6 +46,12 @@ pub enum StoreError {
 
 /// Waits for a write to be durable. A transaction the browser aborted is an error, not a
 /// success: the app must not believe a change is on the device when it is not.
+/// A value of the session store read back; an unreadable one counts as none.
+fn read_kept<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
+    let text: String = js_sys::JSON::stringify(value).ok()?.into();
+    serde_json::from_str(&text).ok()
+}
+
 async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {
     match tx.done().await? {
         rexie::TransactionResult::Committed => Ok(()),
@@ -215,22 +221,30 @@ impl DeviceStore {
         self.get_kept(ASSIGNMENTS_KEY).await
     }
 
-    /// The server's tag of the assignments kept, if it gave one.
-    pub async fn assignments_tag(&self) -> Result<Option<String>, StoreError> {
-        self.get_kept(ASSIGNMENTS_TAG_KEY).await
+    /// The assignments kept, with the server's tag of them if it gave one, read in one
+    /// transaction; none when none are kept or they cannot be read (then no tag either: it
+    /// would name assignments the app does not hold).
+    pub async fn assignments_with_tag(
+        &self,
+    ) -> Result<Option<(Assignments, Option<String>)>, StoreError> {
+        let tx = self
+            .db
+            .transaction(&[SESSIONS], TransactionMode::ReadOnly)?;
+        let kept = tx.store(SESSIONS)?;
+        let assignments = kept.get(JsValue::from_str(ASSIGNMENTS_KEY)).await?;
+        let tag = kept.get(JsValue::from_str(ASSIGNMENTS_TAG_KEY)).await?;
+        Ok(assignments
+            .as_ref()
+            .and_then(read_kept::<Assignments>)
+            .map(|assignments| (assignments, tag.as_ref().and_then(JsValue::as_string))))
     }
 
-    /// Keeps the assignments, replacing those before, with the server's tag of them, in one
-    /// transaction: a tag is never kept with other assignments than those it names.
-    pub async fn put_assignments(
-        &self,
-        assignments: &Assignments,
-        tag: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let text =
-            serde_json::to_string(assignments).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let value =
-            js_sys::JSON::parse(&text).map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;
+    /// Keeps the assignments as the server sent them (its JSON text, so that the copy holds
+    /// every field the server sent, whichever version of the app reads it), replacing those
+    /// before, with the server's tag of them, in one transaction: a tag is never kept with
+    /// other assignments than those it names.
+    pub async fn put_assignments(&self, text: &str, tag: Option<&str>) -> Result<(), StoreError> {
+        let value = js_sys::JSON::parse(text).map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;
         let tx = self
             .db
             .transaction(&[SESSIONS], TransactionMode::ReadWrite)?;
@@ -256,10 +270,7 @@ impl DeviceStore {
             .db
             .transaction(&[SESSIONS], TransactionMode::ReadOnly)?;
         let value = tx.store(SESSIONS)?.get(JsValue::from_str(key)).await?;
-        Ok(value.as_ref().and_then(|v| {
-            let text: String = js_sys::JSON::stringify(v).ok()?.into();
-            serde_json::from_str(&text).ok()
-        }))
+        Ok(value.as_ref().and_then(read_kept))
     }
 
     /// Writes one value of the session store under its key.

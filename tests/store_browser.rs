@@ -123,26 +123,46 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
             prefill: serde_json::from_value(json!({"hukou_type": "1"})).expect("prefill"),
         }],
     };
+    // Kept as the server sent it: a field this version does not know stays in the copy.
+    let mut sent = serde_json::to_value(&assignments).expect("json");
+    sent["persons"][0]["added_later"] = json!(1);
+    let sent = sent.to_string();
     store
-        .put_assignments(&assignments, Some("W/\"a1\""))
+        .put_assignments(&sent, Some("W/\"a1\""))
         .await
         .expect("kept");
     store.close();
+    let raw = rexie::Rexie::builder(name).build().await.expect("opens");
+    {
+        let tx = raw
+            .transaction(&["session"], rexie::TransactionMode::ReadOnly)
+            .expect("transaction");
+        let kept = tx
+            .store("session")
+            .expect("store")
+            .get(wasm_bindgen::JsValue::from_str("assignments"))
+            .await
+            .expect("read")
+            .expect("kept");
+        let kept: String = js_sys::JSON::stringify(&kept).expect("json").into();
+        assert!(kept.contains("added_later"), "{kept}");
+    }
+    raw.close();
     let store = DeviceStore::open(name).await.expect("reopens");
     assert_eq!(
         store.assignments().await.expect("read"),
         Some(assignments.clone())
     );
     assert_eq!(
-        store.assignments_tag().await.expect("read").as_deref(),
-        Some("W/\"a1\"")
+        store.assignments_with_tag().await.expect("read"),
+        Some((assignments.clone(), Some("W/\"a1\"".to_string())))
     );
     // Assignments the server gave no tag for leave none behind: an old tag would name them.
-    store
-        .put_assignments(&assignments, None)
-        .await
-        .expect("kept");
-    assert_eq!(store.assignments_tag().await.expect("read"), None);
+    store.put_assignments(&sent, None).await.expect("kept");
+    assert_eq!(
+        store.assignments_with_tag().await.expect("read"),
+        Some((assignments, None))
+    );
     store.close();
     DeviceStore::delete(name).await.expect("clean up");
 }

@@ -537,6 +537,16 @@ async fn get_assignments(
         .get("etag")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        // Personal data: no cache on the way keeps it, nor the browser's own.
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
+            Some("private, no-store")
+        );
+    }
     let body = response
         .into_body()
         .collect()
@@ -579,6 +589,9 @@ async fn assignments_a_device_holds_already_are_not_sent_again() {
         assert_eq!(again.as_deref(), Some(tag.as_str()));
         assert_eq!(length, 0);
     }
+    // `*` names whatever the server has.
+    let (status, _, _) = get_assignments(&f.state, Some(TOKEN), Some("*")).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
     // Another tag, or none held: the whole answer.
     let (status, _, _) = get_assignments(&f.state, Some(TOKEN), Some("W/\"other\"")).await;
     assert_eq!(status, StatusCode::OK);
