@@ -89,11 +89,18 @@ async fn refresh_assignments(
             text,
             tag,
         }) => {
-            if let Err(e) = store.put_assignments(&text, tag.as_deref()).await {
-                web_sys::console::warn_1(&format!("assignments not kept: {e}").into());
+            // Kept only while the device's sign-in is the one they were fetched with: another
+            // collector may have signed in while they were on their way (the state drops them
+            // then too).
+            let signed_in = store.session().await.ok().flatten().map(|s| s.token);
+            if signed_in.as_deref() == Some(token.as_str()) {
+                if let Err(e) = store.put_assignments(&text, tag.as_deref()).await {
+                    web_sys::console::warn_1(&format!("assignments not kept: {e}").into());
+                }
             }
             dispatch.dispatch(Action::Assignments {
                 assignments,
+                token: Some(token),
                 context: device::context(),
             });
         }
@@ -588,6 +595,7 @@ pub fn app() -> Html {
                     held = tag;
                     dispatch.dispatch(Action::Assignments {
                         assignments,
+                        token: None,
                         context: device::context(),
                     });
                 }

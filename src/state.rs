@@ -344,6 +344,10 @@ pub enum Action {
     Assignments {
         /// What the server assigned.
         assignments: Assignments,
+        /// The sign-in they were fetched with; none for the copy kept on the device. Fetched
+        /// with another sign-in than the current one (another collector signed in while they
+        /// were on their way), they are dropped.
+        token: Option<String>,
         /// Today's date, for checking the draft again.
         context: Context,
     },
@@ -817,8 +821,13 @@ impl State {
             }
             Action::Assignments {
                 assignments,
+                token,
                 context,
             } => {
+                let current = self.session.as_ref().map(|s| s.token.as_str());
+                if token.is_some() && token.as_deref() != current {
+                    return self;
+                }
                 let mut sizes = BTreeMap::new();
                 for village in &assignments.villages {
                     sizes.insert(village.code.clone(), 0);
@@ -998,12 +1007,51 @@ mod tests {
                 villages: vec![village("330110005001"), village("330110005002")],
                 persons: vec![person("a", "330110005001"), person("b", "330110005001")],
             },
+            token: None,
             context: Context::default(),
         });
         let sizes = state.roster_sizes.clone().expect("sizes");
         assert_eq!(sizes.get("330110005001"), Some(&2));
         assert_eq!(sizes.get("330110005002"), Some(&0));
         assert_eq!(state.context(Context::default()).roster_sizes, Some(sizes));
+    }
+
+    #[test]
+    fn assignments_fetched_with_another_collectors_sign_in_are_dropped() {
+        let session = |token: &str| Session {
+            token: token.into(),
+            collector: token.into(),
+            villages: Vec::new(),
+            expires_at: i64::MAX,
+        };
+        let assignments = |collector: &str| Assignments {
+            collector: collector.into(),
+            villages: Vec::new(),
+            persons: vec![RosterPerson {
+                cert_no: format!("{collector}-1"),
+                name: collector.into(),
+                region_code: "330110005001".into(),
+                prefill: Default::default(),
+            }],
+        };
+        let fetched = |state: State, collector: &str, token: Option<&str>| {
+            state.apply(Action::Assignments {
+                assignments: assignments(collector),
+                token: token.map(str::to_owned),
+                context: Context::default(),
+            })
+        };
+        // A host signs in as b while a's roster is still on its way with a's sign-in.
+        let state = loaded(vec![]).apply(Action::SignedIn {
+            session: session("b"),
+            context: Context::default(),
+        });
+        let state = fetched(state, "b", Some("b"));
+        let state = fetched(state, "a", Some("a"));
+        assert_eq!(state.roster[0].name, "b", "a's late answer is dropped");
+        // The copy kept on the device names no sign-in, and is taken.
+        let state = fetched(state, "kept", None);
+        assert_eq!(state.roster[0].name, "kept");
     }
 
     #[test]
