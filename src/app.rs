@@ -75,8 +75,9 @@ async fn load_area() -> Option<Arc<Area>> {
 
 /// Fetches the collector's villages and roster, keeps them on the device, and hands them to
 /// the state. Offline, the copy kept last time stays in use. `held` is the server's tag of the
-/// assignments the state was given from the device: when the server still has those, it says
-/// so and sends nothing, and they stay in use.
+/// assignments the state holds (`State::roster_tag`): when the server still has those, it says
+/// so and sends nothing, and they stay in use. A tag names one collector's assignments, so
+/// another collector's sign-in never takes them.
 async fn refresh_assignments(
     store: DeviceStore,
     token: String,
@@ -100,6 +101,7 @@ async fn refresh_assignments(
             }
             dispatch.dispatch(Action::Assignments {
                 assignments,
+                tag,
                 token: Some(token),
                 context: device::context(),
             });
@@ -117,6 +119,7 @@ async fn refresh_assignments(
 pub(crate) async fn signed_in(
     session: Session,
     store: Option<DeviceStore>,
+    held: Option<String>,
     dispatch: &UseReducerDispatcher<DrawnState>,
     driver: &Rc<RefCell<Option<OutboxDriver>>>,
 ) -> Result<(), StoreError> {
@@ -132,9 +135,8 @@ pub(crate) async fn signed_in(
     if let Some(d) = driver.borrow().as_ref() {
         d.signed_in(token.clone());
     }
-    // Another collector may have signed in: the assignments are fetched whole.
     if let Some(store) = store {
-        refresh_assignments(store, token, None, dispatch.clone()).await;
+        refresh_assignments(store, token, held, dispatch.clone()).await;
     }
     kept
 }
@@ -592,9 +594,10 @@ pub fn app() -> Html {
                 if let Some((assignments, tag)) =
                     started.store.assignments_with_tag().await.ok().flatten()
                 {
-                    held = tag;
+                    held = tag.clone();
                     dispatch.dispatch(Action::Assignments {
                         assignments,
+                        tag,
                         token: None,
                         context: device::context(),
                     });
@@ -603,7 +606,7 @@ pub fn app() -> Html {
                     wasm_bindgen_futures::spawn_local(refresh_assignments(
                         started.store.clone(),
                         token.clone(),
-                        held,
+                        held.clone(),
                         dispatch.clone(),
                     ));
                     outbox.signed_in(token);
@@ -630,6 +633,7 @@ pub fn app() -> Html {
                         Some(started.store),
                         driver.clone(),
                         opened_in,
+                        held,
                     );
                     match applied.await {
                         Ok(result) => {
@@ -982,13 +986,15 @@ pub fn app() -> Html {
         let store = store.clone();
         let driver = driver.clone();
         let locale = state.locale;
+        let held = state.roster_tag.clone();
         Callback::from(move |(name, password): (String, String)| {
             let (dispatch, store, driver) = (dispatch.clone(), (*store).clone(), driver.clone());
+            let held = held.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let request = doorstep_core::protocol::SignIn { name, password };
                 match net::sign_in(&request).await {
                     Ok(session) => {
-                        if let Err(e) = signed_in(session, store, &dispatch, &driver).await {
+                        if let Err(e) = signed_in(session, store, held, &dispatch, &driver).await {
                             dispatch.dispatch(Action::StorageFailed(e.to_string()));
                         }
                     }

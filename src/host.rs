@@ -306,6 +306,7 @@ pub async fn apply_config(
     store: Option<DeviceStore>,
     driver: Rc<RefCell<Option<OutboxDriver>>>,
     locale_now: Locale,
+    held: Option<String>,
 ) -> Result<Json, HostError> {
     let origin = web_sys::window()
         .and_then(|w| w.location().origin().ok())
@@ -322,7 +323,7 @@ pub async fn apply_config(
             villages: Vec::new(),
             expires_at: i64::MAX,
         };
-        crate::app::signed_in(session, store, &dispatch, &driver)
+        crate::app::signed_in(session, store, held, &dispatch, &driver)
             .await
             .map_err(|e| not_now("init", e.to_string()))?;
     }
@@ -525,6 +526,7 @@ async fn call(
                 h.store.clone(),
                 h.driver.clone(),
                 h.state.locale,
+                h.state.roster_tag.clone(),
             )
             .await
             .map(Some)

@@ -131,6 +131,9 @@ pub struct State {
     pub villages: Rc<Vec<AssignedVillage>>,
     /// The persons of the collector's roster, from the last assignments.
     pub roster: Rc<Vec<RosterPerson>>,
+    /// The server's tag of the last assignments, if it gave one: named when they are fetched
+    /// again, so that the server sends them only if they changed.
+    pub roster_tag: Option<String>,
 }
 
 /// What went wrong with the device's storage.
@@ -170,6 +173,7 @@ impl Default for State {
             roster_sizes: None,
             villages: Rc::new(Vec::new()),
             roster: Rc::new(Vec::new()),
+            roster_tag: None,
         }
     }
 }
@@ -344,6 +348,8 @@ pub enum Action {
     Assignments {
         /// What the server assigned.
         assignments: Assignments,
+        /// The server's tag of them, if it gave one.
+        tag: Option<String>,
         /// The sign-in they were fetched with; none for the copy kept on the device. Fetched
         /// with another sign-in than the current one (another collector signed in while they
         /// were on their way), they are dropped.
@@ -821,6 +827,7 @@ impl State {
             }
             Action::Assignments {
                 assignments,
+                tag,
                 token,
                 context,
             } => {
@@ -828,6 +835,7 @@ impl State {
                 if token.is_some() && token.as_deref() != current {
                     return self;
                 }
+                self.roster_tag = tag;
                 let mut sizes = BTreeMap::new();
                 for village in &assignments.villages {
                     sizes.insert(village.code.clone(), 0);
@@ -1007,6 +1015,7 @@ mod tests {
                 villages: vec![village("330110005001"), village("330110005002")],
                 persons: vec![person("a", "330110005001"), person("b", "330110005001")],
             },
+            tag: None,
             token: None,
             context: Context::default(),
         });
@@ -1037,6 +1046,7 @@ mod tests {
         let fetched = |state: State, collector: &str, token: Option<&str>| {
             state.apply(Action::Assignments {
                 assignments: assignments(collector),
+                tag: Some(format!("W/\"{collector}\"")),
                 token: token.map(str::to_owned),
                 context: Context::default(),
             })
@@ -1049,6 +1059,11 @@ mod tests {
         let state = fetched(state, "b", Some("b"));
         let state = fetched(state, "a", Some("a"));
         assert_eq!(state.roster[0].name, "b", "a's late answer is dropped");
+        assert_eq!(
+            state.roster_tag.as_deref(),
+            Some("W/\"b\""),
+            "and so is its tag"
+        );
         // The copy kept on the device names no sign-in, and is taken.
         let state = fetched(state, "kept", None);
         assert_eq!(state.roster[0].name, "kept");

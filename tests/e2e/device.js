@@ -91,4 +91,24 @@ async function forgetRosterTag(page) {
   );
 }
 
-module.exports = { seedQueued, deviceRecords, setToken, forgetRosterTag };
+/// Removes the sign-in kept on the device (the roster stays), as after a sign-out.
+async function forgetSession(page) {
+  await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("doorstep");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction("session", "readwrite");
+          tx.objectStore("session").delete("current");
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+  );
+}
+
+module.exports = { seedQueued, deviceRecords, setToken, forgetRosterTag, forgetSession };

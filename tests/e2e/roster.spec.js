@@ -3,10 +3,10 @@
 // community form; and no serious accessibility violation on the roster or the form.
 const { test, expect } = require("@playwright/test");
 const { default: AxeBuilder } = require("@axe-core/playwright");
-const { openSignedIn } = require("./session");
+const { openSignedIn, signIn } = require("./session");
 const { fillByLabels, showSection } = require("./fill");
 const { storedRecords } = require("./server");
-const { deviceRecords } = require("./device");
+const { deviceRecords, forgetSession } = require("./device");
 const { LI_SI } = require("./people");
 
 // 李四 of tests/e2e/roster.csv, with the warning of 享受农村危房改造 to confirm.
@@ -240,4 +240,12 @@ test("a roster the device holds already is not downloaded again at the next star
   await expect(page.locator(".persons .person")).toHaveCount(2);
   await expect(person(page, "李四")).toBeVisible();
   await expect(page.locator("#count-done")).toContainText("/ 2");
+
+  // Signing in again (the sign-in was lost; the roster was not) names the roster in hand too.
+  await forgetSession(page);
+  await page.reload();
+  await signIn(page);
+  await expect.poll(() => answers.length).toBe(3);
+  expect(answers[2]).toEqual({ status: 304, held: answers[1].held });
+  await expect(page.locator(".persons .person")).toHaveCount(2);
 });
