@@ -93,15 +93,18 @@ async fn refresh_assignments(
             // Kept only while the device's sign-in is the one they were fetched with: another
             // collector may have signed in while they were on their way (the state drops them
             // then too).
-            let signed_in = store.session().await.ok().flatten().map(|s| s.token);
-            if signed_in.as_deref() == Some(token.as_str()) {
-                if let Err(e) = store.put_assignments(&text, tag.as_deref()).await {
+            let kept = match store.put_assignments(&text, tag.as_deref(), &token).await {
+                Ok(kept) => kept,
+                Err(e) => {
                     web_sys::console::warn_1(&format!("assignments not kept: {e}").into());
+                    false
                 }
-            }
+            };
             dispatch.dispatch(Action::Assignments {
                 assignments,
-                tag,
+                // The state's tag names only what the device keeps: a roster not kept is
+                // fetched whole at the next sign-in or start, and kept then.
+                tag: tag.filter(|_| kept),
                 token: Some(token),
                 context: device::context(),
             });

@@ -242,13 +242,31 @@ impl DeviceStore {
     /// Keeps the assignments as the server sent them (its JSON text, so that the copy holds
     /// every field the server sent, whichever version of the app reads it), replacing those
     /// before, with the server's tag of them, in one transaction: a tag is never kept with
-    /// other assignments than those it names.
-    pub async fn put_assignments(&self, text: &str, tag: Option<&str>) -> Result<(), StoreError> {
+    /// other assignments than those it names. They are kept only if the sign-in kept on the
+    /// device is still the one they were fetched with (`token`), checked in the same
+    /// transaction: another collector may have signed in while they were on their way. Says
+    /// whether they were kept.
+    pub async fn put_assignments(
+        &self,
+        text: &str,
+        tag: Option<&str>,
+        token: &str,
+    ) -> Result<bool, StoreError> {
         let value = js_sys::JSON::parse(text).map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;
         let tx = self
             .db
             .transaction(&[SESSIONS], TransactionMode::ReadWrite)?;
         let kept = tx.store(SESSIONS)?;
+        // The token alone is read: a whole `Session` may not read back (a host's sign-in never
+        // expires, and its `i64::MAX` does not survive a JavaScript number).
+        let session = kept.get(JsValue::from_str(SESSION_KEY)).await?;
+        let signed_in = session
+            .and_then(|s| js_sys::Reflect::get(&s, &JsValue::from_str("token")).ok())
+            .and_then(|t| t.as_string());
+        if signed_in.as_deref() != Some(token) {
+            finish(tx).await?;
+            return Ok(false);
+        }
         kept.put(&value, Some(&JsValue::from_str(ASSIGNMENTS_KEY)))
             .await?;
         let tag_key = JsValue::from_str(ASSIGNMENTS_TAG_KEY);
@@ -258,7 +276,8 @@ impl DeviceStore {
             }
             None => kept.delete(tag_key).await?,
         }
-        finish(tx).await
+        finish(tx).await?;
+        Ok(true)
     }
 
     /// Reads one value kept in the session store; an unreadable one counts as none.

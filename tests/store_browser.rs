@@ -127,10 +127,28 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
     let mut sent = serde_json::to_value(&assignments).expect("json");
     sent["persons"][0]["added_later"] = json!(1);
     let sent = sent.to_string();
-    store
-        .put_assignments(&sent, Some("W/\"a1\""))
+    // Kept only while the device's sign-in is the one they were fetched with.
+    let session = |token: &str| doorstep_core::protocol::Session {
+        token: token.into(),
+        collector: "王五".into(),
+        villages: vec!["330110005001".into()],
+        expires_at: i64::MAX,
+    };
+    assert!(!store
+        .put_assignments(&sent, Some("W/\"a1\""), "t")
         .await
-        .expect("kept");
+        .expect("written"));
+    assert_eq!(store.assignments_with_tag().await.expect("read"), None);
+    store.put_session(&session("t")).await.expect("signed in");
+    assert!(store
+        .put_assignments(&sent, Some("W/\"a1\""), "t")
+        .await
+        .expect("kept"));
+    store.put_session(&session("u")).await.expect("signed in");
+    assert!(!store
+        .put_assignments("{}", Some("W/\"other\""), "t")
+        .await
+        .expect("written"));
     store.close();
     let raw = rexie::Rexie::builder(name).build().await.expect("opens");
     {
@@ -158,7 +176,7 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
         Some((assignments.clone(), Some("W/\"a1\"".to_string())))
     );
     // Assignments the server gave no tag for leave none behind: an old tag would name them.
-    store.put_assignments(&sent, None).await.expect("kept");
+    assert!(store.put_assignments(&sent, None, "u").await.expect("kept"));
     assert_eq!(
         store.assignments_with_tag().await.expect("read"),
         Some((assignments, None))

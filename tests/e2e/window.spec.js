@@ -72,6 +72,11 @@ test("an individual form completed at the service window with the keyboard alone
   await expect(page.getByRole("heading", { name: "窗口服务" })).toBeVisible();
   await expect(page.locator(".persons .person", { hasText: "李四" })).toContainText("待上传");
   console.log(`individual form at the service window: ${keystrokes} keystrokes, no mouse`);
+  // The screen says 待上传 as the record's write to the device starts; the reload waits for the
+  // write itself (a reload a few milliseconds sooner would abort it, and the record would be the
+  // draft written before, answers and all).
+  await expect.poll(async () => (await deviceRecords(page))
+    .some((r) => r.meta.subject === CERT && r.status === "queued")).toBe(true);
   await page.reload().catch(() => undefined);
   await expect(page.locator(".persons .person", { hasText: "李四" })).toContainText("待上传");
   await page.context().setOffline(false);
