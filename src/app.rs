@@ -721,10 +721,14 @@ pub fn app() -> Html {
 
     // Mirror every changed record to the device, then tell the outbox about newly queued ones.
     {
-        // The list is looked through only when the state replaced it; on a keystroke only the
-        // record in hand has changed.
+        // The list is looked through only when the state replaced it since a write last took
+        // its changes; on a keystroke only the record in hand has changed. That is marked by the
+        // effect, not here: Yew may draw the app again before it runs the effect of a drawing
+        // (a long drawing yields to a timer, and an answer's redraw may come first), and a list
+        // seen only by that first drawing would never be written.
         let list_changed = !Rc::ptr_eq(&*last_records.borrow(), &state.records);
-        *last_records.borrow_mut() = state.records.clone();
+        let records_now = state.records.clone();
+        let last_records = last_records.clone();
         let unsaved = |r: &&Record| writes.unsaved(r);
         let key = |r: &Record| (r.id.clone(), r.status, r.revision);
         let mut changed: Vec<(String, Status, u32)> =
@@ -737,22 +741,29 @@ pub fn app() -> Html {
         }
         let current = state.clone();
         let writes = writes.clone();
-        use_effect_with(((*store).clone(), changed), move |(store, changed)| {
-            if let (Some(store), false) = (store.clone(), changed.is_empty()) {
-                let wanted: HashMap<&str, (Status, u32)> = changed
-                    .iter()
-                    .map(|(id, status, revision)| (id.as_str(), (*status, *revision)))
-                    .collect();
-                let records: Vec<Record> = current
-                    .draft
-                    .iter()
-                    .chain(current.records.iter())
-                    .filter(|r| wanted.get(r.id.as_str()) == Some(&(r.status, r.revision)))
-                    .cloned()
-                    .collect();
-                writes.write(store, records);
-            }
-        });
+        let list = Rc::as_ptr(&state.records) as usize;
+        use_effect_with(
+            ((*store).clone(), changed, list),
+            move |(store, changed, _)| {
+                if store.is_some() {
+                    *last_records.borrow_mut() = records_now;
+                }
+                if let (Some(store), false) = (store.clone(), changed.is_empty()) {
+                    let wanted: HashMap<&str, (Status, u32)> = changed
+                        .iter()
+                        .map(|(id, status, revision)| (id.as_str(), (*status, *revision)))
+                        .collect();
+                    let records: Vec<Record> = current
+                        .draft
+                        .iter()
+                        .chain(current.records.iter())
+                        .filter(|r| wanted.get(r.id.as_str()) == Some(&(r.status, r.revision)))
+                        .cloned()
+                        .collect();
+                    writes.write(store, records);
+                }
+            },
+        );
     }
 
     // Keep the document's language in step with the interface, and the choice for next time.
