@@ -70,17 +70,16 @@ async function setToken(page, token) {
   );
 }
 
-/// Removes the server's tag of the roster kept on the device, so that the next start fetches
-/// the roster whole, as on a device that kept none.
-async function forgetRosterTag(page) {
+/// Removes one value kept in the app's session store.
+async function forgetKept(page, key) {
   await page.evaluate(
-    () =>
+    (key) =>
       new Promise((resolve, reject) => {
         const open = indexedDB.open("doorstep");
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const tx = open.result.transaction("session", "readwrite");
-          tx.objectStore("session").delete("assignments-tag");
+          tx.objectStore("session").delete(key);
           tx.oncomplete = () => {
             open.result.close();
             resolve();
@@ -88,27 +87,15 @@ async function forgetRosterTag(page) {
           tx.onerror = () => reject(tx.error);
         };
       }),
+    key,
   );
 }
 
+/// Removes the server's tag of the roster kept on the device, so that the next start fetches
+/// the roster whole, as on a device that kept none.
+const forgetRosterTag = (page) => forgetKept(page, "assignments-tag");
+
 /// Removes the sign-in kept on the device (the roster stays), as after a sign-out.
-async function forgetSession(page) {
-  await page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const open = indexedDB.open("doorstep");
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const tx = open.result.transaction("session", "readwrite");
-          tx.objectStore("session").delete("current");
-          tx.oncomplete = () => {
-            open.result.close();
-            resolve();
-          };
-          tx.onerror = () => reject(tx.error);
-        };
-      }),
-  );
-}
+const forgetSession = (page) => forgetKept(page, "current");
 
 module.exports = { seedQueued, deviceRecords, setToken, forgetRosterTag, forgetSession };
