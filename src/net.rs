@@ -55,14 +55,27 @@ async fn fetch(request: Request) -> Result<Response, NetError> {
         .map_err(js_error)
 }
 
-async fn send(request: Request) -> Result<(u16, String), NetError> {
-    let response = fetch(request).await?;
-    let text = JsFuture::from(response.text().map_err(js_error)?)
+/// The body of an answer, as text.
+async fn read_text(response: &Response) -> Result<String, NetError> {
+    Ok(JsFuture::from(response.text().map_err(js_error)?)
         .await
         .map_err(js_error)?
         .as_string()
-        .unwrap_or_default();
+        .unwrap_or_default())
+}
+
+async fn send(request: Request) -> Result<(u16, String), NetError> {
+    let response = fetch(request).await?;
+    let text = read_text(&response).await?;
     Ok((response.status(), text))
+}
+
+/// A 2xx answer's JSON read as `T`; anything else is a [`NetError`].
+fn read_json<T: serde::de::DeserializeOwned>(status: u16, text: &str) -> Result<T, NetError> {
+    if !(200..300).contains(&status) {
+        return Err(status_error(status, text));
+    }
+    serde_json::from_str(text).map_err(|e| NetError::BadBody(e.to_string()))
 }
 
 fn status_error(status: u16, body: &str) -> NetError {
@@ -88,18 +101,18 @@ pub async fn get_text(url: &str) -> Result<String, NetError> {
 /// How long an upload may take before it counts as failed and is retried.
 const UPLOAD_TIMEOUT_MS: u32 = 30_000;
 
-/// One call of the JSON API: an optional JSON body, an optional bearer token, an optional
-/// time limit; a 2xx answer is read as `T`, anything else is a [`NetError`].
-async fn call_api<T: serde::de::DeserializeOwned>(
+/// A request of the JSON API: an optional JSON body, an optional bearer token, an optional
+/// time limit.
+fn api_request(
     method: &str,
     url: &str,
-    body: Option<String>,
+    body: Option<&str>,
     token: Option<&str>,
     timeout_ms: Option<u32>,
-) -> Result<T, NetError> {
+) -> Result<Request, NetError> {
     let init = RequestInit::new();
     init.set_method(method);
-    if let Some(body) = &body {
+    if let Some(body) = body {
         init.set_body(&JsValue::from_str(body));
     }
     if let Some(ms) = timeout_ms {
@@ -117,11 +130,21 @@ async fn call_api<T: serde::de::DeserializeOwned>(
             .set("Authorization", &format!("Bearer {token}"))
             .map_err(js_error)?;
     }
+    Ok(request)
+}
+
+/// One call of the JSON API ([`api_request`]); a 2xx answer is read as `T`, anything else is
+/// a [`NetError`].
+async fn call_api<T: serde::de::DeserializeOwned>(
+    method: &str,
+    url: &str,
+    body: Option<String>,
+    token: Option<&str>,
+    timeout_ms: Option<u32>,
+) -> Result<T, NetError> {
+    let request = api_request(method, url, body.as_deref(), token, timeout_ms)?;
     let (status, text) = send(request).await?;
-    if !(200..300).contains(&status) {
-        return Err(status_error(status, &text));
-    }
-    serde_json::from_str(&text).map_err(|e| NetError::BadBody(e.to_string()))
+    read_json(status, &text)
 }
 
 fn json_body(value: &impl serde::Serialize) -> Result<String, NetError> {
@@ -145,31 +168,20 @@ pub async fn get_assignments(
     token: &str,
     held: Option<&str>,
 ) -> Result<AssignmentsAnswer, NetError> {
-    let init = RequestInit::new();
-    init.set_method("GET");
-    let request = Request::new_with_str_and_init("/api/v1/assignments", &init).map_err(js_error)?;
-    let headers = request.headers();
-    headers
-        .set("Authorization", &format!("Bearer {token}"))
-        .map_err(js_error)?;
+    let request = api_request("GET", "/api/v1/assignments", None, Some(token), None)?;
     if let Some(held) = held {
-        headers.set("If-None-Match", held).map_err(js_error)?;
+        request
+            .headers()
+            .set("If-None-Match", held)
+            .map_err(js_error)?;
     }
     let response = fetch(request).await?;
     if response.status() == 304 {
         return Ok(AssignmentsAnswer::Unchanged);
     }
     let tag = response.headers().get("ETag").ok().flatten();
-    let status = response.status();
-    let text = JsFuture::from(response.text().map_err(js_error)?)
-        .await
-        .map_err(js_error)?
-        .as_string()
-        .unwrap_or_default();
-    if !(200..300).contains(&status) {
-        return Err(status_error(status, &text));
-    }
-    let assignments = serde_json::from_str(&text).map_err(|e| NetError::BadBody(e.to_string()))?;
+    let text = read_text(&response).await?;
+    let assignments = read_json(response.status(), &text)?;
     Ok(AssignmentsAnswer::Changed {
         assignments,
         text,

@@ -44,14 +44,14 @@ pub enum StoreError {
     NotWritten,
 }
 
-/// Waits for a write to be durable. A transaction the browser aborted is an error, not a
-/// success: the app must not believe a change is on the device when it is not.
 /// A value of the session store read back; an unreadable one counts as none.
 fn read_kept<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
     let text: String = js_sys::JSON::stringify(value).ok()?.into();
     serde_json::from_str(&text).ok()
 }
 
+/// Waits for a write to be durable. A transaction the browser aborted is an error, not a
+/// success: the app must not believe a change is on the device when it is not.
 async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {
     match tx.done().await? {
         rexie::TransactionResult::Committed => Ok(()),
