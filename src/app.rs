@@ -87,13 +87,13 @@ async fn refresh_assignments(
     match net::get_assignments(&token, held.as_deref()).await {
         Ok(net::AssignmentsAnswer::Changed {
             assignments,
-            text,
+            body,
             tag,
         }) => {
             // Kept only while the device's sign-in is the one they were fetched with: another
             // collector may have signed in while they were on their way (the state drops them
             // then too).
-            let kept = match store.put_assignments(&text, tag.as_deref(), &token).await {
+            let kept = match store.put_assignments(&body, tag.as_deref(), &token).await {
                 Ok(kept) => kept,
                 Err(e) => {
                     web_sys::console::warn_1(&format!("assignments not kept: {e}").into());

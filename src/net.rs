@@ -64,6 +64,15 @@ async fn read_text(response: &Response) -> Result<String, NetError> {
         .unwrap_or_default())
 }
 
+/// The body of an answer, as the bytes the server sent: no detour through a JavaScript string,
+/// which a large body would pay for twice (decoding it, then encoding it again for Rust).
+async fn read_bytes(response: &Response) -> Result<Vec<u8>, NetError> {
+    let buffer = JsFuture::from(response.array_buffer().map_err(js_error)?)
+        .await
+        .map_err(js_error)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 async fn send(request: Request) -> Result<(u16, String), NetError> {
     let response = fetch(request).await?;
     let text = read_text(&response).await?;
@@ -180,11 +189,18 @@ pub async fn get_assignments(
         return Ok(AssignmentsAnswer::Unchanged);
     }
     let tag = response.headers().get("ETag").ok().flatten();
-    let text = read_text(&response).await?;
-    let assignments = read_json(response.status(), &text)?;
+    let status = response.status();
+    let body = read_bytes(&response).await?;
+    let assignments = {
+        let text = String::from_utf8_lossy(&body);
+        if matches!(text, std::borrow::Cow::Owned(_)) && (200..300).contains(&status) {
+            return Err(NetError::BadBody("the assignments are not UTF-8".into()));
+        }
+        read_json(status, &text)?
+    };
     Ok(AssignmentsAnswer::Changed {
         assignments,
-        text,
+        body,
         tag,
     })
 }
@@ -195,8 +211,8 @@ pub enum AssignmentsAnswer {
     Changed {
         /// The assignments.
         assignments: Assignments,
-        /// Their JSON text, as the server sent it: what the device keeps.
-        text: String,
+        /// Their JSON, the bytes as the server sent them: what the device keeps.
+        body: Vec<u8>,
         /// The tag to name them by next time.
         tag: Option<String>,
     },

@@ -8,7 +8,7 @@ use doorstep_core::protocol::{Assignments, Session};
 use doorstep_core::Record;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use thiserror::Error;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// The database name the app uses.
 pub const DATABASE: &str = "doorstep";
@@ -19,7 +19,9 @@ const RECORDS: &str = "records";
 /// app opens offline after the first sign-in.
 const SESSIONS: &str = "session";
 const SESSION_KEY: &str = "current";
-/// The last assignments (villages and roster) fetched, kept beside the sign-in.
+/// The last assignments (villages and roster) fetched, kept beside the sign-in: the bytes of
+/// the server's JSON, as a `Uint8Array` (earlier versions kept the parsed object, which is
+/// still read).
 const ASSIGNMENTS_KEY: &str = "assignments";
 /// The server's entity tag of the assignments kept, written in the same transaction.
 const ASSIGNMENTS_TAG_KEY: &str = "assignments-tag";
@@ -48,6 +50,17 @@ pub enum StoreError {
 fn read_kept<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
     let text: String = js_sys::JSON::stringify(value).ok()?.into();
     serde_json::from_str(&text).ok()
+}
+
+/// The assignments kept, read back; unreadable ones count as none. They are the bytes of the
+/// server's JSON: a roster of 20,000 persons is one copy out of IndexedDB and one parse, where
+/// an object would be cloned field by field, turned into text, and the text into Rust's. A
+/// copy kept as an object by an earlier version is read too.
+fn read_assignments(value: &JsValue) -> Option<Assignments> {
+    match value.dyn_ref::<js_sys::Uint8Array>() {
+        Some(bytes) => serde_json::from_str(&String::from_utf8(bytes.to_vec()).ok()?).ok(),
+        None => read_kept(value),
+    }
 }
 
 /// Waits for a write to be durable. A transaction the browser aborted is an error, not a
@@ -218,7 +231,10 @@ impl DeviceStore {
 
     /// The assignments last fetched, if any.
     pub async fn assignments(&self) -> Result<Option<Assignments>, StoreError> {
-        self.get_kept(ASSIGNMENTS_KEY).await
+        Ok(self
+            .assignments_with_tag()
+            .await?
+            .map(|(assignments, _)| assignments))
     }
 
     /// The assignments kept, with the server's tag of them if it gave one, read in one
@@ -235,11 +251,11 @@ impl DeviceStore {
         let tag = kept.get(JsValue::from_str(ASSIGNMENTS_TAG_KEY)).await?;
         Ok(assignments
             .as_ref()
-            .and_then(read_kept::<Assignments>)
+            .and_then(read_assignments)
             .map(|assignments| (assignments, tag.as_ref().and_then(JsValue::as_string))))
     }
 
-    /// Keeps the assignments as the server sent them (its JSON text, so that the copy holds
+    /// Keeps the assignments as the server sent them (the bytes of its JSON, so that the copy holds
     /// every field the server sent, whichever version of the app reads it), replacing those
     /// before, with the server's tag of them, in one transaction: a tag is never kept with
     /// other assignments than those it names. They are kept only if the sign-in kept on the
@@ -248,11 +264,11 @@ impl DeviceStore {
     /// whether they were kept.
     pub async fn put_assignments(
         &self,
-        text: &str,
+        body: &[u8],
         tag: Option<&str>,
         token: &str,
     ) -> Result<bool, StoreError> {
-        let value = js_sys::JSON::parse(text).map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;
+        let value = js_sys::Uint8Array::from(body);
         let tx = self
             .db
             .transaction(&[SESSIONS], TransactionMode::ReadWrite)?;

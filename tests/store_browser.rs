@@ -135,18 +135,18 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
         expires_at: i64::MAX,
     };
     assert!(!store
-        .put_assignments(&sent, Some("W/\"a1\""), "t")
+        .put_assignments(sent.as_bytes(), Some("W/\"a1\""), "t")
         .await
         .expect("written"));
     assert_eq!(store.assignments_with_tag().await.expect("read"), None);
     store.put_session(&session("t")).await.expect("signed in");
     assert!(store
-        .put_assignments(&sent, Some("W/\"a1\""), "t")
+        .put_assignments(sent.as_bytes(), Some("W/\"a1\""), "t")
         .await
         .expect("kept"));
     store.put_session(&session("u")).await.expect("signed in");
     assert!(!store
-        .put_assignments("{}", Some("W/\"other\""), "t")
+        .put_assignments(b"{}", Some("W/\"other\""), "t")
         .await
         .expect("written"));
     store.close();
@@ -162,8 +162,8 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
             .await
             .expect("read")
             .expect("kept");
-        let kept: String = js_sys::JSON::stringify(&kept).expect("json").into();
-        assert!(kept.contains("added_later"), "{kept}");
+        let kept = String::from_utf8(js_sys::Uint8Array::new(&kept).to_vec()).expect("UTF-8");
+        assert_eq!(kept, sent);
     }
     raw.close();
     let store = DeviceStore::open(name).await.expect("reopens");
@@ -176,10 +176,43 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
         Some((assignments.clone(), Some("W/\"a1\"".to_string())))
     );
     // Assignments the server gave no tag for leave none behind: an old tag would name them.
-    assert!(store.put_assignments(&sent, None, "u").await.expect("kept"));
+    assert!(store
+        .put_assignments(sent.as_bytes(), None, "u")
+        .await
+        .expect("kept"));
     assert_eq!(
         store.assignments_with_tag().await.expect("read"),
-        Some((assignments, None))
+        Some((assignments.clone(), None))
+    );
+    store.close();
+    // A copy kept by an earlier version of the app, as the parsed object, with its tag: still
+    // read, tag and all, so that an update does not download an unchanged roster again.
+    let raw = rexie::Rexie::builder(name).build().await.expect("opens");
+    {
+        let tx = raw
+            .transaction(&["session"], rexie::TransactionMode::ReadWrite)
+            .expect("transaction");
+        let kept = tx.store("session").expect("store");
+        let object = js_sys::JSON::parse(&sent).expect("json");
+        kept.put(
+            &object,
+            Some(&wasm_bindgen::JsValue::from_str("assignments")),
+        )
+        .await
+        .expect("put");
+        kept.put(
+            &wasm_bindgen::JsValue::from_str("W/\"old\""),
+            Some(&wasm_bindgen::JsValue::from_str("assignments-tag")),
+        )
+        .await
+        .expect("put");
+        tx.done().await.expect("committed");
+    }
+    raw.close();
+    let store = DeviceStore::open(name).await.expect("reopens");
+    assert_eq!(
+        store.assignments_with_tag().await.expect("read"),
+        Some((assignments, Some("W/\"old\"".to_string())))
     );
     store.close();
     DeviceStore::delete(name).await.expect("clean up");

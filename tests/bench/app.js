@@ -20,7 +20,7 @@
 // `cargo xtask bench` builds the app and the server and runs it.
 const { chromium } = require("@playwright/test");
 const { openSignedIn } = require("../e2e/session");
-const { forgetRosterTag } = require("../e2e/device");
+const { forgetRosterTag, rosterKept } = require("../e2e/device");
 const { execFileSync, spawn } = require("child_process");
 const fs = require("fs");
 const os = require("os");
@@ -177,6 +177,9 @@ async function waitForServer(server) {
     // Sign in once; the device keeps the sign-in, as a collector's tablet does.
     await openSignedIn(page, `${base}/?form=demo`, account);
     await page.getByRole("heading", { name: "演示登记表" }).waitFor();
+    // And keeps the roster: each start below reads it from the device and asks the server
+    // only whether it changed, as a tablet does day to day.
+    await rosterKept(page);
     const cdp = await context.newCDPSession(page);
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: THROTTLE });
 

@@ -91,6 +91,36 @@ async function forgetKept(page, key) {
   );
 }
 
+/// Whether the app's session store keeps a value under `key`.
+async function keeps(page, key) {
+  return page.evaluate(
+    (key) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("doorstep");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const count = open.result.transaction("session").objectStore("session").count(key);
+          count.onsuccess = () => {
+            open.result.close();
+            resolve(count.result > 0);
+          };
+          count.onerror = () => reject(count.error);
+        };
+      }),
+    key,
+  );
+}
+
+/// Waits until the device keeps the collector's roster with the server's tag of it, as a
+/// device that has been signed in for a while does (at most `ms` milliseconds).
+async function rosterKept(page, ms = 60000) {
+  const until = Date.now() + ms;
+  while (!(await keeps(page, "assignments-tag"))) {
+    if (Date.now() > until) throw new Error(`the roster was not kept within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /// Removes the server's tag of the roster kept on the device, so that the next start fetches
 /// the roster whole, as on a device that kept none.
 const forgetRosterTag = (page) => forgetKept(page, "assignments-tag");
@@ -98,4 +128,4 @@ const forgetRosterTag = (page) => forgetKept(page, "assignments-tag");
 /// Removes the sign-in kept on the device (the roster stays), as after a sign-out.
 const forgetSession = (page) => forgetKept(page, "current");
 
-module.exports = { seedQueued, deviceRecords, setToken, forgetRosterTag, forgetSession };
+module.exports = { seedQueued, deviceRecords, setToken, forgetRosterTag, forgetSession, rosterKept };
