@@ -550,6 +550,7 @@ pub fn app() -> Html {
                 // Read before the app rewrites the address with the record in hand.
                 let address_config = host::config_from_address();
                 let Some(started) = start(dispatch.clone()).await else {
+                    host::started(None);
                     return;
                 };
                 let on_sent = {
@@ -626,6 +627,7 @@ pub fn app() -> Html {
                 outbox.handle_all(queued);
                 *driver.borrow_mut() = Some(outbox);
                 store.set(Some(started.store.clone()));
+                let kept = started.store.clone();
                 // A host that can only load a URL configures the app through it.
                 let mut collector = started.collector;
                 let mut locale = opened_in.tag().to_string();
@@ -653,7 +655,8 @@ pub fn app() -> Html {
                     }
                 }
                 // Ready for the host once loaded and configured (with the roster, when the
-                // address signed the collector in).
+                // address signed the collector in); calls it made before go on now.
+                host::started(Some(kept));
                 host::emit(
                     "ready",
                     serde_json::json!({ "version": host::PROTOCOL, "collector": collector,
@@ -666,7 +669,6 @@ pub fn app() -> Html {
     // The host API reaches the app through the latest state and handles.
     host::update(host::Handle {
         dispatch: state.dispatcher(),
-        store: (*store).clone(),
         driver: driver.clone(),
         state: state.clone(),
     });

@@ -40,6 +40,12 @@ pub const PROTOCOL: u32 = 1;
 /// event as a JSON string.
 pub const BRIDGE: &str = "DoorstepBridge";
 
+/// When a sign-in a host made expires, as far as the app knows: never (the host renews it, and
+/// the server answers 401 once it has expired). It is JavaScript's largest exact integer,
+/// 2^53 - 1: the sign-in is kept on the device as a JavaScript object, and a larger number
+/// would not read back, so the app would start with nobody signed in.
+pub const HOST_SIGN_IN_EXPIRES: i64 = 9_007_199_254_740_991;
+
 /// Why a host's call was refused; the Promise is rejected with this message.
 #[derive(Debug, Error, PartialEq)]
 pub enum HostError {
@@ -84,8 +90,6 @@ fn not_now(call: &'static str, message: impl Into<String>) -> HostError {
 pub struct Handle {
     /// The reducer.
     pub dispatch: UseReducerDispatcher<DrawnState>,
-    /// The device store, once open.
-    pub store: Option<DeviceStore>,
     /// The outbox driver, once started.
     pub driver: Rc<RefCell<Option<OutboxDriver>>>,
     /// The state as last rendered (a handle: cloning it copies nothing).
@@ -98,6 +102,46 @@ thread_local! {
     static SYNCS: RefCell<Vec<js_sys::Function>> = const { RefCell::new(Vec::new()) };
     /// Where events go besides a native bridge: the host's origin once known.
     static HOST_ORIGIN: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// How the app's start went, once it is over: the device store it opened, or `None` when
+    /// it could not start.
+    static STARTED: RefCell<Option<Option<DeviceStore>>> = const { RefCell::new(None) };
+    /// Settled when the start is over ([`started`]): a call made before waits for it.
+    static START_GATE: (js_sys::Promise, js_sys::Function) = start_gate();
+}
+
+fn start_gate() -> (js_sys::Promise, js_sys::Function) {
+    let mut settle = None;
+    let gate = js_sys::Promise::new(&mut |resolve, _reject| settle = Some(resolve));
+    // A Promise runs its executor at once, so `settle` is set; a function that does nothing
+    // stands in should it not be.
+    (
+        gate,
+        settle.unwrap_or_else(|| js_sys::Function::new_no_args("")),
+    )
+}
+
+/// Tells the host API that the app's start is over, just before the `ready` event: with the
+/// device store open, or `None` when the app could not start. Calls the host made before
+/// (a native host may call `init` as soon as the page has loaded) go on now, with the store:
+/// a sign-in they make is kept on the device and fetches the roster, as one made later does.
+pub fn started(store: Option<DeviceStore>) {
+    STARTED.with(|s| *s.borrow_mut() = Some(store));
+    START_GATE.with(|(_, settle)| {
+        let _ = settle.call0(&JsValue::NULL);
+    });
+}
+
+/// Waits until the app's start is over, and gives the device store it opened.
+async fn after_start(call: &'static str) -> Result<DeviceStore, HostError> {
+    let gate = START_GATE.with(|(gate, _)| gate.clone());
+    // The gate is only ever resolved.
+    let _ = wasm_bindgen_futures::JsFuture::from(gate).await;
+    STARTED.with(|s| s.borrow().clone()).flatten().ok_or_else(|| {
+        not_now(
+            call,
+            "the app could not start (its storage or its forms are unavailable; the screen says which)",
+        )
+    })
 }
 
 /// Gives the host API the app's latest state and handles.
@@ -321,7 +365,7 @@ pub async fn apply_config(
             token,
             collector,
             villages: Vec::new(),
-            expires_at: i64::MAX,
+            expires_at: HOST_SIGN_IN_EXPIRES,
         };
         crate::app::signed_in(session, store, held, &dispatch, &driver)
             .await
@@ -512,10 +556,11 @@ fn records(state: &State, arg: Json) -> Result<Json, HostError> {
 
 /// Runs one call; `sync` answers later, through `resolve`.
 async fn call(
-    method: &str,
+    method: &'static str,
     arg: JsValue,
     resolve: js_sys::Function,
 ) -> Result<Option<Json>, HostError> {
+    let store = after_start(method).await?;
     match method {
         "init" => {
             let config: InitConfig = parse("init", from_js("init", &arg)?)?;
@@ -523,7 +568,7 @@ async fn call(
             apply_config(
                 config,
                 h.dispatch.clone(),
-                h.store.clone(),
+                Some(store),
                 h.driver.clone(),
                 h.state.locale,
                 h.state.roster_tag.clone(),

@@ -132,7 +132,7 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
         token: token.into(),
         collector: "王五".into(),
         villages: vec!["330110005001".into()],
-        expires_at: i64::MAX,
+        expires_at: doorstep_app::host::HOST_SIGN_IN_EXPIRES,
     };
     assert!(!store
         .put_assignments(sent.as_bytes(), Some("W/\"a1\""), "t")
@@ -140,6 +140,8 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
         .expect("written"));
     assert_eq!(store.assignments_with_tag().await.expect("read"), None);
     store.put_session(&session("t")).await.expect("signed in");
+    // A host's sign-in, which never expires, reads back: the app starts signed in.
+    assert_eq!(store.session().await.expect("read"), Some(session("t")));
     assert!(store
         .put_assignments(sent.as_bytes(), Some("W/\"a1\""), "t")
         .await

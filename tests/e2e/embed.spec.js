@@ -130,3 +130,33 @@ test("a WebView's native bridge receives every event as JSON text", async ({ pag
   expect(saved.length).toBeGreaterThan(0);
   expect(saved.at(-1).data).toMatchObject({ recordId: opened.recordId, form: "individual", status: "draft", subject: CERT });
 });
+
+test("a native host that calls init while the app is still starting is signed in for good", async ({ page, request }) => {
+  const bearer = await token(request);
+  // A host that calls as soon as `window.doorstep` is there, before the app has opened its
+  // storage: the call waits for the start, and its sign-in is kept and fetches the roster.
+  await page.addInitScript(({ bearer, collector }) => {
+    window.__events = [];
+    window.DoorstepBridge = { postMessage: (json) => window.__events.push(JSON.parse(json).event) };
+    Object.defineProperty(window, "doorstep", {
+      configurable: true,
+      set(api) {
+        Object.defineProperty(window, "doorstep", { value: api, configurable: true });
+        setTimeout(() => api.init({ token: bearer, collector }).then(
+          (value) => { window.__init = value; window.__events.push("init resolved"); },
+          (error) => { window.__init = String(error); }), 0);
+      },
+    });
+  }, { bearer, collector: COLLECTOR.name });
+  await page.goto("/");
+  await expect.poll(() => page.evaluate(() => window.__init)).toEqual({ locale: "zh-CN", collector: COLLECTOR.name });
+  expect(await page.evaluate(() => window.__events)).toEqual(["ready", "init resolved"]);
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await expect(page.locator(".persons .person")).toHaveCount(2);
+  // Kept on the device, and read back: the next start is signed in without the host.
+  const next = await page.context().newPage();
+  await next.goto("/");
+  await expect(next.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await expect(next.locator(".persons .person")).toHaveCount(2);
+  await expect(next.getByRole("heading", { name: "登录" })).toHaveCount(0);
+});
