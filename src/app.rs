@@ -627,7 +627,10 @@ pub fn app() -> Html {
                 outbox.handle_all(queued);
                 *driver.borrow_mut() = Some(outbox);
                 store.set(Some(started.store.clone()));
-                let kept = started.store.clone();
+                // Started: the host's calls made before go on now, with the store. They do
+                // not wait for the address's sign-in below, whose roster download has no time
+                // limit (only `ready` does).
+                host::started(Some(started.store.clone()));
                 // A host that can only load a URL configures the app through it.
                 let mut collector = started.collector;
                 let mut locale = opened_in.tag().to_string();
@@ -655,8 +658,7 @@ pub fn app() -> Html {
                     }
                 }
                 // Ready for the host once loaded and configured (with the roster, when the
-                // address signed the collector in); calls it made before go on now.
-                host::started(Some(kept));
+                // address signed the collector in).
                 host::emit(
                     "ready",
                     serde_json::json!({ "version": host::PROTOCOL, "collector": collector,

@@ -120,8 +120,9 @@ fn start_gate() -> (js_sys::Promise, js_sys::Function) {
     )
 }
 
-/// Tells the host API that the app's start is over, just before the `ready` event: with the
-/// device store open, or `None` when the app could not start. Calls the host made before
+/// Tells the host API that the app's start is over (the store open, the forms and records
+/// loaded; before the address's configuration is applied and `ready` sent): with the device
+/// store, or `None` when the app could not start. Calls the host made before
 /// (a native host may call `init` as soon as the page has loaded) go on now, with the store:
 /// a sign-in they make is kept on the device and fetches the roster, as one made later does.
 pub fn started(store: Option<DeviceStore>) {
@@ -153,7 +154,7 @@ fn handle(call: &'static str) -> Result<Handle, HostError> {
     HANDLE.with(|h| h.borrow().clone()).ok_or_else(|| {
         not_now(
             call,
-            "the app is still starting; wait for the `ready` event",
+            "the app has not drawn itself yet; wait for the `ready` event",
         )
     })
 }

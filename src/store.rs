@@ -273,8 +273,8 @@ impl DeviceStore {
             .db
             .transaction(&[SESSIONS], TransactionMode::ReadWrite)?;
         let kept = tx.store(SESSIONS)?;
-        // The token alone is read: a whole `Session` may not read back (a host's sign-in never
-        // expires, and its `i64::MAX` does not survive a JavaScript number).
+        // The token alone is read: a whole `Session` may not read back (a host's sign-in kept
+        // by an earlier version expires at `i64::MAX`, which a JavaScript number does not hold).
         let session = kept.get(JsValue::from_str(SESSION_KEY)).await?;
         let signed_in = session
             .and_then(|s| js_sys::Reflect::get(&s, &JsValue::from_str("token")).ok())

@@ -243,7 +243,7 @@ async function waitForServer(server) {
       await page.goto(`${base}/?form=bench`);
       await page.getByRole("heading", { name: "基准表" }).waitFor();
       const firstRender = Date.now() - started;
-      // The start-up's own work (storing the collector's roster of 20,000, kept from before)
+      // The start-up's own work (reading the collector's roster of 20,000 kept on the device)
       // goes on after the form is shown; the changes are timed once the page has been free of
       // long tasks for a second, so that they measure a change and not the start-up.
       await settled(page);

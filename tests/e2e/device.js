@@ -99,12 +99,18 @@ async function keeps(page, key) {
         const open = indexedDB.open("doorstep");
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
-          const count = open.result.transaction("session").objectStore("session").count(key);
-          count.onsuccess = () => {
+          try {
+            const count = open.result.transaction("session").objectStore("session").count(key);
+            count.onsuccess = () => {
+              open.result.close();
+              resolve(count.result > 0);
+            };
+            count.onerror = () => reject(count.error);
+          } catch (e) {
+            // No session store yet: the app has not made its database.
             open.result.close();
-            resolve(count.result > 0);
-          };
-          count.onerror = () => reject(count.error);
+            resolve(false);
+          }
         };
       }),
     key,

@@ -55,3 +55,55 @@ for (const [how, hide] of [
     await expect.poll(saved, { timeout: 5000 }).toBe(true);
   });
 }
+
+// The record completed is written even when the app draws itself again before the effects of
+// the drawing that completed it have run. Yew yields to a 0 ms timer once a drawing has taken
+// 16 ms (a long one, on a tablet), between the drawing and its effects; the redraw an answer
+// asks for, in an earlier 0 ms timer, then comes first. Here the page's clock runs 20 ms per
+// reading so that Yew yields, and the 0 ms timers are held back and then run in their order.
+// (Before 97961da, the second drawing found nothing new and the device kept the draft.)
+test("a record completed right after an answer is written when the app draws again first", async ({ context }) => {
+  const page = await context.newPage();
+  await openSignedIn(page, "/?form=demo");
+  await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
+  await page.waitForTimeout(1000);
+  const name = `先画${Date.now().toString(36)}`;
+  await page.getByLabel("姓名").fill(name);
+  await page.getByRole("radio", { name: "是" }).check();
+  await page.getByLabel("年龄").fill("50");
+  await expect.poll(async () => (await deviceRecords(page))
+    .some((r) => r.status === "draft" && r.answers.name === name)).toBe(true);
+  // Offline, so the record stays in the outbox (queued) and the check below sees it there.
+  await context.setOffline(true);
+  const held = await page.evaluate(() => {
+    const later = window.setTimeout;
+    const now = Date.now;
+    const queue = [];
+    let skew = 0;
+    Date.now = () => now() + (skew += 20);
+    window.setTimeout = (f, delay, ...rest) => {
+      if (delay) return later(f, delay, ...rest);
+      queue.push(() => f(...rest));
+      return 0;
+    };
+    // An answer (its redraw is asked for in a 0 ms timer), then 完成 in the same task.
+    const age = document.getElementById("f-age");
+    age.value = "51";
+    age.dispatchEvent(new InputEvent("input", { bubbles: true }));
+    [...document.querySelectorAll("button")].find((b) => b.textContent.trim() === "完成").click();
+    return new Promise((resolve) => later(() => {
+      // Yew's drawing has run and yielded by now (a microtask after the click).
+      Date.now = now;
+      window.setTimeout = later;
+      const count = queue.length;
+      for (const run of queue) later(run, 0);
+      resolve(count);
+    }, 200));
+  });
+  // The answer's redraw and Yew's yield, at least.
+  expect(held).toBeGreaterThanOrEqual(2);
+  await expect.poll(async () => (await deviceRecords(page))
+    .filter((r) => r.answers.name === name).map((r) => [r.status, r.answers.age]), { timeout: 5000 })
+    .toEqual([["queued", 51]]);
+  await context.setOffline(false);
+});
