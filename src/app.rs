@@ -12,6 +12,7 @@ use doorstep_core::sync::Event;
 use doorstep_core::{Area, Form, Record, Status};
 use gloo_events::EventListener;
 use serde_json::Value as Json;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::components::form::FormView;
@@ -70,6 +71,42 @@ async fn load_area() -> Option<Arc<Area>> {
             web_sys::console::warn_1(&format!("region lists: {e}").into());
             None
         }
+    }
+}
+
+/// Scrolls a screen just shown to its top and moves the focus to where it starts: a record's
+/// title, or the roster's row of the record `left` (its id, and the roster key it is about),
+/// else the roster's title. At the service window only the scrolling is done.
+fn show_screen_start(screen: Screen, at_window: bool, left: Option<&(String, Option<String>)>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    window.scroll_to_with_x_and_y(0.0, 0.0);
+    let Some(document) = window.document().filter(|_| !at_window) else {
+        return;
+    };
+    // The row whose `attribute` is `value`; compared here rather than in a selector, so that no
+    // value can make one that does not parse.
+    let row = |attribute: &str, value: &str| {
+        let rows = document
+            .query_selector_all(&format!("[{attribute}]"))
+            .ok()?;
+        (0..rows.length())
+            .filter_map(|i| rows.item(i))
+            .filter_map(|n| n.dyn_into::<web_sys::Element>().ok())
+            .find(|e| e.get_attribute(attribute).as_deref() == Some(value))
+    };
+    let target = match screen {
+        Screen::Record => document.get_element_by_id("form-title"),
+        Screen::Home => left
+            .and_then(|(id, subject)| {
+                row("data-record", id)
+                    .or_else(|| subject.as_deref().and_then(|s| row("data-subject", s)))
+            })
+            .or_else(|| document.get_element_by_id("roster-title")),
+    };
+    if let Some(target) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = target.focus();
     }
 }
 
@@ -780,6 +817,27 @@ pub fn app() -> Html {
             let _ = root.set_attribute("lang", locale.tag());
         }
     });
+
+    // A new screen starts where the collector expects it, not at the scroll position of the one
+    // before: a record at its top, the focus on its title; the roster at the row of the record
+    // just left, focused, its status showing what became of it. (At the service window the
+    // roster's search box and the form's first question take the focus themselves.)
+    {
+        let left = use_mut_ref(|| None::<(String, Option<String>)>);
+        if state.screen == Screen::Record {
+            if let Some(draft) = &state.draft {
+                *left.borrow_mut() = Some((draft.id.clone(), draft.meta.subject.clone()));
+            }
+        }
+        let at_window = state.window;
+        let first = use_mut_ref(|| true);
+        use_effect_with(state.screen, move |screen| {
+            if std::mem::replace(&mut *first.borrow_mut(), false) {
+                return;
+            }
+            show_screen_start(*screen, at_window, left.borrow().as_ref());
+        });
+    }
 
     // The device's position for a home visit: asked once per record opened, never waited for.
     {

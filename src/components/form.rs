@@ -352,7 +352,11 @@ pub fn form_view(props: &FormProps) -> Html {
                 }
                 <button type="button" class="edit" onclick={
                     let on_reopen = props.on_reopen.clone();
-                    Callback::from(move |_| on_reopen.emit(()))
+                    // The button goes with the notice: the focus goes to the record's title.
+                    Callback::from(move |_| {
+                        on_reopen.emit(());
+                        focus_later("form-title".to_string());
+                    })
                 }>{ Text::Edit.get(locale) }</button>
             </div>
         }),
@@ -360,7 +364,7 @@ pub fn form_view(props: &FormProps) -> Html {
     html! {
         <form class="survey paged" novalidate=true onsubmit={on_submit}
             onkeydown={onkeydown} aria-labelledby="form-title">
-            <h1 id="form-title">{ form.def.title.get(tag) }</h1>
+            <h1 id="form-title" tabindex="-1">{ form.def.title.get(tag) }</h1>
             if props.show_keys {
                 <p class="hint keys">{ Text::KeyboardHint.get(locale) }</p>
             }

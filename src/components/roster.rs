@@ -167,7 +167,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
     }
     html! {
         <section class="roster" aria-labelledby="roster-title">
-            <h1 id="roster-title">{ if props.window { t(Text::WindowTitle) } else { t(Text::Roster) } }</h1>
+            <h1 id="roster-title" tabindex="-1">{ if props.window { t(Text::WindowTitle) } else { t(Text::Roster) } }</h1>
             if props.window {
                 <p class="hint">{ t(Text::WindowHint) }</p>
             }
@@ -235,7 +235,9 @@ pub fn roster_view(props: &RosterProps) -> Html {
                     html! {
                         <li class={classes!("person", format!("progress-{}", line.progress.slug()))}
                             key={line.record.clone().unwrap_or_else(|| line.cert_no.clone())}>
-                            <button type="button" class="person-open" onclick={onclick}>
+                            <button type="button" class="person-open" onclick={onclick}
+                                data-record={line.record.clone()}
+                                data-subject={line.person.as_ref().map(|p| p.cert_no.clone())}>
                                 <span class="person-name">{ name }</span>
                                 <span class="person-cert">{ line.cert_no.clone() }</span>
                                 <span class="person-village">{ village_name(&props.villages, &line.region_code) }</span>
@@ -263,7 +265,8 @@ pub fn roster_view(props: &RosterProps) -> Html {
                             let (on_village, code) = (props.on_village.clone(), v.village.code.clone());
                             html! {
                                 <li key={v.village.code.clone()} class={classes!("village", format!("progress-{}", v.progress.slug()))}>
-                                    <button type="button" class="village-open" onclick={Callback::from(move |_| on_village.emit(code.clone()))}>
+                                    <button type="button" class="village-open" data-subject={v.village.code.clone()}
+                                        onclick={Callback::from(move |_| on_village.emit(code.clone()))}>
                                         <span class="person-name">{ format!("{} {}", v.village.town, v.village.name) }</span>
                                         <span class="person-cert">{ v.village.code.clone() }</span>
                                         <span class={classes!("badge", "progress", v.progress.slug())}>

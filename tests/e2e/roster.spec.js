@@ -170,6 +170,42 @@ test("no serious or critical accessibility violation on the roster and the form"
   expect(await seriousViolations(page)).toEqual([]);
 });
 
+// A screen starts at its top with the focus where it begins, not at the scroll position of the
+// screen before; back on the roster, the focus is on the row of the record just left.
+test("a record opens at its top, and the roster comes back at the row it was opened from", async ({ page }) => {
+  await openSignedIn(page, "/");
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  const focused = () => page.evaluate(() => ({
+    id: document.activeElement.id,
+    subject: document.activeElement.dataset.subject || null,
+    inView: (() => {
+      const box = document.activeElement.getBoundingClientRect();
+      return box.top >= 0 && box.bottom <= window.innerHeight;
+    })(),
+    scrollY: window.scrollY,
+  }));
+  // The last village of the list, far down the page.
+  const village = page.locator(".villages .village-open").last();
+  const code = await village.getAttribute("data-subject");
+  await village.scrollIntoViewIfNeeded();
+  expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(1000);
+  await village.click();
+  await expect(page.getByRole("heading", { name: "社区登记表" })).toBeVisible();
+  await expect.poll(focused).toMatchObject({ id: "form-title", scrollY: 0 });
+  await page.getByRole("button", { name: "返回名册" }).click();
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await expect.poll(focused).toMatchObject({ subject: code, inView: true });
+
+  // A person at the top of the roster, after scrolling down the form.
+  await person(page, "李四").getByRole("button").click();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await expect.poll(focused).toMatchObject({ id: "form-title", scrollY: 0 });
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await page.getByRole("button", { name: "返回名册" }).click();
+  await expect.poll(focused).toMatchObject({ subject: LI_SI.cert, inView: true });
+  expect(await page.evaluate(() => window.scrollY)).toBeLessThan(300);
+});
+
 // At 200% zoom a tablet 800 CSS pixels wide shows 400: nothing may need sideways scrolling, and
 // every control stays at least 44 px high for a finger.
 async function layoutProblems(page) {
@@ -178,7 +214,7 @@ async function layoutProblems(page) {
     if (document.documentElement.scrollWidth > window.innerWidth + 1) {
       problems.push(`page is ${document.documentElement.scrollWidth}px wide in ${window.innerWidth}px`);
     }
-    const targets = "button, select, input[type=text], input[type=search], input[type=date], label.choice, label.confirm, nav.forms a, .error-summary a, .warning-item a";
+    const targets = "button, select, input:not([type=radio]):not([type=checkbox]), label.choice, label.confirm, nav.forms a, .error-summary a, .warning-item a";
     for (const element of document.querySelectorAll(targets)) {
       const box = element.getBoundingClientRect();
       if (box.width === 0 && box.height === 0) continue;
@@ -191,7 +227,10 @@ async function layoutProblems(page) {
 
 test("readable at 200% zoom, with targets for a finger", async ({ page }) => {
   await page.setViewportSize({ width: 400, height: 700 });
-  await openSignedIn(page, "/");
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "登录" })).toBeVisible();
+  expect(await layoutProblems(page)).toEqual([]);
+  await signIn(page);
   await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
   expect(await layoutProblems(page)).toEqual([]);
   await person(page, "李四").getByRole("button").click();
