@@ -486,6 +486,24 @@ fn prefill(
             ),
         ));
     }
+    // The subject of a record of a roster line is the roster's: the host may repeat it, not
+    // change it.
+    if let (Some(subject), Some(field)) = (
+        draft.meta.subject.as_deref(),
+        form.0.def.record.as_ref().and_then(|r| r.subject_field()),
+    ) {
+        if answers
+            .get(field)
+            .is_some_and(|value| value.as_str() != Some(subject))
+        {
+            return Err(bad(
+                "prefill",
+                format!(
+                    "`{field}` of this record is the roster's `{subject}` and cannot be changed"
+                ),
+            ));
+        }
+    }
     let count = answers.len();
     // In form order, so that a question asked only after another is set after it.
     let mut ordered: Vec<(String, Json)> = answers.into_iter().collect();

@@ -690,7 +690,11 @@ impl State {
             } => {
                 let context = self.context(context);
                 if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
-                    if draft.set_answer(&field, value.clone(), now).is_ok() {
+                    // The subject of a record of a roster line stays as the roster gave it.
+                    let locked = draft.meta.subject.is_some()
+                        && form.0.def.record.as_ref().and_then(|r| r.subject_field())
+                            == Some(field.as_str());
+                    if !locked && draft.set_answer(&field, value.clone(), now).is_ok() {
                         // Only the fields that read this one are re-evaluated.
                         match &mut self.evaluation {
                             Some(evaluation) => {
@@ -1228,6 +1232,40 @@ mod tests {
         assert_eq!(draft.answers.get("count"), Some(&json!(4)));
         assert_eq!(draft.meta.opened, 1);
         assert!(state.records.is_empty());
+    }
+
+    #[test]
+    fn the_subject_of_a_roster_line_cannot_be_answered_away() {
+        // A person's certificate number and region: the number is the subject, the region not.
+        let state = start(roster_state(), Subject::Person(person()), "p1");
+        let state = answer(state, "cert", json!("33011019900101001211"));
+        let state = answer(state, "region", json!("330110005002"));
+        let draft = state.draft.clone().expect("in hand");
+        assert_eq!(
+            draft.answers.get("cert"),
+            Some(&json!("33011019800101001X11"))
+        );
+        assert_eq!(draft.answers.get("region"), Some(&json!("330110005002")));
+        // A village's community form: its village is the subject.
+        let state = state.apply(Action::Close).apply(Action::Start {
+            form_id: "village".into(),
+            subject: Subject::Village("330110005001".into()),
+            new_id: "v1".into(),
+            now: 6,
+            context: Context::default(),
+        });
+        let state = answer(state, "region", json!("330110005002"));
+        let draft = state.draft.clone().expect("in hand");
+        assert_eq!(draft.answers.get("region"), Some(&json!("330110005001")));
+        // A person added at the door types their own number.
+        let state = state.apply(Action::Close);
+        let state = start(state, Subject::Unlisted(None), "u1");
+        let state = answer(state, "cert", json!("33011019900101001211"));
+        let draft = state.draft.clone().expect("in hand");
+        assert_eq!(
+            draft.answers.get("cert"),
+            Some(&json!("33011019900101001211"))
+        );
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub struct FieldProps {
     pub required: bool,
     /// For a filtered choice field, which options are offered.
     pub offered: Option<Vec<bool>>,
+    /// Whether the answer is shown but may not change: the subject of a record of a roster
+    /// line (its certificate number, or its village).
+    #[prop_or_default]
+    pub locked: bool,
     /// The interface language.
     pub locale: Locale,
     /// Called with `(field id, new answer)`.
@@ -370,56 +374,83 @@ pub fn field_view(props: &FieldProps) -> Html {
             </fieldset>
         }
     };
-    let body = match field_type {
-        FieldType::SingleChoice => options(false),
-        FieldType::MultipleChoice => options(true),
-        // A repeat group is drawn by its own component, never as a single question.
-        FieldType::Repeat => html! {},
-        FieldType::Calculated => html! {
+    // The subject of a record of a roster line is shown as the roster gave it, not asked.
+    let locked_text = props
+        .locked
+        .then(|| match (field_type, &area, &props.value) {
+            (FieldType::Region, Some(area), Some(Json::String(code))) => area
+                .village(code)
+                .map(|(town, village)| {
+                    format!(
+                        "{} {}",
+                        town.name.as_deref().unwrap_or(&town.code),
+                        village.name
+                    )
+                })
+                .unwrap_or_else(|| code.clone()),
+            _ => shown_text.clone(),
+        });
+    let body = match (locked_text, field_type) {
+        (Some(text), _) => html! {
             <>
                 <label for={input_id.clone()}>{ label }</label>
                 <input id={input_id.clone()} type="text" readonly=true class="derived"
-                    value={calculated_text(&field.options, &props.value, locale)}
+                    value={text}
                     aria-invalid={aria_invalid}
                     aria-describedby={described.clone()} />
             </>
         },
-        FieldType::Region if area.is_some() => html! {
-            <RegionPicker area={area.clone().unwrap_or_default()}
-                input_id={input_id.clone()}
-                label={html! { <>{ label }{ required_mark }</> }}
-                value={props.value.as_ref().and_then(Json::as_str).map(str::to_string)}
-                described={described.clone()}
-                invalid={has_error}
-                required={props.required}
-                locale={props.locale}
-                on_change={on_region} />
-        },
-        FieldType::Text
-        | FieldType::Integer
-        | FieldType::Decimal
-        | FieldType::Date
-        | FieldType::Region => {
-            let (input_type, inputmode) = match field_type {
-                FieldType::Integer | FieldType::Region => ("text", Some("numeric")),
-                FieldType::Decimal => ("text", Some("decimal")),
-                FieldType::Date => ("date", None),
-                _ => ("text", field.keypad.map(Keypad::input_mode)),
-            };
-            html! {
+        (None, field_type) => match field_type {
+            FieldType::SingleChoice => options(false),
+            FieldType::MultipleChoice => options(true),
+            // A repeat group is drawn by its own component, never as a single question.
+            FieldType::Repeat => html! {},
+            FieldType::Calculated => html! {
                 <>
-                    <label for={input_id.clone()}>{ label }{ required_mark }</label>
-                    <input id={input_id.clone()} type={input_type}
-                        inputmode={inputmode}
-                        autocomplete="off"
-                        value={shown_text.clone()}
+                    <label for={input_id.clone()}>{ label }</label>
+                    <input id={input_id.clone()} type="text" readonly=true class="derived"
+                        value={calculated_text(&field.options, &props.value, locale)}
                         aria-invalid={aria_invalid}
-                        aria-required={props.required.to_string()}
-                        aria-describedby={described.clone()}
-                        oninput={on_input} />
+                        aria-describedby={described.clone()} />
                 </>
+            },
+            FieldType::Region if area.is_some() => html! {
+                <RegionPicker area={area.clone().unwrap_or_default()}
+                    input_id={input_id.clone()}
+                    label={html! { <>{ label }{ required_mark }</> }}
+                    value={props.value.as_ref().and_then(Json::as_str).map(str::to_string)}
+                    described={described.clone()}
+                    invalid={has_error}
+                    required={props.required}
+                    locale={props.locale}
+                    on_change={on_region} />
+            },
+            FieldType::Text
+            | FieldType::Integer
+            | FieldType::Decimal
+            | FieldType::Date
+            | FieldType::Region => {
+                let (input_type, inputmode) = match field_type {
+                    FieldType::Integer | FieldType::Region => ("text", Some("numeric")),
+                    FieldType::Decimal => ("text", Some("decimal")),
+                    FieldType::Date => ("date", None),
+                    _ => ("text", field.keypad.map(Keypad::input_mode)),
+                };
+                html! {
+                    <>
+                        <label for={input_id.clone()}>{ label }{ required_mark }</label>
+                        <input id={input_id.clone()} type={input_type}
+                            inputmode={inputmode}
+                            autocomplete="off"
+                            value={shown_text.clone()}
+                            aria-invalid={aria_invalid}
+                            aria-required={props.required.to_string()}
+                            aria-describedby={described.clone()}
+                            oninput={on_input} />
+                    </>
+                }
             }
-        }
+        },
     };
     html! {
         <div class={classes!("field", has_error.then_some("has-error"))} data-field={id}>

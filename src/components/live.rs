@@ -39,6 +39,9 @@ pub struct Snapshot {
     pub reconfirm: bool,
     /// Whether the collector tried to complete: then unanswered required questions are flagged.
     pub attempted: bool,
+    /// The index of the field a record of a roster line may not change: its subject (the
+    /// certificate number of a person, the village of a community form).
+    pub locked: Option<usize>,
     /// The record as a whole, worked out once, when first asked for.
     overview: OnceCell<Overview>,
 }
@@ -115,6 +118,12 @@ impl Snapshot {
         evaluation: Rc<Evaluation>,
         attempted: bool,
     ) -> Snapshot {
+        let locked = record
+            .meta
+            .subject
+            .as_ref()
+            .and_then(|_| form.0.def.record.as_ref()?.subject_field())
+            .and_then(|field| form.0.field_index(field));
         Snapshot {
             form,
             id: record.id.clone(),
@@ -126,6 +135,7 @@ impl Snapshot {
             confirmed: record.meta.confirmed.clone(),
             reconfirm: record.meta.reconfirm,
             attempted,
+            locked,
             overview: OnceCell::new(),
         }
     }
@@ -138,6 +148,7 @@ impl Snapshot {
             || self.id != before.id
             || self.attempted != before.attempted
             || self.returned != before.returned
+            || self.locked != before.locked
         {
             return None;
         }
@@ -313,6 +324,7 @@ struct QuestionPart {
     required: bool,
     offered: Option<Vec<bool>>,
     issues: Rc<Vec<Issue>>,
+    locked: bool,
 }
 
 fn question_part(form: &FormRef, index: usize, snapshot: &Snapshot) -> QuestionPart {
@@ -327,6 +339,7 @@ fn question_part(form: &FormRef, index: usize, snapshot: &Snapshot) -> QuestionP
             required: false,
             offered: None,
             issues: Rc::default(),
+            locked: false,
         };
     }
     let value = if field.def.field_type == FieldType::Calculated {
@@ -340,6 +353,7 @@ fn question_part(form: &FormRef, index: usize, snapshot: &Snapshot) -> QuestionP
         required: state.is_some_and(|s| s.required),
         offered: state.and_then(|s| s.offered.clone()),
         issues: Rc::new(shown_issues(snapshot, index, &field.def.id)),
+        locked: snapshot.locked == Some(index),
     }
 }
 
@@ -389,6 +403,7 @@ pub fn live_question(props: &LiveProps) -> Html {
             required={part.required}
             offered={part.offered}
             issues={part.issues}
+            locked={part.locked}
             locale={props.locale}
             on_change={props.on_change.clone()} />
     }

@@ -147,7 +147,11 @@ test("a person not on the roster, and a village's community form", async ({ page
   const village = page.locator(".villages .village", { hasText: "330110005001" });
   await village.getByRole("button").click();
   await expect(page.getByRole("heading", { name: "社区登记表" })).toBeVisible();
-  await expect(page.getByRole("combobox", { name: "村(社区)", exact: true })).toHaveValue("330110005001");
+  // The village is the record's subject: shown as the roster has it, not a choice to change.
+  const its = page.getByRole("textbox", { name: "村(社区)", exact: true });
+  await expect(its).toHaveValue("五常街道 顾家桥社区");
+  await expect(its).toHaveJSProperty("readOnly", true);
+  await expect(page.getByRole("combobox", { name: "村(社区)", exact: true })).toHaveCount(0);
   await showSection(page, "基本情况");
   await page.getByLabel("持证残疾人数").fill("2");
   await page.getByRole("button", { name: "返回名册" }).click();
@@ -253,6 +257,12 @@ test("a number typed on a tablet gets a keypad, a certificate number the full ke
   await showSection(page, "基本信息");
   await expect(page.getByRole("textbox", { name: "手机号码", exact: true })).toHaveAttribute("inputmode", "numeric");
   await expect(page.getByRole("textbox", { name: "固定电话", exact: true })).toHaveAttribute("inputmode", "tel");
+  // A person of the roster keeps the roster's number; one added at the door types theirs.
+  await expect(page.getByRole("textbox", { name: "残疾人证号", exact: true })).toHaveJSProperty("readOnly", true);
+  await page.getByRole("button", { name: "返回名册" }).click();
+  await page.getByRole("button", { name: "添加名册外人员" }).click();
+  await showSection(page, "基本信息");
+  await expect(page.getByRole("textbox", { name: "残疾人证号", exact: true })).not.toHaveAttribute("readonly");
   await expect(page.getByRole("textbox", { name: "残疾人证号", exact: true })).not.toHaveAttribute("inputmode");
 });
 

@@ -102,6 +102,29 @@ pub struct Metadata {
     pub reconfirm: bool,
 }
 
+/// The error of a record started from the roster whose subject field (the certificate number
+/// of a person, the village code of a village: [`crate::schema::RecordDefinition::subject_field`])
+/// no longer holds the roster's key it was started with: the record would be about someone or
+/// somewhere else than the roster line it stands for, and a village could end up with two
+/// community forms and another with none. The app does not let the field change; this is what
+/// both `complete` and the server check.
+pub fn subject_issue(form: &Form, answers: &Answers, meta: &Metadata) -> Option<validate::Issue> {
+    let subject = meta.subject.as_deref()?;
+    let field = form.def.record.as_ref()?.subject_field()?;
+    if answers.get(field).and_then(Json::as_str) == Some(subject) {
+        return None;
+    }
+    Some(validate::Issue {
+        field: field.to_string(),
+        severity: crate::schema::Severity::Error,
+        code: "subject_changed".to_string(),
+        message: crate::schema::Localized::zh_en(
+            format!("应为名册中的 {subject}，不能更改"),
+            format!("must be {subject}, as on the roster; it cannot be changed"),
+        ),
+    })
+}
+
 /// Why a lifecycle step was refused.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum LifecycleError {
@@ -452,7 +475,10 @@ impl Record {
         let today = context.today;
         let collector = context.collector.clone();
         let evaluation = validate::Evaluation::new(form, &self.answers, context);
-        let report = evaluation.report(form);
+        let mut report = evaluation.report(form);
+        report
+            .issues
+            .extend(subject_issue(form, &self.answers, &self.meta));
         if report.has_errors() {
             return Err(LifecycleError::Invalid(report));
         }
@@ -658,6 +684,43 @@ mod tests {
             .to_string(),
         )
         .expect("visit form")
+    }
+
+    #[test]
+    fn a_record_of_a_roster_line_keeps_its_subject() {
+        let form = visit_form();
+        let mut record = Record::new("r".into(), &form, 1);
+        record.meta.subject = Some("33011019800515002642".into());
+        record
+            .set_answer("cert", json!("33011019800515002642"), 2)
+            .expect("draft");
+        // Another person's number: the record no longer stands for its roster line.
+        record
+            .set_answer("cert", json!("33011019900101001211"), 3)
+            .expect("draft");
+        match record.complete(&form, on("2026-10-01"), 4) {
+            Err(LifecycleError::Invalid(report)) => {
+                let issue = report.errors().next().expect("an error");
+                assert_eq!(
+                    (issue.field.as_str(), issue.code.as_str()),
+                    ("cert", "subject_changed")
+                );
+                assert!(issue.message.get("zh-CN").contains("33011019800515002642"));
+            }
+            other => panic!("expected the subject's error, got {other:?}"),
+        }
+        record
+            .set_answer("cert", json!("33011019800515002642"), 5)
+            .expect("draft");
+        record
+            .complete(&form, on("2026-10-01"), 6)
+            .expect("completes");
+        // A person added at the door has no subject: the number is theirs to type.
+        let mut added = Record::new("a".into(), &form, 1);
+        added
+            .set_answer("cert", json!("anything"), 2)
+            .expect("draft");
+        assert_eq!(subject_issue(&form, &added.answers, &added.meta), None);
     }
 
     fn on(day: &str) -> Context {

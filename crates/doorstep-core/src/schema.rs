@@ -116,6 +116,16 @@ impl RecordDefinition {
     pub fn is_home_visit(&self, method: &str) -> bool {
         self.home_visit.iter().any(|code| code == method)
     }
+
+    /// The field that holds what the record is about, the roster's key: the certificate
+    /// number of a person (`key`), the village code of a village (`region`). A record started
+    /// from the roster keeps it as the roster gave it (see [`crate::record::subject_issue`]).
+    pub fn subject_field(&self) -> Option<&str> {
+        match self.unit {
+            RecordUnit::Person => self.key.as_deref(),
+            RecordUnit::Village => Some(&self.region),
+        }
+    }
 }
 
 /// A section of a form: a page of questions.

@@ -353,7 +353,13 @@ fn check(state: &AppState, record: &Submission) -> Result<(), SubmissionResult> 
         ));
     };
     let evaluation = Evaluation::new(form, &record.answers, server_context(&state.forms));
-    let report = evaluation.report(form);
+    let mut report = evaluation.report(form);
+    // A record of a roster line stays about that line.
+    report.issues.extend(doorstep_core::record::subject_issue(
+        form,
+        &record.answers,
+        &record.meta,
+    ));
     if report.has_errors() {
         return Err(SubmissionResult {
             id: record.id.clone(),

@@ -205,6 +205,23 @@ async fn a_village_outside_the_configured_area_is_rejected() {
 }
 
 #[tokio::test]
+async fn a_community_form_stays_about_the_village_it_was_started_for() {
+    let f = fixture();
+    // Started from the roster line of 顾家桥 (…001), answered for 沿山河 (…002): two forms for
+    // one village and none for the other, were it stored.
+    let mut moved = community("moved", "330110005002");
+    moved["meta"] = json!({"subject": "330110005001"});
+    let mut kept = community("kept", "330110005001");
+    kept["meta"] = json!({"subject": "330110005001"});
+    let (_, answer) = post(&f.state, json!({"records": [moved, kept]}).to_string()).await;
+    assert_eq!(answer["results"][0]["outcome"], "rejected", "{answer}");
+    assert_eq!(answer["results"][0]["issues"][0]["field"], "region_code");
+    assert_eq!(answer["results"][0]["issues"][0]["code"], "subject_changed");
+    assert_eq!(answer["results"][1]["outcome"], "accepted", "{answer}");
+    assert_eq!(stored(&f.state), 1);
+}
+
+#[tokio::test]
 async fn only_completed_records_are_stored() {
     let f = fixture();
     // An answer to a question that is not asked (reason, with visited = 1) is refused.
