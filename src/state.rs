@@ -518,6 +518,14 @@ impl State {
             if touched(&record) && record.take_up(now).is_err() {
                 return false;
             }
+            // A record of a roster line whose subject an earlier version let be changed gets
+            // the roster's key back: the field is locked now, so it could not be mended by hand.
+            let subject_field = form.0.def.record.as_ref().and_then(|r| r.subject_field());
+            if let (Some(subject), Some(field)) = (record.meta.subject.clone(), subject_field) {
+                if record.answers.get(field).and_then(|v| v.as_str()) != Some(subject.as_str()) {
+                    let _ = record.set_answer(field, subject.into(), now);
+                }
+            }
         }
         self.put_away();
         let records = Rc::make_mut(&mut self.records);
@@ -1254,8 +1262,23 @@ mod tests {
             now: 6,
             context: Context::default(),
         });
-        let state = answer(state, "region", json!("330110005002"));
+        let mut state = answer(state, "region", json!("330110005002"));
         let draft = state.draft.clone().expect("in hand");
+        assert_eq!(draft.answers.get("region"), Some(&json!("330110005001")));
+        // One changed by an earlier version, which let it, gets the roster's village back when
+        // it is taken up again.
+        if let Some(draft) = state.draft.as_mut() {
+            draft.answers.insert("region".into(), json!("330110005002"));
+        }
+        let state = state.apply(Action::Close).apply(Action::Start {
+            form_id: "village".into(),
+            subject: Subject::Village("330110005001".into()),
+            new_id: "v2".into(),
+            now: 7,
+            context: Context::default(),
+        });
+        let draft = state.draft.clone().expect("in hand");
+        assert_eq!(draft.id, "v1");
         assert_eq!(draft.answers.get("region"), Some(&json!("330110005001")));
         // A person added at the door types their own number.
         let state = state.apply(Action::Close);
