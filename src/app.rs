@@ -1237,6 +1237,13 @@ fn upload_bar(props: &UploadBarProps) -> Html {
         Text::SignInAgain.get(locale).to_string()
     } else if waiting == 0 {
         Text::AllUploaded.get(locale).to_string()
+    } else if !props.online {
+        // Nothing is being uploaded offline: say what waits.
+        format!(
+            "{}{}{waiting}",
+            Text::StatusQueued.get(locale),
+            Text::LabelSeparator.get(locale)
+        )
     } else {
         format!(
             "{} {}/{}",

@@ -90,6 +90,8 @@ pub enum Text {
     Forms,
     /// Uploads in progress.
     Uploading,
+    /// Between a question's label and what is said about it (a full-width colon in Chinese).
+    LabelSeparator,
     /// Nothing left to upload.
     AllUploaded,
     /// Before the time of the last successful upload.
@@ -214,6 +216,7 @@ impl Text {
             Text::StorageFailed => ("本机存储不可用", "Device storage is unavailable"),
             Text::Online => ("在线", "Online"),
             Text::Offline => ("离线", "Offline"),
+            Text::LabelSeparator => ("：", ": "),
             Text::FixErrors => ("请先修改以下问题：", "Please fix these first:"),
             Text::Required => ("必填", "required"),
             Text::RecordsOnDevice => ("本机记录", "Records on this device"),

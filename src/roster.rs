@@ -200,6 +200,18 @@ impl Filter {
             })
             .collect()
     }
+
+    /// Whether a village's community form passes: the village chosen, its town's or its own
+    /// name or its code holding the search, and its status.
+    pub fn admits_village(&self, code: &str, name: &str, town: &str, progress: Progress) -> bool {
+        let search = self.search.trim();
+        (search.is_empty()
+            || name.contains(search)
+            || town.contains(search)
+            || code.contains(search))
+            && (self.village.is_empty() || code == self.village)
+            && self.progress.is_none_or(|p| progress == p)
+    }
 }
 
 /// The counts above the roster.
@@ -274,6 +286,45 @@ mod tests {
         record.answers.insert("method".into(), json!(method));
         record.answers.insert("name".into(), json!("门口加的"));
         record
+    }
+
+    #[test]
+    fn the_filters_narrow_the_community_forms_too() {
+        let all = Filter::default();
+        assert!(all.admits_village(
+            "330110005001",
+            "顾家桥社区",
+            "五常街道",
+            Progress::NotStarted
+        ));
+        let one = Filter {
+            village: "330110005002".into(),
+            ..Filter::default()
+        };
+        assert!(!one.admits_village(
+            "330110005001",
+            "顾家桥社区",
+            "五常街道",
+            Progress::NotStarted
+        ));
+        assert!(one.admits_village(
+            "330110005002",
+            "沿山河社区",
+            "五常街道",
+            Progress::NotStarted
+        ));
+        let named = Filter {
+            search: " 顾家 ".into(),
+            ..Filter::default()
+        };
+        assert!(named.admits_village("330110005001", "顾家桥社区", "五常街道", Progress::Draft));
+        assert!(!named.admits_village("330110005002", "沿山河社区", "五常街道", Progress::Draft));
+        let drafts = Filter {
+            progress: Some(Progress::Draft),
+            ..Filter::default()
+        };
+        assert!(drafts.admits_village("330110005001", "顾家桥社区", "五常街道", Progress::Draft));
+        assert!(!drafts.admits_village("330110005001", "顾家桥社区", "五常街道", Progress::Sent));
     }
 
     #[test]

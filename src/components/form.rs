@@ -125,13 +125,25 @@ pub(super) fn issue_target(form: &doorstep_core::Form, path: &str) -> Option<(St
 }
 
 pub(super) fn focus(id: &str) {
-    if let Some(element) = web_sys::window()
+    let Some(element) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id(id))
-    {
-        if let Ok(element) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(element) {
-            let _ = element.focus();
-        }
+    else {
+        return;
+    };
+    // A control that cannot be used yet (a village's list before its town is chosen) cannot
+    // take the focus: its question's first control that can takes it.
+    let target = if element.has_attribute("disabled") {
+        element
+            .closest(".field")
+            .ok()
+            .flatten()
+            .and_then(|field| focus_target(&field))
+    } else {
+        wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(element).ok()
+    };
+    if let Some(target) = target {
+        let _ = target.focus();
     }
 }
 

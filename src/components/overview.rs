@@ -227,7 +227,7 @@ pub fn warnings_panel(props: &OverviewProps) -> Html {
                             key={format!("{}|{}", w.field, w.code)}>
                             <a href={format!("#{target}")}
                                 onclick={link(&props.on_page, props.page, target.clone(), section)}>
-                                { format!("{label}：{}", w.message.get(tag)) }
+                                { format!("{label}{}{}", Text::LabelSeparator.get(locale), w.message.get(tag)) }
                             </a>
                             <label class="confirm" for={box_id.clone()}>
                                 <input type="checkbox" id={box_id} checked={confirmed.is_some()} onchange={on_box} />
@@ -304,7 +304,7 @@ pub fn error_summary(props: &OverviewProps) -> Html {
                     };
                     html! {
                         <li><a href={format!("#{target}")} onclick={link(target.clone(), section)}>
-                            { format!("{label}：{message}") }
+                            { format!("{label}{}{message}", Text::LabelSeparator.get(locale)) }
                         </a></li>
                     }
                 }) }
@@ -314,7 +314,7 @@ pub fn error_summary(props: &OverviewProps) -> Html {
                     html! {
                         <li class="unconfirmed">
                             <a href={format!("#{box_id}")} onclick={link(box_id.clone(), props.page)}>
-                                { format!("{}：{label}：{}", Text::Unconfirmed.get(locale), w.message.get(tag)) }
+                                { format!("{}{sep}{label}{sep}{}", Text::Unconfirmed.get(locale), w.message.get(tag), sep = Text::LabelSeparator.get(locale)) }
                             </a>
                         </li>
                     }

@@ -125,6 +125,19 @@ pub fn roster_view(props: &RosterProps) -> Html {
         })
     };
     let matching: Vec<&Line> = filter.apply(&props.lines.0);
+    // The community forms go by the same filters.
+    let villages_shown: Vec<&VillageLine> = props
+        .villages
+        .iter()
+        .filter(|v| {
+            filter.admits_village(
+                &v.village.code,
+                &v.village.name,
+                &v.village.town,
+                v.progress,
+            )
+        })
+        .collect();
     let more = matching.len().saturating_sub(*shown_max);
     let show_more = {
         let shown_max = shown_max.clone();
@@ -257,11 +270,11 @@ pub fn roster_view(props: &RosterProps) -> Html {
                     { format!("{} ({more})", t(Text::ShowMore)) }
                 </button>
             }
-            if props.has_village_form && !props.villages.is_empty() {
+            if props.has_village_form && !villages_shown.is_empty() {
                 <section class="villages" aria-labelledby="villages-title">
                     <h2 id="villages-title">{ t(Text::VillageForms) }</h2>
                     <ul>
-                        { for props.villages.iter().map(|v| {
+                        { for villages_shown.iter().map(|v| {
                             let (on_village, code) = (props.on_village.clone(), v.village.code.clone());
                             html! {
                                 <li key={v.village.code.clone()} class={classes!("village", format!("progress-{}", v.progress.slug()))}>

@@ -132,6 +132,8 @@ test("a person not on the roster, and a village's community form", async ({ page
   await expect(page.locator(".persons .person", { hasText: "名册外" })).toHaveCount(0);
 
   await page.getByLabel("村（社区）").selectOption({ value: "330110005001" });
+  // The community forms go by the village chosen too.
+  await expect(page.locator(".villages .village")).toHaveCount(1);
   await page.getByRole("button", { name: "添加名册外人员" }).click();
   await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
   await expect(page.getByLabel("所在村(社区)")).toHaveValue("330110005001");
@@ -208,6 +210,16 @@ test("a record opens at its top, and the roster comes back at the row it was ope
   await page.getByRole("button", { name: "返回名册" }).click();
   await expect.poll(focused).toMatchObject({ subject: LI_SI.cert, inView: true });
   expect(await page.evaluate(() => window.scrollY)).toBeLessThan(300);
+});
+
+// The summary's link to a village not chosen leads to its town: the village's list cannot be
+// used before a town is chosen, so it cannot take the focus.
+test("an error's link to a village not yet choosable leads to the town to choose first", async ({ page }) => {
+  await openSignedIn(page, "/?form=individual");
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await page.getByRole("button", { name: "完成" }).click();
+  await page.locator(".error-summary a", { hasText: "所在村(社区)" }).click();
+  await expect.poll(() => page.evaluate(() => document.activeElement.id)).toBe("f-region_code-town");
 });
 
 // At 200% zoom a tablet 800 CSS pixels wide shows 400: nothing may need sideways scrolling, and
