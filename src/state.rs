@@ -702,6 +702,8 @@ impl State {
                     let locked = draft.meta.subject.is_some()
                         && form.0.def.record.as_ref().and_then(|r| r.subject_field())
                             == Some(field.as_str());
+                    // As the question keeps it (an ID number's x in capitals).
+                    let value = form.0.normalised(&field, value);
                     if !locked && draft.set_answer(&field, value.clone(), now).is_ok() {
                         // Only the fields that read this one are re-evaluated.
                         match &mut self.evaluation {

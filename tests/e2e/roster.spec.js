@@ -276,6 +276,10 @@ test("a number typed on a tablet gets a keypad, a certificate number the full ke
   await showSection(page, "基本信息");
   await expect(page.getByRole("textbox", { name: "残疾人证号", exact: true })).not.toHaveAttribute("readonly");
   await expect(page.getByRole("textbox", { name: "残疾人证号", exact: true })).not.toHaveAttribute("inputmode");
+  // Its check character typed as x is kept as X (the form says `upper_case`).
+  const cert = page.getByRole("textbox", { name: "残疾人证号", exact: true });
+  await cert.fill("33011019800515107x42");
+  await expect(cert).toHaveValue("33011019800515107X42");
 });
 
 test("a roster the device holds already is not downloaded again at the next start", async ({ context }) => {

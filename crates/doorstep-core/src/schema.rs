@@ -312,6 +312,20 @@ pub struct FieldDefinition {
     /// Checks on the answer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub constraints: Vec<ConstraintDefinition>,
+    /// For text: letters are kept in capitals whatever was typed, as in an ID number, whose
+    /// check character X may be typed as x ([`FieldDefinition::normalised`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub upper_case: bool,
+}
+
+impl FieldDefinition {
+    /// An answer as this question keeps it: in capitals when it says `upper_case`.
+    pub fn normalised(&self, answer: Json) -> Json {
+        match answer {
+            Json::String(text) if self.upper_case => Json::String(text.to_uppercase()),
+            other => other,
+        }
+    }
 }
 
 /// Where in a form a problem is.
@@ -604,6 +618,7 @@ impl Form {
                         required_message: None,
                         default: None,
                         constraints: Vec::new(),
+                        upper_case: false,
                     });
                     field_sections.push(section_index);
                     repeat_of.push(None);
@@ -678,6 +693,9 @@ impl Form {
                         place,
                         "a calculated field needs `calculate`, and only it may have one",
                     ));
+                }
+                if field.upper_case && field.field_type != FieldType::Text {
+                    return Err(invalid(place, "only a text field can be `upper_case`"));
                 }
                 ids.push(field.id.clone());
                 types.push(input_type(field.field_type));
@@ -909,6 +927,16 @@ impl Form {
     /// The field with this id.
     pub fn field_by_id(&self, id: &str) -> Option<&Field> {
         self.field_index(id).map(|i| &self.fields[i])
+    }
+
+    /// An answer as the question at `path` (a field id, or `group[k].field` in a repeat
+    /// group) keeps it ([`FieldDefinition::normalised`]).
+    pub fn normalised(&self, path: &str, answer: Json) -> Json {
+        let id = path.rsplit('.').next().unwrap_or(path);
+        match self.field_by_id(id) {
+            Some(field) => field.def.normalised(answer),
+            None => answer,
+        }
     }
 
     /// The answers a new record starts with: each field's `default`, evaluated in the context

@@ -271,3 +271,31 @@ fn a_text_question_gets_the_keypad_its_error_checks_allow() {
         ]
     );
 }
+
+#[test]
+fn an_upper_case_question_keeps_its_letters_in_capitals() {
+    let form = Form::from_json(&minimal(serde_json::json!([
+        {"id": "id_no", "type": "text", "label": {"zh-CN": "身份证号"}, "upper_case": true},
+        {"id": "name", "type": "text", "label": {"zh-CN": "姓名"}}
+    ])))
+    .expect("loads");
+    assert_eq!(
+        form.normalised("id_no", serde_json::json!("11010519491231002x")),
+        serde_json::json!("11010519491231002X")
+    );
+    assert_eq!(
+        form.normalised("name", serde_json::json!("abc")),
+        serde_json::json!("abc")
+    );
+    assert_eq!(
+        form.normalised("id_no", serde_json::Value::Null),
+        serde_json::Value::Null
+    );
+    // Only text has letters to keep in capitals.
+    match Form::from_json(&minimal(serde_json::json!([
+        {"id": "n", "type": "integer", "label": {"zh-CN": "数"}, "upper_case": true}
+    ]))) {
+        Err(e) => assert!(e.to_string().contains("upper_case"), "{e}"),
+        Ok(_) => panic!("an integer field was allowed upper_case"),
+    }
+}
