@@ -154,6 +154,8 @@ pub enum Text {
     AddPerson,
     /// Before the number of persons the filters let through.
     Matching,
+    /// Enter in the roster's search found nobody.
+    NobodyFound,
     /// Shows more lines of the roster.
     ShowMore,
     /// Heading of the villages' community forms.
@@ -285,6 +287,10 @@ impl Text {
             Text::AllStatuses => ("全部状态", "All statuses"),
             Text::AddPerson => ("添加名册外人员", "Add a person not on the roster"),
             Text::Matching => ("符合条件：", "Matching:"),
+            Text::NobodyFound => (
+                "名册中没有找到此人。请核对姓名或证号，或添加名册外人员。",
+                "Nobody on the roster matches. Check the name or number, or add a person not on the roster.",
+            ),
             Text::ShowMore => ("显示更多", "Show more"),
             Text::VillageForms => ("社区登记表", "Community forms"),
             Text::BackToRoster => ("返回名册", "Back to the roster"),

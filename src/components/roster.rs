@@ -88,9 +88,12 @@ pub fn roster_view(props: &RosterProps) -> Html {
     let shown_max = use_state(|| PAGE);
     // The counts depend on the lines only, not on the search.
     let counts = *use_memo(props.lines.clone(), |lines| Counts::of(&lines.0));
+    // Enter in the search box found nobody: said until the search changes.
+    let nobody = use_state(|| false);
     let on_search = {
-        let (filter, shown_max) = (filter.clone(), shown_max.clone());
+        let (filter, shown_max, nobody) = (filter.clone(), shown_max.clone(), nobody.clone());
         Callback::from(move |e: InputEvent| {
+            nobody.set(false);
             let input: HtmlInputElement = e.target_unchecked_into();
             filter.set(Filter {
                 search: input.value(),
@@ -155,6 +158,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
         .map(|line| (line.person.clone(), line.record.clone()));
     let on_search_key = {
         let (on_person, on_record) = (props.on_person.clone(), props.on_record.clone());
+        let nobody = nobody.clone();
         Callback::from(move |e: KeyboardEvent| {
             if e.key() != "Enter" || e.is_composing() || e.key_code() == 229 {
                 return;
@@ -163,7 +167,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
             match first_match.clone() {
                 Some((Some(person), _)) => on_person.emit(person),
                 Some((None, Some(id))) => on_record.emit(id),
-                _ => {}
+                _ => nobody.set(true),
             }
         })
     };
@@ -231,6 +235,9 @@ pub fn roster_view(props: &RosterProps) -> Html {
                 <button type="button" class="add-person" onclick={add}>{ t(Text::AddPerson) }</button>
             </div>
             <p class="roster-matching" role="status">{ format!("{} {}", t(Text::Matching), matching.len()) }</p>
+            if *nobody && matching.is_empty() {
+                <p class="nobody" role="alert">{ t(Text::NobodyFound) }</p>
+            }
             <ul class="persons">
                 { for matching.iter().take(*shown_max).map(|line| {
                     let onclick = match (&line.record, &line.person) {

@@ -37,6 +37,13 @@ test("an individual form completed at the service window with the keyboard alone
   // The window's screen leads with the search box: a certificate number and Enter.
   await expect(page.getByRole("heading", { name: "窗口服务" })).toBeVisible();
   await expect(page.getByLabel("搜索")).toBeFocused();
+  // A number nobody on the roster has: Enter says so, and the staff type again.
+  await type("110101190001010000");
+  await press("Enter");
+  await expect(page.getByRole("alert")).toContainText("名册中没有找到此人");
+  await press("Control+a");
+  await press("Backspace");
+  await expect(page.getByRole("alert")).toHaveCount(0);
   await type(CERT);
   await press("Enter");
   await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
