@@ -1119,7 +1119,7 @@ pub fn app() -> Html {
             html! {
                 <RosterView lines={LinesRef(lines)} villages={villages} has_village_form={has_village_form}
                     window={state.window}
-                    locale={locale} on_person={on_person} on_record={on_open.clone()}
+                    locale={locale} on_person={on_person.clone()} on_record={on_open.clone()}
                     on_add={on_add} on_village={on_village} />
             }
         }
@@ -1142,6 +1142,35 @@ pub fn app() -> Html {
             _ => html! {},
         },
     };
+    // A person added at the door whose certificate number is on the roster: they are visited
+    // through their line of the roster (a record added for them would count them twice).
+    let on_roster = state
+        .draft
+        .as_ref()
+        .filter(|d| d.meta.off_roster && d.status == Status::Draft)
+        .and_then(|draft| {
+            let key = state.form.as_ref()?.0.def.record.as_ref()?.key.clone()?;
+            let cert = draft.answers.get(&key)?.as_str()?;
+            state.roster.iter().find(|p| p.cert_no == cert).cloned()
+        })
+        .map(|person| {
+            let text = format!(
+                "{}{}{}",
+                t(Text::OnRoster),
+                t(Text::LabelSeparator),
+                person.name
+            );
+            let open = {
+                let on_person = on_person.clone();
+                Callback::from(move |_: MouseEvent| on_person.emit(person.clone()))
+            };
+            html! {
+                <div class="notice returned on-roster">
+                    <p>{ text }</p>
+                    <button type="button" onclick={open}>{ t(Text::OpenOnRoster) }</button>
+                </div>
+            }
+        });
     let notice = state.notice.map(|notice| {
         let (text, class) = match notice {
             Notice::Queued => (t(Text::SubmittedWaiting), "notice waiting"),
@@ -1193,7 +1222,7 @@ pub fn app() -> Html {
                         <pre>{ state.unloaded.join("\n") }</pre>
                     </div>
                 }
-                <div aria-live="polite" class="notices">{ for not_carried }{ for notice }</div>
+                <div aria-live="polite" class="notices">{ for not_carried }{ for on_roster }{ for notice }</div>
                 <UploadBar status={state.upload} online={state.online} locale={locale} on_upload={upload_now} />
                 <ContextProvider<AreaRef> context={AreaRef(state.area.clone())}>
                     { main }

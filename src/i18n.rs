@@ -156,6 +156,10 @@ pub enum Text {
     Matching,
     /// Enter in the roster's search found nobody.
     NobodyFound,
+    /// A person added at the door has the certificate number of a person of the roster.
+    OnRoster,
+    /// Opens that person's line of the roster.
+    OpenOnRoster,
     /// Shows more lines of the roster.
     ShowMore,
     /// Heading of the villages' community forms.
@@ -287,6 +291,11 @@ impl Text {
             Text::AllStatuses => ("全部状态", "All statuses"),
             Text::AddPerson => ("添加名册外人员", "Add a person not on the roster"),
             Text::Matching => ("符合条件：", "Matching:"),
+            Text::OnRoster => (
+                "此残疾人证号在名册中，请从名册打开此人，不要另行添加",
+                "This certificate number is on the roster: open the person from the roster rather than adding them",
+            ),
+            Text::OpenOnRoster => ("打开名册中的此人", "Open this person from the roster"),
             Text::NobodyFound => (
                 "名册中没有找到此人。请核对姓名或证号，或添加名册外人员。",
                 "Nobody on the roster matches. Check the name or number, or add a person not on the roster.",

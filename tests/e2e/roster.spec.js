@@ -212,6 +212,25 @@ test("a record opens at its top, and the roster comes back at the row it was ope
   expect(await page.evaluate(() => window.scrollY)).toBeLessThan(300);
 });
 
+// Someone added at the door who is on the roster after all is visited through their line:
+// a record added for them would count them twice.
+test("a person added at the door whose number is on the roster is sent to their line", async ({ page }) => {
+  await openSignedIn(page, "/");
+  await page.getByRole("button", { name: "添加名册外人员" }).click();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await showSection(page, "基本信息");
+  const cert = page.getByRole("textbox", { name: "残疾人证号", exact: true });
+  await cert.fill(LI_SI.cert);
+  const notice = page.locator(".notice.on-roster");
+  await expect(notice).toContainText("此残疾人证号在名册中");
+  await expect(notice).toContainText("李四");
+  await notice.getByRole("button", { name: "打开名册中的此人" }).click();
+  await showSection(page, "基本信息");
+  await expect(cert).toHaveValue(LI_SI.cert);
+  await expect(cert).toHaveJSProperty("readOnly", true);
+  await expect(page.locator(".notice.on-roster")).toHaveCount(0);
+});
+
 // The summary's link to a village not chosen leads to its town: the village's list cannot be
 // used before a town is chosen, so it cannot take the focus.
 test("an error's link to a village not yet choosable leads to the town to choose first", async ({ page }) => {
