@@ -831,8 +831,14 @@ pub fn app() -> Html {
         }
         let at_window = state.window;
         let first = use_mut_ref(|| true);
-        use_effect_with(state.screen, move |screen| {
-            if std::mem::replace(&mut *first.borrow_mut(), false) {
+        // Another record in hand is a new screen too (the next one after 完成 in the one-form
+        // mode, or one a host opens).
+        let in_hand = state.draft.as_ref().map(|d| d.id.clone());
+        use_effect_with((state.screen, in_hand), move |(screen, in_hand)| {
+            // Nothing to move from at the start, nor before a record is in hand.
+            if std::mem::replace(&mut *first.borrow_mut(), false)
+                || (*screen == Screen::Record && in_hand.is_none())
+            {
                 return;
             }
             show_screen_start(*screen, at_window, left.borrow().as_ref());

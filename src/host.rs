@@ -492,9 +492,9 @@ fn prefill(
         draft.meta.subject.as_deref(),
         form.0.def.record.as_ref().and_then(|r| r.subject_field()),
     ) {
-        if answers
-            .get(field)
-            .is_some_and(|value| value.as_str() != Some(subject))
+        let changes =
+            |value: &Json| form.0.normalised(field, value.clone()).as_str() != Some(subject);
+        if crate::state::is_locked(&form.0, draft, field) && answers.get(field).is_some_and(changes)
         {
             return Err(bad(
                 "prefill",

@@ -60,6 +60,16 @@ pub enum Screen {
     Record,
 }
 
+/// Whether `field` of `record` is its subject holding the roster's key: then it stays so (see
+/// `RecordDefinition::subject_field`). One an earlier version let change is not locked, so
+/// that the collector can set it back, as the error at completion asks.
+pub fn is_locked(form: &Form, record: &Record, field: &str) -> bool {
+    let subject_field = form.def.record.as_ref().and_then(|r| r.subject_field());
+    subject_field == Some(field)
+        && record.meta.subject.is_some()
+        && record.answers.get(field).and_then(Json::as_str) == record.meta.subject.as_deref()
+}
+
 /// What the collector was last told about a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
@@ -518,14 +528,6 @@ impl State {
             if touched(&record) && record.take_up(now).is_err() {
                 return false;
             }
-            // A record of a roster line whose subject an earlier version let be changed gets
-            // the roster's key back: the field is locked now, so it could not be mended by hand.
-            let subject_field = form.0.def.record.as_ref().and_then(|r| r.subject_field());
-            if let (Some(subject), Some(field)) = (record.meta.subject.clone(), subject_field) {
-                if record.answers.get(field).and_then(|v| v.as_str()) != Some(subject.as_str()) {
-                    let _ = record.set_answer(field, subject.into(), now);
-                }
-            }
         }
         self.put_away();
         let records = Rc::make_mut(&mut self.records);
@@ -699,9 +701,7 @@ impl State {
                 let context = self.context(context);
                 if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
                     // The subject of a record of a roster line stays as the roster gave it.
-                    let locked = draft.meta.subject.is_some()
-                        && form.0.def.record.as_ref().and_then(|r| r.subject_field())
-                            == Some(field.as_str());
+                    let locked = is_locked(&form.0, draft, &field);
                     // As the question keeps it (an ID number's x in capitals).
                     let value = form.0.normalised(&field, value);
                     if !locked && draft.set_answer(&field, value.clone(), now).is_ok() {
@@ -1246,51 +1246,47 @@ mod tests {
 
     #[test]
     fn the_subject_of_a_roster_line_cannot_be_answered_away() {
-        // A person's certificate number and region: the number is the subject, the region not.
+        // A person's certificate number is the current one: it may change (a reassessment
+        // issues a new one), and the record stays the roster line's.
         let state = start(roster_state(), Subject::Person(person()), "p1");
-        let state = answer(state, "cert", json!("33011019900101001211"));
-        let state = answer(state, "region", json!("330110005002"));
+        let state = answer(state, "cert", json!("33011019800101001X21"));
         let draft = state.draft.clone().expect("in hand");
         assert_eq!(
             draft.answers.get("cert"),
-            Some(&json!("33011019800101001X11"))
+            Some(&json!("33011019800101001X21"))
         );
-        assert_eq!(draft.answers.get("region"), Some(&json!("330110005002")));
+        assert_eq!(draft.meta.subject.as_deref(), Some("33011019800101001X11"));
         // A village's community form: its village is the subject.
-        let state = state.apply(Action::Close).apply(Action::Start {
-            form_id: "village".into(),
-            subject: Subject::Village("330110005001".into()),
-            new_id: "v1".into(),
-            now: 6,
-            context: Context::default(),
-        });
-        let mut state = answer(state, "region", json!("330110005002"));
-        let draft = state.draft.clone().expect("in hand");
-        assert_eq!(draft.answers.get("region"), Some(&json!("330110005001")));
-        // One changed by an earlier version, which let it, gets the roster's village back when
-        // it is taken up again.
+        let village = |state: State, id: &str| {
+            state.apply(Action::Close).apply(Action::Start {
+                form_id: "village".into(),
+                subject: Subject::Village("330110005001".into()),
+                new_id: id.into(),
+                now: 6,
+                context: Context::default(),
+            })
+        };
+        let state = answer(village(state, "v1"), "region", json!("330110005002"));
+        let region = |state: &State| {
+            state
+                .draft
+                .as_ref()
+                .and_then(|d| d.answers.get("region").cloned())
+        };
+        assert_eq!(region(&state), Some(json!("330110005001")));
+        // One an earlier version let change is not locked: it can be set back, as completing
+        // it asks, and is locked again from then on.
+        let mut state = state;
         if let Some(draft) = state.draft.as_mut() {
             draft.answers.insert("region".into(), json!("330110005002"));
         }
-        let state = state.apply(Action::Close).apply(Action::Start {
-            form_id: "village".into(),
-            subject: Subject::Village("330110005001".into()),
-            new_id: "v2".into(),
-            now: 7,
-            context: Context::default(),
-        });
-        let draft = state.draft.clone().expect("in hand");
-        assert_eq!(draft.id, "v1");
-        assert_eq!(draft.answers.get("region"), Some(&json!("330110005001")));
-        // A person added at the door types their own number.
-        let state = state.apply(Action::Close);
-        let state = start(state, Subject::Unlisted(None), "u1");
-        let state = answer(state, "cert", json!("33011019900101001211"));
-        let draft = state.draft.clone().expect("in hand");
-        assert_eq!(
-            draft.answers.get("cert"),
-            Some(&json!("33011019900101001211"))
-        );
+        let state = village(state, "v2");
+        assert_eq!(state.draft.as_ref().map(|d| d.id.as_str()), Some("v1"));
+        assert_eq!(region(&state), Some(json!("330110005002")));
+        let state = answer(state, "region", json!("330110005001"));
+        assert_eq!(region(&state), Some(json!("330110005001")));
+        let state = answer(state, "region", json!("330110005003"));
+        assert_eq!(region(&state), Some(json!("330110005001")));
     }
 
     #[test]

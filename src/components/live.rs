@@ -118,12 +118,13 @@ impl Snapshot {
         evaluation: Rc<Evaluation>,
         attempted: bool,
     ) -> Snapshot {
-        let locked = record
-            .meta
-            .subject
-            .as_ref()
-            .and_then(|_| form.0.def.record.as_ref()?.subject_field())
-            .and_then(|field| form.0.field_index(field));
+        // Locked once it holds the roster's key (a record an earlier version let change
+        // stays open to be set back, which the error at completion asks for).
+        let locked = record.meta.subject.as_deref().and_then(|subject| {
+            let field = form.0.def.record.as_ref()?.subject_field()?;
+            let holds = record.answers.get(field).and_then(Json::as_str) == Some(subject);
+            holds.then(|| form.0.field_index(field)).flatten()
+        });
         Snapshot {
             form,
             id: record.id.clone(),

@@ -107,7 +107,7 @@ pub fn region_picker(props: &RegionPickerProps) -> Html {
                 <option value="" selected={props.value.is_none()}>{ Text::ChooseVillage.get(props.locale) }</option>
                 { for villages.iter().map(|v| html! {
                     <option value={v.code.clone()} selected={props.value.as_deref() == Some(v.code.as_str())}>
-                        { format!("{} {}", v.name, &v.code[9..]) }
+                        { format!("{} {}", v.name, v.code.get(9..).unwrap_or(&v.code)) }
                     </option>
                 }) }
             </select>

@@ -102,12 +102,12 @@ pub struct Metadata {
     pub reconfirm: bool,
 }
 
-/// The error of a record started from the roster whose subject field (the certificate number
-/// of a person, the village code of a village: [`crate::schema::RecordDefinition::subject_field`])
-/// no longer holds the roster's key it was started with: the record would be about someone or
-/// somewhere else than the roster line it stands for, and a village could end up with two
-/// community forms and another with none. The app does not let the field change; this is what
-/// both `complete` and the server check.
+/// The error of a record started from the roster whose subject field (the village of a
+/// village's record: [`crate::schema::RecordDefinition::subject_field`]) no longer holds the
+/// roster's key it was started with: the record would be about somewhere else than the roster
+/// line it stands for, and a village could end up with two community forms and another with
+/// none. The app does not let the field change once it holds the key; this is what both
+/// `complete` and the server check.
 pub fn subject_issue(form: &Form, answers: &Answers, meta: &Metadata) -> Option<validate::Issue> {
     let subject = meta.subject.as_deref()?;
     let field = form.def.record.as_ref()?.subject_field()?;
@@ -243,9 +243,15 @@ impl Record {
     ) -> Record {
         let mut record = Record::new(id, form, now);
         record.answers = form.defaults(context);
-        record
-            .answers
-            .extend(known.into_iter().filter(|(_, v)| !v.is_null()));
+        record.answers.extend(
+            known
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| {
+                    let v = form.normalised(&k, v);
+                    (k, v)
+                }),
+        );
         record.meta.subject = subject;
         record
     }
@@ -688,39 +694,72 @@ mod tests {
 
     #[test]
     fn a_record_of_a_roster_line_keeps_its_subject() {
-        let form = visit_form();
-        let mut record = Record::new("r".into(), &form, 1);
-        record.meta.subject = Some("33011019800515002642".into());
+        let village = Form::from_json(
+            &json!({"id": "c", "version": "1", "title": {"zh-CN": "社区"},
+            "record": {"unit": "village", "region": "region"},
+            "sections": [{"id": "s", "title": {"zh-CN": "节"}, "fields": [
+                {"id": "region", "type": "text", "label": {"zh-CN": "村"}, "required": true},
+                {"id": "count", "type": "integer", "label": {"zh-CN": "人数"}}
+            ]}]})
+            .to_string(),
+        )
+        .expect("village form");
+        let mut record = Record::start(
+            "r".into(),
+            &village,
+            &Context::default(),
+            Some("330110005001".into()),
+            Answers::from([("region".to_string(), json!("330110005001"))]),
+            1,
+        );
+        // Another village: the record no longer stands for its roster line.
         record
-            .set_answer("cert", json!("33011019800515002642"), 2)
+            .set_answer("region", json!("330110005002"), 3)
             .expect("draft");
-        // Another person's number: the record no longer stands for its roster line.
-        record
-            .set_answer("cert", json!("33011019900101001211"), 3)
-            .expect("draft");
-        match record.complete(&form, on("2026-10-01"), 4) {
+        match record.complete(&village, on("2026-10-01"), 4) {
             Err(LifecycleError::Invalid(report)) => {
                 let issue = report.errors().next().expect("an error");
                 assert_eq!(
                     (issue.field.as_str(), issue.code.as_str()),
-                    ("cert", "subject_changed")
+                    ("region", "subject_changed")
                 );
-                assert!(issue.message.get("zh-CN").contains("33011019800515002642"));
+                assert!(issue.message.get("zh-CN").contains("330110005001"));
             }
             other => panic!("expected the subject's error, got {other:?}"),
         }
         record
-            .set_answer("cert", json!("33011019800515002642"), 5)
+            .set_answer("region", json!("330110005001"), 5)
             .expect("draft");
         record
-            .complete(&form, on("2026-10-01"), 6)
+            .complete(&village, on("2026-10-01"), 6)
             .expect("completes");
-        // A person added at the door has no subject: the number is theirs to type.
-        let mut added = Record::new("a".into(), &form, 1);
-        added
-            .set_answer("cert", json!("anything"), 2)
+        // A person's certificate number is the current one, whatever the roster had: it is
+        // issued anew when the category or level changes.
+        let form = visit_form();
+        let mut person = Record::start(
+            "p".into(),
+            &form,
+            &Context::default(),
+            Some("33011019800515002642".into()),
+            Answers::from([("cert".to_string(), json!("33011019800515002642"))]),
+            1,
+        );
+        person
+            .set_answer("cert", json!("33011019800515002632"), 2)
             .expect("draft");
-        assert_eq!(subject_issue(&form, &added.answers, &added.meta), None);
+        assert_eq!(subject_issue(&form, &person.answers, &person.meta), None);
+    }
+
+    #[test]
+    fn the_village_a_record_keeps_is_always_asked() {
+        let conditional = json!({"id": "c", "version": "1", "title": {"zh-CN": "社区"},
+        "record": {"unit": "village", "region": "region"},
+        "sections": [{"id": "s", "title": {"zh-CN": "节"}, "fields": [
+            {"id": "flag", "type": "integer", "label": {"zh-CN": "标"}},
+            {"id": "region", "type": "text", "label": {"zh-CN": "村"}, "relevant": "flag = 1"}
+        ]}]});
+        let error = Form::from_json(&conditional.to_string()).expect_err("conditional village");
+        assert!(error.to_string().contains("record.region"), "{error}");
     }
 
     fn on(day: &str) -> Context {

@@ -117,12 +117,14 @@ impl RecordDefinition {
         self.home_visit.iter().any(|code| code == method)
     }
 
-    /// The field that holds what the record is about, the roster's key: the certificate
-    /// number of a person (`key`), the village code of a village (`region`). A record started
-    /// from the roster keeps it as the roster gave it (see [`crate::record::subject_issue`]).
+    /// The field a record started from the roster keeps as the roster gave it (see
+    /// [`crate::record::subject_issue`]): the village of a village's record, which is one per
+    /// village. A person's certificate number is not kept so: it is issued anew when a
+    /// reassessment changes the category or level it ends with, and the collector records the
+    /// current one; the record stays the roster line's through `meta.subject`.
     pub fn subject_field(&self) -> Option<&str> {
         match self.unit {
-            RecordUnit::Person => self.key.as_deref(),
+            RecordUnit::Person => None,
             RecordUnit::Village => Some(&self.region),
         }
     }
@@ -874,6 +876,16 @@ impl Form {
             fields[repeat.field].depends_on = outside;
         }
 
+        // Capitals are kept answer by answer; a repeat group's answers are one list.
+        for repeat in &repeats {
+            if let Some(&i) = repeat.members.iter().find(|&&i| fields[i].def.upper_case) {
+                return Err(invalid(
+                    format!("field `{}`", fields[i].def.id),
+                    "a question in a repeat group cannot be `upper_case`",
+                ));
+            }
+        }
+
         if let Some(record) = &def.record {
             let named = [
                 ("region", Some(&record.region)),
@@ -890,6 +902,23 @@ impl Form {
                             format!("`{id}` is not a field of the form"),
                         ));
                     }
+                }
+            }
+            // The field a record of the roster keeps as the roster gave it must be one the
+            // collector answers, always, once per record.
+            if let Some(&i) = record.subject_field().and_then(|id| index.get(id)) {
+                let field = &fields[i];
+                if field.def.field_type == FieldType::Calculated
+                    || !field.relevant.is_empty()
+                    || repeats.iter().any(|r| r.members.contains(&i))
+                {
+                    return Err(invalid(
+                        "record.region".into(),
+                        format!(
+                            "`{}` holds the village a record is about: it must be asked always, outside repeat groups, and not be calculated",
+                            field.def.id
+                        ),
+                    ));
                 }
             }
             let method_options = record

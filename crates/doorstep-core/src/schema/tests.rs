@@ -291,6 +291,16 @@ fn an_upper_case_question_keeps_its_letters_in_capitals() {
         form.normalised("id_no", serde_json::Value::Null),
         serde_json::Value::Null
     );
+    // Not in a repeat group, whose answers are one list.
+    let grouped = serde_json::json!({
+        "id": "t", "version": "1", "title": {"zh-CN": "测试"},
+        "sections": [{"id": "members", "title": {"zh-CN": "成员"}, "repeat": {"min": 0, "max": 5},
+            "fields": [{"id": "member_id", "type": "text", "label": {"zh-CN": "身份证号"}, "upper_case": true}]}]
+    });
+    match Form::from_json(&grouped.to_string()) {
+        Err(e) => assert!(e.to_string().contains("repeat group"), "{e}"),
+        Ok(_) => panic!("upper_case was allowed in a repeat group"),
+    }
     // Only text has letters to keep in capitals.
     match Form::from_json(&minimal(serde_json::json!([
         {"id": "n", "type": "integer", "label": {"zh-CN": "数"}, "upper_case": true}
