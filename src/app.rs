@@ -1150,33 +1150,43 @@ pub fn app() -> Html {
     };
     // A person added at the door whose certificate number is on the roster: they are visited
     // through their line of the roster (a record added for them would count them twice).
-    let on_roster = state
+    // Looked up again only when the number or the roster changes, not at every redraw.
+    let typed_cert = state
         .draft
         .as_ref()
         .filter(|d| d.meta.off_roster && d.status == Status::Draft)
         .and_then(|draft| {
             let key = state.form.as_ref()?.0.def.record.as_ref()?.key.clone()?;
-            let cert = draft.answers.get(&key)?.as_str()?;
-            state.roster.iter().find(|p| p.cert_no == cert).cloned()
-        })
-        .map(|person| {
-            let text = format!(
-                "{}{}{}",
-                t(Text::OnRoster),
-                t(Text::LabelSeparator),
-                person.name
-            );
-            let open = {
-                let on_person = on_person.clone();
-                Callback::from(move |_: MouseEvent| on_person.emit(person.clone()))
-            };
-            html! {
-                <div class="notice returned on-roster">
-                    <p>{ text }</p>
-                    <button type="button" onclick={open}>{ t(Text::OpenOnRoster) }</button>
-                </div>
-            }
+            Some(draft.answers.get(&key)?.as_str()?.to_string())
         });
+    let on_roster = {
+        let roster = state.roster.clone();
+        use_memo(
+            (typed_cert, Rc::as_ptr(&state.roster) as usize),
+            move |(cert, _)| {
+                let cert = cert.as_deref()?;
+                roster.iter().find(|p| p.cert_no == cert).cloned()
+            },
+        )
+    };
+    let on_roster = (*on_roster).clone().map(|person| {
+        let text = format!(
+            "{}{}{}",
+            t(Text::OnRoster),
+            t(Text::LabelSeparator),
+            person.name
+        );
+        let open = {
+            let on_person = on_person.clone();
+            Callback::from(move |_: MouseEvent| on_person.emit(person.clone()))
+        };
+        html! {
+            <div class="notice returned on-roster">
+                <p>{ text }</p>
+                <button type="button" onclick={open}>{ t(Text::OpenOnRoster) }</button>
+            </div>
+        }
+    });
     let notice = state.notice.map(|notice| {
         let (text, class) = match notice {
             Notice::Queued => (t(Text::SubmittedWaiting), "notice waiting"),

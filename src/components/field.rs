@@ -34,8 +34,8 @@ pub struct FieldProps {
     pub required: bool,
     /// For a filtered choice field, which options are offered.
     pub offered: Option<Vec<bool>>,
-    /// Whether the answer is shown but may not change: the subject of a record of a roster
-    /// line (its certificate number, or its village).
+    /// Whether the answer is shown but may not change: the village of a community form
+    /// started from the roster.
     #[prop_or_default]
     pub locked: bool,
     /// The interface language.
@@ -374,7 +374,7 @@ pub fn field_view(props: &FieldProps) -> Html {
             </fieldset>
         }
     };
-    // The subject of a record of a roster line is shown as the roster gave it, not asked.
+    // The village of a community form of the roster is shown as the roster gave it, not asked.
     let locked_text = props
         .locked
         .then(|| match (field_type, &area, &props.value) {

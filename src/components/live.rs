@@ -39,8 +39,8 @@ pub struct Snapshot {
     pub reconfirm: bool,
     /// Whether the collector tried to complete: then unanswered required questions are flagged.
     pub attempted: bool,
-    /// The index of the field a record of a roster line may not change: its subject (the
-    /// certificate number of a person, the village of a community form).
+    /// The index of the field a record of a roster line may not change: the village of a
+    /// community form, once it holds the roster's (`state::is_locked`).
     pub locked: Option<usize>,
     /// The record as a whole, worked out once, when first asked for.
     overview: OnceCell<Overview>,
@@ -118,13 +118,14 @@ impl Snapshot {
         evaluation: Rc<Evaluation>,
         attempted: bool,
     ) -> Snapshot {
-        // Locked once it holds the roster's key (a record an earlier version let change
-        // stays open to be set back, which the error at completion asks for).
-        let locked = record.meta.subject.as_deref().and_then(|subject| {
-            let field = form.0.def.record.as_ref()?.subject_field()?;
-            let holds = record.answers.get(field).and_then(Json::as_str) == Some(subject);
-            holds.then(|| form.0.field_index(field)).flatten()
-        });
+        let locked = form
+            .0
+            .def
+            .record
+            .as_ref()
+            .and_then(|r| r.subject_field())
+            .filter(|field| crate::state::is_locked(&form.0, record, field))
+            .and_then(|field| form.0.field_index(field));
         Snapshot {
             form,
             id: record.id.clone(),
