@@ -1192,6 +1192,7 @@ pub fn app() -> Html {
             Notice::Queued => (t(Text::SubmittedWaiting), "notice waiting"),
             Notice::Sent => (t(Text::SubmittedSent), "notice sent"),
             Notice::Returned => (t(Text::Returned), "notice returned"),
+            Notice::Reopened => (t(Text::ReopenedDraft), "notice returned"),
             Notice::Saved => (t(Text::Saved), "notice sent"),
         };
         html! { <p class={class}>{ text }</p> }

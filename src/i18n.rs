@@ -160,6 +160,8 @@ pub enum Text {
     OnRoster,
     /// Opens that person's line of the roster.
     OpenOnRoster,
+    /// A record reopened with 修改 was left a draft.
+    ReopenedDraft,
     /// Shows more lines of the roster.
     ShowMore,
     /// Heading of the villages' community forms.
@@ -294,6 +296,10 @@ impl Text {
             Text::OnRoster => (
                 "此残疾人证号在名册中，请从名册打开此人，不要另行添加",
                 "This certificate number is on the roster: open the person from the roster rather than adding them",
+            ),
+            Text::ReopenedDraft => (
+                "修改后的记录现为草稿，再次完成后才会上传",
+                "The record you changed is a draft again: it is uploaded only once completed again",
             ),
             Text::OpenOnRoster => ("打开名册中的此人", "Open this person from the roster"),
             Text::NobodyFound => (

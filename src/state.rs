@@ -81,6 +81,9 @@ pub enum Notice {
     Returned,
     /// The collector asked to save: the record is on the device.
     Saved,
+    /// A record completed, reopened with 修改 and left a draft: it is not uploaded until it
+    /// is completed again.
+    Reopened,
 }
 
 /// Everything the screen shows.
@@ -668,6 +671,15 @@ impl State {
             }
             Action::Close => {
                 if self.mode == Mode::Roster {
+                    // Reopened with 修改 and left without 完成: easy to forget, so said.
+                    let reopened = self.draft.as_ref().is_some_and(|d| {
+                        d.status == Status::Draft
+                            && d.completed_at.is_some()
+                            && d.returned.is_empty()
+                    });
+                    if reopened {
+                        self.notice = Some(Notice::Reopened);
+                    }
                     self.put_away();
                     self.screen = Screen::Home;
                 }
@@ -1419,6 +1431,9 @@ mod tests {
         let draft = state.draft.clone().expect("in hand");
         assert_eq!(draft.status, Status::Draft);
         assert_eq!(draft.meta.opened, 1);
+        // Left without completing it again, it is a draft, not uploaded: the roster says so.
+        let closed = state.clone().apply(Action::Close);
+        assert_eq!(closed.notice, Some(Notice::Reopened));
         let state = state
             .apply(Action::Submit {
                 now: 12,

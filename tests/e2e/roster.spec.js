@@ -98,6 +98,18 @@ test("a collector visits a person of the roster, offline, without losing a keyst
   await expect(page.locator("#count-home")).toHaveText("1 / 1 (100%)");
   console.log(`individual form: ${given} answers given by label`);
 
+  // 修改 reopens it; left without 完成 it is a draft again, not uploaded, and the roster
+  // says so. Completed again, it waits in the outbox once more.
+  await person(page, "李四").getByRole("button").click();
+  await page.getByRole("button", { name: "修改" }).click();
+  await page.getByRole("button", { name: "返回名册" }).click();
+  await expect(page.getByText("修改后的记录现为草稿，再次完成后才会上传")).toBeVisible();
+  await expect(person(page, "李四")).toContainText("草稿");
+  await expect(page.locator("#count-done")).toHaveText("0 / 2");
+  await person(page, "李四").getByRole("button").click();
+  await page.getByRole("button", { name: "完成" }).click();
+  await expect(person(page, "李四")).toContainText("待上传");
+
   // Online again: it is uploaded once, with what the app records besides answers.
   await context.setOffline(false);
   await expect(person(page, "李四")).toContainText("已上传", { timeout: 30_000 });
