@@ -488,14 +488,13 @@ fn prefill(
     }
     // The subject of a record of a roster line is the roster's: the host may repeat it, not
     // change it.
-    if let (Some(subject), Some(field)) = (
+    if let (Some(field), Some(subject)) = (
+        doorstep_core::record::locked_field(&form.0, &draft.answers, &draft.meta),
         draft.meta.subject.as_deref(),
-        form.0.def.record.as_ref().and_then(|r| r.subject_field()),
     ) {
         let changes =
             |value: &Json| form.0.normalised(field, value.clone()).as_str() != Some(subject);
-        if crate::state::is_locked(&form.0, draft, field) && answers.get(field).is_some_and(changes)
-        {
+        if answers.get(field).is_some_and(changes) {
             return Err(bad(
                 "prefill",
                 format!(

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use doorstep_core::protocol::{AssignedVillage, Assignments, RosterPerson, Session};
-use doorstep_core::record::{LifecycleError, Position};
+use doorstep_core::record::{locked_field, LifecycleError, Position};
 use doorstep_core::schema::RecordUnit;
 use doorstep_core::{Answers, Area, Context, Evaluation, Form, Issue, Record, Status};
 use serde_json::Value as Json;
@@ -58,16 +58,6 @@ pub enum Screen {
     Home,
     /// The record in hand.
     Record,
-}
-
-/// Whether `field` of `record` is its subject holding the roster's key: then it stays so (see
-/// `RecordDefinition::subject_field`). One an earlier version let change is not locked, so
-/// that the collector can set it back, as the error at completion asks.
-pub fn is_locked(form: &Form, record: &Record, field: &str) -> bool {
-    let subject_field = form.def.record.as_ref().and_then(|r| r.subject_field());
-    subject_field == Some(field)
-        && record.meta.subject.is_some()
-        && record.answers.get(field).and_then(Json::as_str) == record.meta.subject.as_deref()
 }
 
 /// What the collector was last told about a record.
@@ -713,7 +703,8 @@ impl State {
                 let context = self.context(context);
                 if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
                     // The subject of a record of a roster line stays as the roster gave it.
-                    let locked = is_locked(&form.0, draft, &field);
+                    let locked =
+                        locked_field(&form.0, &draft.answers, &draft.meta) == Some(field.as_str());
                     // As the question keeps it (an ID number's x in capitals).
                     let value = form.0.normalised(&field, value);
                     if !locked && draft.set_answer(&field, value.clone(), now).is_ok() {

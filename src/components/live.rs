@@ -40,7 +40,7 @@ pub struct Snapshot {
     /// Whether the collector tried to complete: then unanswered required questions are flagged.
     pub attempted: bool,
     /// The index of the field a record of a roster line may not change: the village of a
-    /// community form, once it holds the roster's (`state::is_locked`).
+    /// community form, once it holds the roster's (`doorstep_core::record::locked_field`).
     pub locked: Option<usize>,
     /// The record as a whole, worked out once, when first asked for.
     overview: OnceCell<Overview>,
@@ -118,13 +118,7 @@ impl Snapshot {
         evaluation: Rc<Evaluation>,
         attempted: bool,
     ) -> Snapshot {
-        let locked = form
-            .0
-            .def
-            .record
-            .as_ref()
-            .and_then(|r| r.subject_field())
-            .filter(|field| crate::state::is_locked(&form.0, record, field))
+        let locked = doorstep_core::record::locked_field(&form.0, &record.answers, &record.meta)
             .and_then(|field| form.0.field_index(field));
         Snapshot {
             form,

@@ -102,6 +102,22 @@ pub struct Metadata {
     pub reconfirm: bool,
 }
 
+/// The field a record started from the roster keeps as the roster gave it, with the roster's
+/// key it must hold; none for a record of no roster line, or of a form that keeps none.
+fn kept_subject<'a>(form: &'a Form, meta: &'a Metadata) -> Option<(&'a str, &'a str)> {
+    let subject = meta.subject.as_deref()?;
+    let field = form.def.record.as_ref()?.subject_field()?;
+    Some((field, subject))
+}
+
+/// The field of a record that may not change now: its subject field while it holds the
+/// roster's key (see [`subject_issue`]). One an earlier version let change is not locked, so
+/// that the collector can set it back, as completing it asks; it is locked again from then on.
+pub fn locked_field<'a>(form: &'a Form, answers: &Answers, meta: &'a Metadata) -> Option<&'a str> {
+    let (field, subject) = kept_subject(form, meta)?;
+    (answers.get(field).and_then(Json::as_str) == Some(subject)).then_some(field)
+}
+
 /// The error of a record started from the roster whose subject field (the village of a
 /// village's record: [`crate::schema::RecordDefinition::subject_field`]) no longer holds the
 /// roster's key it was started with: the record would be about somewhere else than the roster
@@ -109,8 +125,7 @@ pub struct Metadata {
 /// none. The app does not let the field change once it holds the key; this is what both
 /// `complete` and the server check.
 pub fn subject_issue(form: &Form, answers: &Answers, meta: &Metadata) -> Option<validate::Issue> {
-    let subject = meta.subject.as_deref()?;
-    let field = form.def.record.as_ref()?.subject_field()?;
+    let (field, subject) = kept_subject(form, meta)?;
     if answers.get(field).and_then(Json::as_str) == Some(subject) {
         return None;
     }
@@ -712,10 +727,16 @@ mod tests {
             Answers::from([("region".to_string(), json!("330110005001"))]),
             1,
         );
-        // Another village: the record no longer stands for its roster line.
+        assert_eq!(
+            locked_field(&village, &record.answers, &record.meta),
+            Some("region")
+        );
+        // Another village: the record no longer stands for its roster line (nor is the field
+        // locked, so that it can be set back).
         record
             .set_answer("region", json!("330110005002"), 3)
             .expect("draft");
+        assert_eq!(locked_field(&village, &record.answers, &record.meta), None);
         match record.complete(&village, on("2026-10-01"), 4) {
             Err(LifecycleError::Invalid(report)) => {
                 let issue = report.errors().next().expect("an error");
