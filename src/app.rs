@@ -1165,7 +1165,7 @@ pub fn app() -> Html {
             (typed_cert, Rc::as_ptr(&state.roster) as usize),
             move |(cert, _)| {
                 let cert = cert.as_deref()?;
-                roster.iter().find(|p| p.cert_no == cert).cloned()
+                crate::roster::person_by_cert(&roster, cert).cloned()
             },
         )
     };

@@ -399,10 +399,7 @@ fn open(
             let form = state
                 .form_for(RecordUnit::Person)
                 .ok_or_else(|| not_now("open", "no form for persons is loaded"))?;
-            let person = state
-                .roster
-                .iter()
-                .find(|p| p.cert_no.eq_ignore_ascii_case(cert.trim()))
+            let person = crate::roster::person_by_cert(&state.roster, &cert)
                 .cloned()
                 .ok_or_else(|| {
                     bad(

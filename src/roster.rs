@@ -70,6 +70,13 @@ impl Progress {
     }
 }
 
+/// The person of the roster with this certificate number, its X in either case and spaces
+/// around it ignored.
+pub fn person_by_cert<'a>(roster: &'a [RosterPerson], cert: &str) -> Option<&'a RosterPerson> {
+    let cert = cert.trim();
+    roster.iter().find(|p| p.cert_no.eq_ignore_ascii_case(cert))
+}
+
 /// The newest record of each subject (a person's key or a village code) of one form.
 pub fn latest_by_subject<'a>(
     records: impl IntoIterator<Item = &'a Record>,
@@ -286,6 +293,16 @@ mod tests {
         record.answers.insert("method".into(), json!(method));
         record.answers.insert("name".into(), json!("门口加的"));
         record
+    }
+
+    #[test]
+    fn a_person_is_found_by_certificate_number_whatever_the_case_of_its_x() {
+        let roster = [person("33011019800101001X11", "张三", "330110005001")];
+        assert_eq!(
+            person_by_cert(&roster, " 33011019800101001x11 ").map(|p| p.name.as_str()),
+            Some("张三")
+        );
+        assert!(person_by_cert(&roster, "33011019800101001X12").is_none());
     }
 
     #[test]
