@@ -198,3 +198,30 @@ pub struct Assignments {
     /// The roster's persons in those villages, by village and certificate number.
     pub persons: Vec<RosterPerson>,
 }
+
+/// A record the server holds about a person or a village of the collector's roster, whichever
+/// device sent it: the roster shows the person as 已上传 on every device, so that a tablet that
+/// was reset, or a second collector's tablet, does not visit them again as if no one had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveredRecord {
+    /// The record's id: the device that holds this record knows it by its own copy.
+    pub id: String,
+    /// The form's id.
+    pub form: String,
+    /// The roster's key the record was started from: a certificate number, or a village code.
+    pub subject: String,
+    /// The collection method's code, for the count of home visits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The collector who sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collector: Option<String>,
+}
+
+/// The body of `GET /api/v1/delivered`: the records the server holds about the persons and
+/// villages of the signed-in collector's roster, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivered {
+    /// The records.
+    pub records: Vec<DeliveredRecord>,
+}

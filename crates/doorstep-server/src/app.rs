@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use doorstep_core::protocol::{
-    answers_hash, AssignedVillage, Assignments, FormSummary, Outcome, Session, SignIn, Submission,
-    SubmissionBatch, SubmissionResponse, SubmissionResult, MAX_BATCH_RECORDS, MAX_BODY_BYTES,
+    answers_hash, AssignedVillage, Assignments, Delivered, FormSummary, Outcome, Session, SignIn,
+    Submission, SubmissionBatch, SubmissionResponse, SubmissionResult, MAX_BATCH_RECORDS,
+    MAX_BODY_BYTES,
 };
 use doorstep_core::region::RegionList;
 use doorstep_core::schema::FieldType;
@@ -154,6 +155,7 @@ pub fn app(state: AppState) -> Router {
             post(sign_in).layer(DefaultBodyLimit::max(16 * 1024)),
         )
         .route("/api/v1/assignments", get(assignments))
+        .route("/api/v1/delivered", get(delivered))
         .route(
             "/api/v1/openapi.json",
             get(|| async {
@@ -271,14 +273,40 @@ async fn assignments(
         })
     })
     .await??;
-    let body = serde_json::to_vec(&answer)?;
+    personal_json(&answer, held.as_deref())
+}
+
+/// `GET /api/v1/delivered`: the records the server holds about the persons and villages of the
+/// signed-in collector's roster, whichever device sent them, so that each device shows them
+/// as 已上传. Tagged like the assignments: a device that holds this very answer gets `304`.
+async fn delivered(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let held = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let answer = tokio::task::spawn_blocking(move || -> Result<Delivered, AppError> {
+        let collector = state.authenticate(&headers)?;
+        let records = state.store().delivered(&collector.villages)?;
+        Ok(Delivered { records })
+    })
+    .await??;
+    personal_json(&answer, held.as_deref())
+}
+
+/// An answer of personal data as JSON, with its entity tag: kept by no cache on the way, nor by
+/// the browser's own (the app keeps it), and `304 Not Modified` without a body when the device
+/// names this very answer's tag in `If-None-Match` (`held`).
+fn personal_json(answer: &impl serde::Serialize, held: Option<&str>) -> Result<Response, AppError> {
+    let body = serde_json::to_vec(answer)?;
     let tag = entity_tag(&body);
-    // Personal data: kept by no cache on the way, nor by the browser's own; the app keeps it.
     let kept = [
         (header::ETAG, tag.clone()),
         (header::CACHE_CONTROL, "private, no-store".to_string()),
     ];
-    if held.is_some_and(|held| names_tag(&held, &tag)) {
+    if held.is_some_and(|held| names_tag(held, &tag)) {
         return Ok((StatusCode::NOT_MODIFIED, kept).into_response());
     }
     Ok((kept, [(header::CONTENT_TYPE, "application/json")], body).into_response())

@@ -12,7 +12,7 @@ pub mod sqlite;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use doorstep_core::protocol::{Outcome, RosterPerson, Submission};
+use doorstep_core::protocol::{DeliveredRecord, Outcome, RosterPerson, Submission};
 use thiserror::Error;
 
 /// The database file's name inside the data folder.
@@ -168,6 +168,9 @@ pub trait Backend: Send + std::fmt::Debug {
         collector: Option<&str>,
         now: i64,
     ) -> Result<Vec<Outcome>, StoreError>;
+    /// The records about the persons of these villages (by certificate number) and about the
+    /// villages themselves (by village code), whoever sent them, oldest first.
+    fn delivered(&mut self, villages: &[String]) -> Result<Vec<DeliveredRecord>, StoreError>;
     /// The stored answers (as stored JSON text) of those of these ids that are stored.
     fn stored_answers(&mut self, ids: &[&str]) -> Result<HashMap<String, String>, StoreError>;
     /// Every stored record, oldest id first.
@@ -270,6 +273,11 @@ impl Store {
         now: i64,
     ) -> Result<Vec<Outcome>, StoreError> {
         self.backend.insert(records, collector, now)
+    }
+
+    /// See [`Backend::delivered`].
+    pub fn delivered(&mut self, villages: &[String]) -> Result<Vec<DeliveredRecord>, StoreError> {
+        self.backend.delivered(villages)
     }
 
     /// See [`Backend::stored_answers`].

@@ -117,7 +117,7 @@ async fn send(
 ) -> (StatusCode, Value) {
     let body = body.into();
     let mut request = Request::builder().uri(path).method("POST");
-    if path == "/api/v1/assignments" {
+    if path == "/api/v1/assignments" || path == "/api/v1/delivered" {
         request = request.method("GET");
     }
     if let Some(token) = token {
@@ -629,6 +629,58 @@ async fn assignments_a_device_holds_already_are_not_sent_again() {
     assert_ne!(changed.as_deref(), Some(tag.as_str()));
 }
 
+/// What another device delivered about the collector's villages is listed for every device of
+/// theirs, with who sent it; an unchanged list is not sent again.
+#[tokio::test]
+async fn records_delivered_about_the_collectors_villages_are_listed() {
+    let f = fixture();
+    let (status, answer) = send(&f.state, "/api/v1/delivered", Some(TOKEN), Body::empty()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer, json!({"records": []}));
+    let mut village = community("v-1", "330110005001");
+    village["meta"] = json!({"subject": "330110005001", "method": "1"});
+    let (status, answer) = post(&f.state, json!({"records": [village]}).to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["results"][0]["outcome"], "accepted", "{answer}");
+    let (status, answer) = send(&f.state, "/api/v1/delivered", Some(TOKEN), Body::empty()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        answer,
+        json!({"records": [{
+            "id": "v-1", "form": "community", "subject": "330110005001",
+            "method": "1", "collector": "王五"
+        }]})
+    );
+    let tag = {
+        let request = Request::get("/api/v1/delivered")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .expect("request");
+        let response = app(f.state.clone())
+            .oneshot(request)
+            .await
+            .expect("response");
+        response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .expect("a tag")
+    };
+    let request = Request::get("/api/v1/delivered")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("if-none-match", &tag)
+        .body(Body::empty())
+        .expect("request");
+    let response = app(f.state.clone())
+        .oneshot(request)
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    let (status, _) = send(&f.state, "/api/v1/delivered", None, Body::empty()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test]
 async fn a_token_that_sends_too_much_gets_429_with_retry_after() {
     let mut f = fixture();
@@ -685,6 +737,7 @@ async fn the_openapi_description_is_served_and_covers_every_route() {
         "/api/v1/regions",
         "/api/v1/sessions",
         "/api/v1/assignments",
+        "/api/v1/delivered",
         "/api/v1/submissions",
         "/api/v1/openapi.json",
     ] {

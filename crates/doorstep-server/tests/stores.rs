@@ -185,6 +185,55 @@ fn exercise(store: &mut Store) {
             .collect::<Vec<_>>(),
         vec!["330110005001", "330110005002"]
     );
+
+    // The records about a collector's roster, whoever sent them: a person's by certificate
+    // number, a village's by its code; the record of a person on no roster of theirs is not.
+    let mut about = |id: &str, subject: &str, method: Option<&str>, by: &str, at: i64| {
+        let mut record = submission(id, 1, 30);
+        record.meta.subject = Some(subject.into());
+        record.meta.method = method.map(Into::into);
+        store.insert(&[&record], Some(by), at).expect("insert");
+    };
+    about("p1", "33011019800515002642", Some("1"), "王五", 20);
+    about("v1", "330110005002", None, "赵七", 21);
+    about("p2", "33011019800515002642", Some("2"), "赵七", 22);
+    let delivered = |store: &mut Store, villages: &[&str]| {
+        let villages: Vec<String> = villages.iter().map(|v| v.to_string()).collect();
+        store
+            .delivered(&villages)
+            .expect("delivered")
+            .into_iter()
+            .map(|d| (d.id, d.subject, d.method, d.collector))
+            .collect::<Vec<_>>()
+    };
+    let li_si = "33011019800515002642".to_string();
+    assert_eq!(
+        delivered(store, &["330110005001"]),
+        vec![
+            (
+                "p1".into(),
+                li_si.clone(),
+                Some("1".into()),
+                Some("王五".into())
+            ),
+            (
+                "p2".into(),
+                li_si.clone(),
+                Some("2".into()),
+                Some("赵七".into())
+            ),
+        ]
+    );
+    assert_eq!(
+        delivered(store, &["330110005002"]),
+        vec![(
+            "v1".into(),
+            "330110005002".into(),
+            None,
+            Some("赵七".into())
+        )]
+    );
+    assert_eq!(delivered(store, &["330110009001"]), vec![]);
 }
 
 #[test]
@@ -193,7 +242,7 @@ fn sqlite_behaves_as_specified() {
     exercise(&mut Store::open(dir.path()).expect("opens"));
     // Reopening finds everything, and runs no migration twice.
     let mut again = Store::open(dir.path()).expect("reopens");
-    assert_eq!(again.count().expect("count"), 3);
+    assert_eq!(again.count().expect("count"), 6);
 }
 
 /// The test database's address, emptied; `None` when none is configured.
@@ -220,7 +269,7 @@ fn postgres_behaves_like_sqlite_and_instances_store_each_record_once() {
             .expect("reconnects")
             .count()
             .expect("count"),
-        3
+        6
     );
 
     // Two instances store the same 300 new records at once, in batches in opposite orders:
@@ -267,6 +316,6 @@ fn postgres_behaves_like_sqlite_and_instances_store_each_record_once() {
             .expect("connects")
             .count()
             .expect("count"),
-        303
+        306
     );
 }

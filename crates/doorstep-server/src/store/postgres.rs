@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use doorstep_core::protocol::{Outcome, RosterPerson, Submission};
+use doorstep_core::protocol::{DeliveredRecord, Outcome, RosterPerson, Submission};
 use postgres::{Client, NoTls};
 
 use super::{Backend, Collector, StoreError, StoredRecord, Storing};
@@ -48,6 +48,11 @@ const MIGRATIONS: &[&str] = &[
     // warnings), as JSON, and the time of the last edit on the device.
     "ALTER TABLE submissions ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';
     ALTER TABLE submissions ADD COLUMN updated_at BIGINT;",
+    // The roster's key each record was started from (`meta.subject`), as a column: the
+    // records about a collector's roster are found through it (`delivered`).
+    "ALTER TABLE submissions ADD COLUMN subject TEXT;
+    UPDATE submissions SET subject = meta::json ->> 'subject';
+    CREATE INDEX submissions_subject ON submissions (subject);",
 ];
 
 /// A connection to a PostgreSQL database.
@@ -231,8 +236,8 @@ impl Backend for Postgres {
             let meta = serde_json::to_string(&record.meta)?;
             let revision_now = i64::from(record.revision);
             let inserted = tx.execute(
-                "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at, collector, meta, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at, collector, meta, updated_at, subject)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING",
                 &[
                     &record.id,
                     &record.form,
@@ -245,6 +250,7 @@ impl Backend for Postgres {
                     &collector,
                     &meta,
                     &record.updated_at,
+                    &record.meta.subject,
                 ],
             )?;
             if inserted == 1 {
@@ -263,14 +269,14 @@ impl Backend for Postgres {
             match storing {
                 Storing::RefreshMeta => {
                     tx.execute(
-                        "UPDATE submissions SET revision = $2, meta = $3, updated_at = $4, completed_at = $5 WHERE id = $1",
-                        &[&record.id, &revision_now, &meta, &record.updated_at, &record.completed_at],
+                        "UPDATE submissions SET revision = $2, meta = $3, updated_at = $4, completed_at = $5, subject = $6 WHERE id = $1",
+                        &[&record.id, &revision_now, &meta, &record.updated_at, &record.completed_at, &record.meta.subject],
                     )?;
                 }
                 Storing::Replace => {
                     tx.execute(
                         "UPDATE submissions SET form_id = $2, form_version = $3, revision = $4, answers = $5,
-                         completed_at = $6, received_at = $7, collector = $8, meta = $9, updated_at = $10 WHERE id = $1",
+                         completed_at = $6, received_at = $7, collector = $8, meta = $9, updated_at = $10, subject = $11 WHERE id = $1",
                         &[
                             &record.id,
                             &record.form,
@@ -282,6 +288,7 @@ impl Backend for Postgres {
                             &collector,
                             &meta,
                             &record.updated_at,
+                            &record.meta.subject,
                         ],
                     )?;
                 }
@@ -293,6 +300,27 @@ impl Backend for Postgres {
         }
         tx.commit()?;
         Ok(outcomes)
+    }
+
+    fn delivered(&mut self, villages: &[String]) -> Result<Vec<DeliveredRecord>, StoreError> {
+        Ok(self
+            .client
+            .query(
+                "SELECT id, form_id, subject, meta::json ->> 'method', collector FROM submissions
+                 WHERE subject = ANY($1)
+                    OR subject IN (SELECT cert_no FROM roster WHERE region_code = ANY($1))
+                 ORDER BY received_at, id",
+                &[&villages],
+            )?
+            .iter()
+            .map(|row| DeliveredRecord {
+                id: row.get(0),
+                form: row.get(1),
+                subject: row.get(2),
+                method: row.get(3),
+                collector: row.get(4),
+            })
+            .collect())
     }
 
     fn stored_answers(&mut self, ids: &[&str]) -> Result<HashMap<String, String>, StoreError> {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use doorstep_core::protocol::{Outcome, RosterPerson, Submission};
+use doorstep_core::protocol::{DeliveredRecord, Outcome, RosterPerson, Submission};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{Backend, Collector, StoreError, StoredRecord, Storing, DATABASE_FILE};
@@ -47,6 +47,11 @@ const MIGRATIONS: &[&str] = &[
     // warnings), as JSON, and the time of the last edit on the device.
     "ALTER TABLE submissions ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';
     ALTER TABLE submissions ADD COLUMN updated_at INTEGER;",
+    // The roster's key each record was started from (`meta.subject`), as a column: the
+    // records about a collector's roster are found through it (`delivered`).
+    "ALTER TABLE submissions ADD COLUMN subject TEXT;
+    UPDATE submissions SET subject = json_extract(meta, '$.subject');
+    CREATE INDEX submissions_subject ON submissions (subject);",
 ];
 
 /// The SQLite database in a data folder.
@@ -249,21 +254,21 @@ impl Backend for Sqlite {
             match storing {
                 Storing::Insert => {
                     tx.execute(
-                        "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at, collector, meta, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                        params![record.id, record.form, record.form_version, record.revision, answers, record.created_at, record.completed_at, now, collector, meta, record.updated_at],
+                        "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, completed_at, received_at, collector, meta, updated_at, subject)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                        params![record.id, record.form, record.form_version, record.revision, answers, record.created_at, record.completed_at, now, collector, meta, record.updated_at, record.meta.subject],
                     )?;
                 }
                 Storing::RefreshMeta => {
                     tx.execute(
-                        "UPDATE submissions SET revision = ?2, meta = ?3, updated_at = ?4, completed_at = ?5 WHERE id = ?1",
-                        params![record.id, record.revision, meta, record.updated_at, record.completed_at],
+                        "UPDATE submissions SET revision = ?2, meta = ?3, updated_at = ?4, completed_at = ?5, subject = ?6 WHERE id = ?1",
+                        params![record.id, record.revision, meta, record.updated_at, record.completed_at, record.meta.subject],
                     )?;
                 }
                 Storing::Replace => {
                     tx.execute(
-                        "UPDATE submissions SET form_id = ?2, form_version = ?3, revision = ?4, answers = ?5, completed_at = ?6, received_at = ?7, collector = ?8, meta = ?9, updated_at = ?10 WHERE id = ?1",
-                        params![record.id, record.form, record.form_version, record.revision, answers, record.completed_at, now, collector, meta, record.updated_at],
+                        "UPDATE submissions SET form_id = ?2, form_version = ?3, revision = ?4, answers = ?5, completed_at = ?6, received_at = ?7, collector = ?8, meta = ?9, updated_at = ?10, subject = ?11 WHERE id = ?1",
+                        params![record.id, record.form, record.form_version, record.revision, answers, record.completed_at, now, collector, meta, record.updated_at, record.meta.subject],
                     )?;
                 }
                 Storing::Duplicate | Storing::Conflict => {}
@@ -273,6 +278,29 @@ impl Backend for Sqlite {
         }
         tx.commit()?;
         Ok(outcomes)
+    }
+
+    /// The records about the persons of these villages and about the villages themselves, in
+    /// one query (the villages go in as a JSON list), oldest first.
+    fn delivered(&mut self, villages: &[String]) -> Result<Vec<DeliveredRecord>, StoreError> {
+        let villages = serde_json::to_string(villages)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, form_id, subject, json_extract(meta, '$.method'), collector FROM submissions
+             WHERE subject IN (SELECT value FROM json_each(?1))
+                OR subject IN (SELECT cert_no FROM roster
+                               WHERE region_code IN (SELECT value FROM json_each(?1)))
+             ORDER BY received_at, id",
+        )?;
+        let rows = stmt.query_map([villages], |row| {
+            Ok(DeliveredRecord {
+                id: row.get(0)?,
+                form: row.get(1)?,
+                subject: row.get(2)?,
+                method: row.get(3)?,
+                collector: row.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The stored answers (as stored JSON text) of those of these ids that are stored.
@@ -327,5 +355,52 @@ impl Backend for Sqlite {
         Ok(self
             .conn
             .query_row("SELECT COUNT(*) FROM submissions", [], |row| row.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database made before records had a subject column gets one, filled from each record's
+    /// metadata, so that the records already received count as delivered.
+    #[test]
+    fn the_subject_migration_fills_the_column_from_stored_metadata() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            let conn = Connection::open(dir.path().join(DATABASE_FILE)).expect("opens");
+            for sql in &MIGRATIONS[..3] {
+                conn.execute_batch(sql).expect("older migration");
+            }
+            conn.pragma_update(None, "user_version", 3)
+                .expect("version");
+            conn.execute(
+                "INSERT INTO submissions (id, form_id, form_version, revision, answers, created_at, received_at, collector, meta)
+                 VALUES ('r1', 'individual', '1', 1, '{}', 1, 2, '王五', '{\"subject\":\"33011019800515002642\",\"method\":\"1\"}'),
+                        ('r2', 'individual', '1', 1, '{}', 1, 3, NULL, '{}')",
+                [],
+            )
+            .expect("older records");
+            conn.execute(
+                "INSERT INTO roster (cert_no, name, region_code, prefill, imported_at)
+                 VALUES ('33011019800515002642', '李四', '330110005001', '{}', 1)",
+                [],
+            )
+            .expect("roster");
+        }
+        let mut store = Sqlite::open(dir.path()).expect("migrates");
+        let delivered = store
+            .delivered(&["330110005001".to_string()])
+            .expect("delivered");
+        assert_eq!(
+            delivered,
+            vec![DeliveredRecord {
+                id: "r1".into(),
+                form: "individual".into(),
+                subject: "33011019800515002642".into(),
+                method: Some("1".into()),
+                collector: Some("王五".into()),
+            }]
+        );
     }
 }
