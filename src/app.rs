@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use doorstep_core::protocol::{FormSummary, Session};
+use doorstep_core::protocol::{Delivered, FormSummary, Session};
 use doorstep_core::schema::RecordUnit;
 use doorstep_core::sync::Event;
 use doorstep_core::{Area, Form, Record, Status};
@@ -27,7 +27,7 @@ use crate::roster::Progress;
 use crate::state::{
     Action, DrawnState, Mode, Notice, Phase, Screen, State, StorageTrouble, Subject, UploadStatus,
 };
-use crate::store::{DeviceStore, StorageUsage, StoreError, DATABASE};
+use crate::store::{DeviceStore, KeptAnswer, StorageUsage, StoreError, DATABASE};
 use crate::{device, host, net};
 
 /// A query parameter of the address, if it is a safe id (letters, digits, `_` and `-`).
@@ -114,23 +114,27 @@ fn show_screen_start(screen: Screen, at_window: bool, left: Option<&(String, Opt
 /// the state. Offline, the copy kept last time stays in use. `held` is the server's tag of the
 /// assignments the state holds (`State::roster_tag`): when the server still has those, it says
 /// so and sends nothing, and they stay in use. A tag names one collector's assignments, so
-/// another collector's sign-in never takes them.
+/// another collector's sign-in never takes them. Then the records the server holds about the
+/// roster are fetched the same way ([`refresh_delivered`]).
 async fn refresh_assignments(
     store: DeviceStore,
     token: String,
     held: Option<String>,
     dispatch: UseReducerDispatcher<DrawnState>,
 ) {
-    match net::get_assignments(&token, held.as_deref()).await {
-        Ok(net::AssignmentsAnswer::Changed {
-            assignments,
+    match net::get_tagged("/api/v1/assignments", &token, held.as_deref()).await {
+        Ok(net::Tagged::Changed {
+            value: assignments,
             body,
             tag,
         }) => {
             // Kept only while the device's sign-in is the one they were fetched with: another
             // collector may have signed in while they were on their way (the state drops them
             // then too).
-            let kept = match store.put_assignments(&body, tag.as_deref(), &token).await {
+            let kept = match store
+                .put_answer(KeptAnswer::Assignments, &body, tag.as_deref(), &token)
+                .await
+            {
                 Ok(kept) => kept,
                 Err(e) => {
                     web_sys::console::warn_1(&format!("assignments not kept: {e}").into());
@@ -142,12 +146,48 @@ async fn refresh_assignments(
                 // The state's tag names only what the device keeps: a roster not kept is
                 // fetched whole at the next sign-in or start, and kept then.
                 tag: tag.filter(|_| kept),
-                token: Some(token),
+                token: Some(token.clone()),
                 context: device::context(),
             });
         }
-        Ok(net::AssignmentsAnswer::Unchanged) => {}
+        Ok(net::Tagged::Unchanged) => {}
         Err(e) => web_sys::console::warn_1(&format!("assignments: {e}").into()),
+    }
+    refresh_delivered(&store, &token, &dispatch).await;
+}
+
+/// Fetches the records the server holds about the collector's roster, from any device, keeps
+/// them on the device and hands them to the state: a person visited from another tablet (or
+/// from this one before it was reset) shows as 已上传. Offline, the copy kept last time stays
+/// in use; one fetched with a sign-in that is no longer the device's is dropped.
+async fn refresh_delivered(
+    store: &DeviceStore,
+    token: &str,
+    dispatch: &UseReducerDispatcher<DrawnState>,
+) {
+    let held = store
+        .answer_with_tag::<Delivered>(KeptAnswer::Delivered)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|(_, tag)| tag);
+    match net::get_tagged::<Delivered>("/api/v1/delivered", token, held.as_deref()).await {
+        Ok(net::Tagged::Changed { value, body, tag }) => {
+            match store
+                .put_answer(KeptAnswer::Delivered, &body, tag.as_deref(), token)
+                .await
+            {
+                Ok(false) => {}
+                kept => {
+                    if let Err(e) = kept {
+                        web_sys::console::warn_1(&format!("delivered not kept: {e}").into());
+                    }
+                    dispatch.dispatch(Action::Delivered(value.records));
+                }
+            }
+        }
+        Ok(net::Tagged::Unchanged) => {}
+        Err(e) => web_sys::console::warn_1(&format!("delivered: {e}").into()),
     }
 }
 
@@ -301,24 +341,34 @@ fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageL
             Some(crate::roster::lines(
                 &state.roster,
                 &all,
+                &state.delivered,
                 &form.0.def.id,
                 &definition,
             ))
         })
         .unwrap_or_default();
     let village_form = state.form_for(RecordUnit::Village);
-    let latest = village_form
+    let (latest, held) = village_form
         .as_ref()
-        .map(|f| crate::roster::latest_by_subject(all.iter().copied(), &f.0.def.id))
+        .map(|f| {
+            (
+                crate::roster::latest_by_subject(all.iter().copied(), &f.0.def.id),
+                crate::roster::delivered_by_subject(&state.delivered, &f.0.def.id),
+            )
+        })
         .unwrap_or_default();
     let villages = state
         .villages
         .iter()
-        .map(|village| VillageLine {
-            village: village.clone(),
-            progress: latest
-                .get(village.code.as_str())
-                .map_or(Progress::NotStarted, |r| Progress::of(r)),
+        .map(|village| {
+            let code = village.code.as_str();
+            let (progress, delivered_by) =
+                crate::roster::standing(latest.get(code).copied(), held.get(code).copied());
+            VillageLine {
+                village: village.clone(),
+                progress,
+                delivered_by,
+            }
         })
         .collect();
     (Rc::new(lines), Rc::new(villages), village_form.is_some())
@@ -632,8 +682,21 @@ pub fn app() -> Html {
                 // The server's tag of the assignments kept is named only when they could be
                 // read: unreadable ones are fetched whole.
                 let mut held = None;
-                if let Some((assignments, tag)) =
-                    started.store.assignments_with_tag().await.ok().flatten()
+                if let Some((delivered, _)) = started
+                    .store
+                    .answer_with_tag::<Delivered>(KeptAnswer::Delivered)
+                    .await
+                    .ok()
+                    .flatten()
+                {
+                    dispatch.dispatch(Action::Delivered(delivered.records));
+                }
+                if let Some((assignments, tag)) = started
+                    .store
+                    .answer_with_tag(KeptAnswer::Assignments)
+                    .await
+                    .ok()
+                    .flatten()
                 {
                     held = tag.clone();
                     dispatch.dispatch(Action::Assignments {
@@ -1046,16 +1109,17 @@ pub fn app() -> Html {
     };
     let roster = {
         // Worked out only while the roster is shown, and again only when the records, the
-        // roster or the forms change: never on a keystroke in a form.
+        // roster, the records delivered or the forms change: never on a keystroke in a form.
         let shown = state.mode == Mode::Roster && state.screen == Screen::Home;
         let key = (
             RecordsRef(state.records.clone()),
             Rc::as_ptr(&state.roster) as usize,
+            Rc::as_ptr(&state.delivered) as usize,
             Rc::as_ptr(&state.forms) as usize,
             shown,
         );
         let state = state.clone();
-        use_memo(key, move |(_, _, _, shown)| {
+        use_memo(key, move |(_, _, _, _, shown)| {
             if *shown {
                 roster_lines(&state)
             } else {
@@ -1187,6 +1251,43 @@ pub fn app() -> Html {
             </div>
         }
     });
+    // The record in hand is of a person or village the server already holds a record of, sent
+    // from elsewhere: visiting them again would make a second record. Looked up again only when
+    // the record in hand or the records delivered change.
+    let in_hand = state
+        .draft
+        .as_ref()
+        .filter(|_| state.mode == Mode::Roster)
+        .and_then(|draft| {
+            let subject = draft.meta.subject.clone()?;
+            let form = state.form.as_ref()?.0.def.id.clone();
+            Some((draft.id.clone(), form, subject))
+        });
+    let delivered_elsewhere = {
+        let delivered = state.delivered.clone();
+        use_memo(
+            (in_hand, Rc::as_ptr(&state.delivered) as usize),
+            move |(in_hand, _)| {
+                let (id, form, subject) = in_hand.as_ref()?;
+                let by_subject = crate::roster::delivered_by_subject(&delivered, form);
+                let held = by_subject.get(subject.as_str()).copied()?;
+                (held.id != *id).then(|| held.collector.clone().unwrap_or_default())
+            },
+        )
+    };
+    let delivered_elsewhere = (*delivered_elsewhere).clone().map(|by| {
+        let by = if by.is_empty() {
+            t(Text::AnotherDevice).to_string()
+        } else {
+            by
+        };
+        let sep = t(Text::LabelSeparator);
+        html! {
+            <div class="notice returned delivered-elsewhere">
+                <p>{ format!("{}{sep}{by}", t(Text::DeliveredElsewhere)) }</p>
+            </div>
+        }
+    });
     let notice = state.notice.map(|notice| {
         let (text, class) = match notice {
             Notice::Queued => (t(Text::SubmittedWaiting), "notice waiting"),
@@ -1239,7 +1340,7 @@ pub fn app() -> Html {
                         <pre>{ state.unloaded.join("\n") }</pre>
                     </div>
                 }
-                <div aria-live="polite" class="notices">{ for not_carried }{ for on_roster }{ for notice }</div>
+                <div aria-live="polite" class="notices">{ for not_carried }{ for on_roster }{ for delivered_elsewhere }{ for notice }</div>
                 <UploadBar status={state.upload} online={state.online} locale={locale} on_upload={upload_now} />
                 <ContextProvider<AreaRef> context={AreaRef(state.area.clone())}>
                     { main }

@@ -160,6 +160,13 @@ pub enum Text {
     OnRoster,
     /// Opens that person's line of the roster.
     OpenOnRoster,
+    /// Before the name of who sent a record the server holds from another device.
+    DeliveredBy,
+    /// Who sent it, when the server does not say.
+    AnotherDevice,
+    /// The record in hand is of a person or village the server already holds a record of,
+    /// sent from elsewhere; followed by who sent it.
+    DeliveredElsewhere,
     /// A record reopened with 修改 was left a draft.
     ReopenedDraft,
     /// Shows more lines of the roster.
@@ -302,6 +309,12 @@ impl Text {
                 "The record you changed is a draft again: it is uploaded only once completed again",
             ),
             Text::OpenOnRoster => ("打开名册中的此人", "Open this person from the roster"),
+            Text::DeliveredBy => ("上传人", "Uploaded by"),
+            Text::AnotherDevice => ("其他设备", "another device"),
+            Text::DeliveredElsewhere => (
+                "服务器已收到此人（或此村）的一份记录，再次登记将产生重复记录。上传人",
+                "The server already holds a record of this person (or village): registering again makes a duplicate. Uploaded by",
+            ),
             Text::NobodyFound => (
                 "名册中没有找到此人。请核对姓名或证号，或添加名册外人员。",
                 "Nobody on the roster matches. Check the name or number, or add a person not on the roster.",

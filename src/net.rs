@@ -1,7 +1,7 @@
 //! The app's only door to the network: fetching forms, signing in and posting records.
 
 use doorstep_core::protocol::{
-    Assignments, ErrorBody, FormSummary, Session, SignIn, SubmissionBatch, SubmissionResponse,
+    ErrorBody, FormSummary, Session, SignIn, SubmissionBatch, SubmissionResponse,
 };
 use doorstep_core::region::RegionList;
 use thiserror::Error;
@@ -110,11 +110,11 @@ pub async fn get_text(url: &str) -> Result<String, NetError> {
 /// How long an upload may take before it counts as failed and is retried.
 const UPLOAD_TIMEOUT_MS: u32 = 30_000;
 
-/// How long the collector's assignments may take to arrive before the app goes on with the
-/// copy it keeps. A roster of 20,000 persons is about 205 KB on the wire: two minutes is enough
+/// How long the collector's assignments (or the records delivered) may take to arrive before the
+/// app goes on with the copy it keeps. A roster of 20,000 persons is about 205 KB on the wire: two minutes is enough
 /// for it on a link of 20 kbit/s, and a link that answers nothing cannot hold `init` or the
 /// `ready` event for ever.
-const ASSIGNMENTS_TIMEOUT_MS: u32 = 120_000;
+const KEPT_TIMEOUT_MS: u32 = 120_000;
 
 /// A request of the JSON API: an optional JSON body, an optional bearer token, an optional
 /// time limit.
@@ -176,20 +176,15 @@ pub async fn get_regions() -> Result<Vec<RegionList>, NetError> {
     call_api("GET", "/api/v1/regions", None, None, None).await
 }
 
-/// The signed-in collector's villages and roster. Naming the server's tag of the assignments
-/// the device holds (`held`), the answer is [`AssignmentsAnswer::Unchanged`] when the server
-/// still has those: nothing is sent again.
-pub async fn get_assignments(
+/// A signed-in GET of an answer the device keeps with the server's tag of it (the assignments,
+/// the records delivered). Naming the tag of the answer the device holds (`held`), the answer
+/// is [`Tagged::Unchanged`] when the server still has that one: nothing is sent again.
+pub async fn get_tagged<T: serde::de::DeserializeOwned>(
+    url: &str,
     token: &str,
     held: Option<&str>,
-) -> Result<AssignmentsAnswer, NetError> {
-    let request = api_request(
-        "GET",
-        "/api/v1/assignments",
-        None,
-        Some(token),
-        Some(ASSIGNMENTS_TIMEOUT_MS),
-    )?;
+) -> Result<Tagged<T>, NetError> {
+    let request = api_request("GET", url, None, Some(token), Some(KEPT_TIMEOUT_MS))?;
     if let Some(held) = held {
         request
             .headers()
@@ -198,37 +193,33 @@ pub async fn get_assignments(
     }
     let response = fetch(request).await?;
     if response.status() == 304 {
-        return Ok(AssignmentsAnswer::Unchanged);
+        return Ok(Tagged::Unchanged);
     }
     let tag = response.headers().get("ETag").ok().flatten();
     let status = response.status();
     let body = read_bytes(&response).await?;
-    let assignments = {
+    let value = {
         let text = String::from_utf8_lossy(&body);
         if matches!(text, std::borrow::Cow::Owned(_)) && (200..300).contains(&status) {
-            return Err(NetError::BadBody("the assignments are not UTF-8".into()));
+            return Err(NetError::BadBody(format!("{url}: the answer is not UTF-8")));
         }
         read_json(status, &text)?
     };
-    Ok(AssignmentsAnswer::Changed {
-        assignments,
-        body,
-        tag,
-    })
+    Ok(Tagged::Changed { value, body, tag })
 }
 
-/// What the server answered for the collector's assignments.
-pub enum AssignmentsAnswer {
-    /// Assignments other than those held (or none were named), with the server's tag of them.
+/// What the server answered for an answer the device keeps.
+pub enum Tagged<T> {
+    /// Another answer than the one held (or none was named), with the server's tag of it.
     Changed {
-        /// The assignments.
-        assignments: Assignments,
-        /// Their JSON, the bytes as the server sent them: what the device keeps.
+        /// The answer.
+        value: T,
+        /// Its JSON, the bytes as the server sent them: what the device keeps.
         body: Vec<u8>,
-        /// The tag to name them by next time.
+        /// The tag to name it by next time.
         tag: Option<String>,
     },
-    /// The very assignments the device holds: nothing was sent again.
+    /// The very answer the device holds: nothing was sent again.
     Unchanged,
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use doorstep_core::protocol::RosterPerson;
+use doorstep_core::protocol::{DeliveredRecord, RosterPerson};
 use doorstep_core::schema::RecordDefinition;
 use doorstep_core::{Record, Status};
 
@@ -97,6 +97,44 @@ pub fn latest_by_subject<'a>(
     latest
 }
 
+/// The newest record the server holds about each subject of one form, from any device.
+pub fn delivered_by_subject<'a>(
+    delivered: &'a [DeliveredRecord],
+    form_id: &str,
+) -> HashMap<&'a str, &'a DeliveredRecord> {
+    // Oldest first: a newer record of a subject takes the place of an older one.
+    delivered
+        .iter()
+        .filter(|d| d.form == form_id)
+        .map(|d| (d.subject.as_str(), d))
+        .collect()
+}
+
+/// Where a subject of the roster stands, from its newest record on the device (`local`) and the
+/// newest the server holds (`delivered`): the device's own record decides, unless it has none
+/// or one nothing was typed into, and the server holds one: then the subject was visited from
+/// elsewhere (another tablet, or this one before it was reset) and is 已上传. The second value
+/// is who sent a record the server holds that is not the device's own, if any: for the line's
+/// note, and for the warning that visiting again would make a second record.
+pub fn standing(
+    local: Option<&Record>,
+    delivered: Option<&DeliveredRecord>,
+) -> (Progress, Option<String>) {
+    let progress = local.map_or(Progress::NotStarted, Progress::of);
+    let elsewhere = delivered.filter(|d| local.is_none_or(|r| r.id != d.id));
+    match elsewhere {
+        Some(d) => {
+            let progress = if progress == Progress::NotStarted {
+                Progress::Sent
+            } else {
+                progress
+            };
+            (progress, Some(d.collector.clone().unwrap_or_default()))
+        }
+        None => (progress, None),
+    }
+}
+
 /// One line of the roster: a person of the roster, or one added at the door.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Line {
@@ -114,6 +152,9 @@ pub struct Line {
     pub unlisted: bool,
     /// Whether the record's method is a home visit.
     pub home_visit: bool,
+    /// Who sent a record of this person that the server holds and the device does not (empty
+    /// when the server does not say); none when there is no such record.
+    pub delivered_by: Option<String>,
     /// The person of the roster, to start their record.
     pub person: Option<RosterPerson>,
 }
@@ -123,10 +164,12 @@ pub struct Line {
 pub fn lines(
     roster: &[RosterPerson],
     records: &[&Record],
+    delivered: &[DeliveredRecord],
     form_id: &str,
     definition: &RecordDefinition,
 ) -> Vec<Line> {
     let latest = latest_by_subject(records.iter().copied(), form_id);
+    let held = delivered_by_subject(delivered, form_id);
     let text = |record: &Record, field: &Option<String>| {
         field
             .as_ref()
@@ -146,14 +189,24 @@ pub fn lines(
         .iter()
         .map(|person| {
             let record = latest.get(person.cert_no.as_str()).copied();
+            let delivered = held.get(person.cert_no.as_str()).copied();
+            let (progress, delivered_by) = standing(record, delivered);
+            // A visit counted from the server's record when the device has none of its own.
+            let home_visit = match record.filter(|r| Progress::of(r) != Progress::NotStarted) {
+                Some(record) => home_visit(record),
+                None => delivered
+                    .and_then(|d| d.method.as_deref())
+                    .is_some_and(|m| definition.is_home_visit(m)),
+            };
             Line {
                 cert_no: person.cert_no.clone(),
                 name: person.name.clone(),
                 region_code: person.region_code.clone(),
-                progress: record.map_or(Progress::NotStarted, Progress::of),
+                progress,
                 record: record.map(|r| r.id.clone()),
                 unlisted: false,
-                home_visit: record.is_some_and(home_visit),
+                home_visit,
+                delivered_by,
                 person: Some(person.clone()),
             }
         })
@@ -172,6 +225,7 @@ pub fn lines(
         record: Some(record.id.clone()),
         unlisted: true,
         home_visit: home_visit(record),
+        delivered_by: None,
         person: None,
     }));
     out
@@ -295,6 +349,70 @@ mod tests {
         record
     }
 
+    fn delivered(id: &str, form: &str, subject: &str, method: &str) -> DeliveredRecord {
+        DeliveredRecord {
+            id: id.into(),
+            form: form.into(),
+            subject: subject.into(),
+            method: Some(method.into()),
+            collector: Some("赵七".into()),
+        }
+    }
+
+    #[test]
+    fn records_the_server_holds_from_elsewhere_show_and_count_as_uploaded() {
+        let form = form();
+        let definition = form.def.record.clone().expect("record block");
+        let roster = vec![
+            person("A1", "张三", "330110005001"),
+            person("B2", "李四", "330110005001"),
+            person("C3", "王五", "330110005002"),
+            person("D4", "赵六", "330110005002"),
+            person("E5", "钱八", "330110005002"),
+        ];
+        let mut untouched = record("c3", Some("C3"), Status::Draft, "2");
+        untouched.revision = 0;
+        let records = [
+            record("a1", Some("A1"), Status::Sent, "1"),
+            record("b2", Some("B2"), Status::Draft, "1"),
+            untouched,
+        ];
+        let refs: Vec<&Record> = records.iter().collect();
+        let held = [
+            // The device's own record, as the server holds it: nothing from elsewhere.
+            delivered("a1", "individual", "A1", "1"),
+            // Sent from another tablet while this one holds a draft.
+            delivered("x2", "individual", "B2", "1"),
+            // Sent from another tablet: this one opened the person and typed nothing.
+            delivered("x3", "individual", "C3", "1"),
+            // Two from elsewhere: the newer one (listed last) counts, by phone.
+            delivered("x4", "individual", "D4", "1"),
+            delivered("x5", "individual", "D4", "2"),
+            // Another form's record of E5 says nothing about this form.
+            delivered("x6", "other", "E5", "1"),
+        ];
+        let lines = lines(&roster, &refs, &held, "individual", &definition);
+        let seen: Vec<(Progress, Option<&str>, bool)> = lines
+            .iter()
+            .map(|l| (l.progress, l.delivered_by.as_deref(), l.home_visit))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (Progress::Sent, None, true),
+                (Progress::Draft, Some("赵七"), true),
+                (Progress::Sent, Some("赵七"), true),
+                (Progress::Sent, Some("赵七"), false),
+                (Progress::NotStarted, None, false),
+            ]
+        );
+        // The device's own records stay the ones opened.
+        assert_eq!(lines[1].record.as_deref(), Some("b2"));
+        let counts = Counts::of(&lines);
+        assert_eq!((counts.assigned, counts.done), (5, 3));
+        assert_eq!((counts.completed, counts.home_visits), (3, 2));
+    }
+
     #[test]
     fn a_person_is_found_by_certificate_number_whatever_the_case_of_its_x() {
         let roster = [person("33011019800101001X11", "张三", "330110005001")];
@@ -373,7 +491,7 @@ mod tests {
             record("r5", None, Status::Completed, "1"),
         ];
         let refs: Vec<&Record> = records.iter().collect();
-        let lines = lines(&roster, &refs, "individual", &definition);
+        let lines = lines(&roster, &refs, &[], "individual", &definition);
         let progress: Vec<Progress> = lines.iter().map(|l| l.progress).collect();
         assert_eq!(
             progress,

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use doorstep_core::protocol::{AssignedVillage, Assignments, RosterPerson, Session};
+use doorstep_core::protocol::{
+    AssignedVillage, Assignments, DeliveredRecord, RosterPerson, Session,
+};
 use doorstep_core::record::{locked_field, LifecycleError, Position};
 use doorstep_core::schema::RecordUnit;
 use doorstep_core::{Answers, Area, Context, Evaluation, Form, Issue, Record, Status};
@@ -137,6 +139,8 @@ pub struct State {
     /// The server's tag of the last assignments, if it gave one: named when they are fetched
     /// again, so that the server sends them only if they changed.
     pub roster_tag: Option<String>,
+    /// The records the server holds about the roster's persons and villages, from any device.
+    pub delivered: Rc<Vec<DeliveredRecord>>,
 }
 
 /// What went wrong with the device's storage.
@@ -177,6 +181,7 @@ impl Default for State {
             villages: Rc::new(Vec::new()),
             roster: Rc::new(Vec::new()),
             roster_tag: None,
+            delivered: Rc::new(Vec::new()),
         }
     }
 }
@@ -346,6 +351,9 @@ pub enum Action {
         /// Today's date, for the draft's defaults.
         context: Context,
     },
+    /// The records the server holds about the roster arrived (from the server, or the copy
+    /// kept on the device).
+    Delivered(Vec<DeliveredRecord>),
     /// The collector's villages and roster arrived (from the server, or the copy kept on the
     /// device).
     Assignments {
@@ -867,6 +875,7 @@ impl State {
                 let context = self.context(context);
                 self.evaluation = evaluate(&self.form, &self.draft, context);
             }
+            Action::Delivered(records) => self.delivered = Rc::new(records),
             Action::SignInFailed(message) => self.sign_in_error = Some(message),
             Action::SignInNeeded => self.session = None,
             Action::Redraw => {}

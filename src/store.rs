@@ -19,12 +19,26 @@ const RECORDS: &str = "records";
 /// app opens offline after the first sign-in.
 const SESSIONS: &str = "session";
 const SESSION_KEY: &str = "current";
-/// The last assignments (villages and roster) fetched, kept beside the sign-in: the bytes of
-/// the server's JSON, as a `Uint8Array` (earlier versions kept the parsed object, which is
-/// still read).
-const ASSIGNMENTS_KEY: &str = "assignments";
-/// The server's entity tag of the assignments kept, written in the same transaction.
-const ASSIGNMENTS_TAG_KEY: &str = "assignments-tag";
+/// An answer of the server kept beside the sign-in, as the bytes of its JSON (a `Uint8Array`),
+/// with the server's entity tag of it written in the same transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptAnswer {
+    /// The last assignments (villages and roster) fetched. Earlier versions kept the parsed
+    /// object, which is still read.
+    Assignments,
+    /// The records the server holds about the roster, from any device.
+    Delivered,
+}
+
+impl KeptAnswer {
+    /// The keys of the answer and of its tag in the session store.
+    fn keys(self) -> (&'static str, &'static str) {
+        match self {
+            KeptAnswer::Assignments => ("assignments", "assignments-tag"),
+            KeptAnswer::Delivered => ("delivered", "delivered-tag"),
+        }
+    }
+}
 
 /// What can go wrong with the device's storage.
 #[derive(Debug, Error)]
@@ -52,11 +66,11 @@ fn read_kept<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
     serde_json::from_str(&text).ok()
 }
 
-/// The assignments kept, read back; unreadable ones count as none. They are the bytes of the
-/// server's JSON: a roster of 20,000 persons is one copy out of IndexedDB and one parse, where
-/// an object would be cloned field by field, turned into text, and the text into Rust's. A
-/// copy kept as an object by an earlier version is read too.
-fn read_assignments(value: &JsValue) -> Option<Assignments> {
+/// An answer kept, read back; an unreadable one counts as none. It is the bytes of the server's
+/// JSON: a roster of 20,000 persons is one copy out of IndexedDB and one parse, where an object
+/// would be cloned field by field, turned into text, and the text into Rust's. Assignments kept
+/// as an object by an earlier version are read too.
+fn read_answer<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
     match value.dyn_ref::<js_sys::Uint8Array>() {
         Some(bytes) => serde_json::from_str(&String::from_utf8(bytes.to_vec()).ok()?).ok(),
         None => read_kept(value),
@@ -232,42 +246,45 @@ impl DeviceStore {
     /// The assignments last fetched, if any.
     pub async fn assignments(&self) -> Result<Option<Assignments>, StoreError> {
         Ok(self
-            .assignments_with_tag()
+            .answer_with_tag(KeptAnswer::Assignments)
             .await?
             .map(|(assignments, _)| assignments))
     }
 
-    /// The assignments kept, with the server's tag of them if it gave one, read in one
-    /// transaction; none when none are kept or they cannot be read (then no tag either: it
-    /// would name assignments the app does not hold).
-    pub async fn assignments_with_tag(
+    /// An answer kept, with the server's tag of it if it gave one, read in one transaction;
+    /// none when none is kept or it cannot be read (then no tag either: it would name an answer
+    /// the app does not hold).
+    pub async fn answer_with_tag<T: serde::de::DeserializeOwned>(
         &self,
-    ) -> Result<Option<(Assignments, Option<String>)>, StoreError> {
+        kind: KeptAnswer,
+    ) -> Result<Option<(T, Option<String>)>, StoreError> {
+        let (key, tag_key) = kind.keys();
         let tx = self
             .db
             .transaction(&[SESSIONS], TransactionMode::ReadOnly)?;
         let kept = tx.store(SESSIONS)?;
-        let assignments = kept.get(JsValue::from_str(ASSIGNMENTS_KEY)).await?;
-        let tag = kept.get(JsValue::from_str(ASSIGNMENTS_TAG_KEY)).await?;
-        Ok(assignments
+        let answer = kept.get(JsValue::from_str(key)).await?;
+        let tag = kept.get(JsValue::from_str(tag_key)).await?;
+        Ok(answer
             .as_ref()
-            .and_then(read_assignments)
-            .map(|assignments| (assignments, tag.as_ref().and_then(JsValue::as_string))))
+            .and_then(read_answer)
+            .map(|answer| (answer, tag.as_ref().and_then(JsValue::as_string))))
     }
 
-    /// Keeps the assignments as the server sent them (the bytes of its JSON, so that the copy holds
-    /// every field the server sent, whichever version of the app reads it), replacing those
-    /// before, with the server's tag of them, in one transaction: a tag is never kept with
-    /// other assignments than those it names. They are kept only if the sign-in kept on the
-    /// device is still the one they were fetched with (`token`), checked in the same
-    /// transaction: another collector may have signed in while they were on their way. Says
-    /// whether they were kept.
-    pub async fn put_assignments(
+    /// Keeps an answer as the server sent it (the bytes of its JSON, so that the copy holds
+    /// every field the server sent, whichever version of the app reads it), replacing the one
+    /// before, with the server's tag of it, in one transaction: a tag is never kept with another
+    /// answer than the one it names. It is kept only if the sign-in kept on the device is still
+    /// the one it was fetched with (`token`), checked in the same transaction: another
+    /// collector may have signed in while it was on its way. Says whether it was kept.
+    pub async fn put_answer(
         &self,
+        kind: KeptAnswer,
         body: &[u8],
         tag: Option<&str>,
         token: &str,
     ) -> Result<bool, StoreError> {
+        let (key, tag_key) = kind.keys();
         let value = js_sys::Uint8Array::from(body);
         let tx = self
             .db
@@ -283,9 +300,8 @@ impl DeviceStore {
             finish(tx).await?;
             return Ok(false);
         }
-        kept.put(&value, Some(&JsValue::from_str(ASSIGNMENTS_KEY)))
-            .await?;
-        let tag_key = JsValue::from_str(ASSIGNMENTS_TAG_KEY);
+        kept.put(&value, Some(&JsValue::from_str(key))).await?;
+        let tag_key = JsValue::from_str(tag_key);
         match tag {
             Some(tag) => {
                 kept.put(&JsValue::from_str(tag), Some(&tag_key)).await?;

@@ -1,7 +1,7 @@
 //! The device store against real IndexedDB in headless Chromium (wasm-bindgen-test).
 #![cfg(target_arch = "wasm32")]
 
-use doorstep_app::store::DeviceStore;
+use doorstep_app::store::{DeviceStore, KeptAnswer};
 use doorstep_core::{Form, Record, Status};
 use serde_json::json;
 use wasm_bindgen_test::*;
@@ -135,20 +135,36 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
         expires_at: doorstep_app::host::HOST_SIGN_IN_EXPIRES,
     };
     assert!(!store
-        .put_assignments(sent.as_bytes(), Some("W/\"a1\""), "t")
+        .put_answer(
+            KeptAnswer::Assignments,
+            sent.as_bytes(),
+            Some("W/\"a1\""),
+            "t"
+        )
         .await
         .expect("written"));
-    assert_eq!(store.assignments_with_tag().await.expect("read"), None);
+    assert_eq!(
+        store
+            .answer_with_tag::<Assignments>(KeptAnswer::Assignments)
+            .await
+            .expect("read"),
+        None
+    );
     store.put_session(&session("t")).await.expect("signed in");
     // A host's sign-in, which never expires, reads back: the app starts signed in.
     assert_eq!(store.session().await.expect("read"), Some(session("t")));
     assert!(store
-        .put_assignments(sent.as_bytes(), Some("W/\"a1\""), "t")
+        .put_answer(
+            KeptAnswer::Assignments,
+            sent.as_bytes(),
+            Some("W/\"a1\""),
+            "t"
+        )
         .await
         .expect("kept"));
     store.put_session(&session("u")).await.expect("signed in");
     assert!(!store
-        .put_assignments(b"{}", Some("W/\"other\""), "t")
+        .put_answer(KeptAnswer::Assignments, b"{}", Some("W/\"other\""), "t")
         .await
         .expect("written"));
     store.close();
@@ -174,16 +190,52 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
         Some(assignments.clone())
     );
     assert_eq!(
-        store.assignments_with_tag().await.expect("read"),
+        store
+            .answer_with_tag::<Assignments>(KeptAnswer::Assignments)
+            .await
+            .expect("read"),
         Some((assignments.clone(), Some("W/\"a1\"".to_string())))
     );
     // Assignments the server gave no tag for leave none behind: an old tag would name them.
     assert!(store
-        .put_assignments(sent.as_bytes(), None, "u")
+        .put_answer(KeptAnswer::Assignments, sent.as_bytes(), None, "u")
         .await
         .expect("kept"));
     assert_eq!(
-        store.assignments_with_tag().await.expect("read"),
+        store
+            .answer_with_tag::<Assignments>(KeptAnswer::Assignments)
+            .await
+            .expect("read"),
+        Some((assignments.clone(), None))
+    );
+    // The records delivered are kept beside them, under their own keys: neither answer
+    // replaces the other, nor takes the other's tag.
+    let delivered = doorstep_core::protocol::Delivered {
+        records: vec![doorstep_core::protocol::DeliveredRecord {
+            id: "r1".into(),
+            form: "individual".into(),
+            subject: "33011019800515002642".into(),
+            method: Some("1".into()),
+            collector: Some("赵七".into()),
+        }],
+    };
+    let body = serde_json::to_vec(&delivered).expect("json");
+    assert!(store
+        .put_answer(KeptAnswer::Delivered, &body, Some("W/\"d1\""), "u")
+        .await
+        .expect("kept"));
+    assert_eq!(
+        store
+            .answer_with_tag(KeptAnswer::Delivered)
+            .await
+            .expect("read"),
+        Some((delivered, Some("W/\"d1\"".to_string())))
+    );
+    assert_eq!(
+        store
+            .answer_with_tag::<Assignments>(KeptAnswer::Assignments)
+            .await
+            .expect("read"),
         Some((assignments.clone(), None))
     );
     store.close();
@@ -213,7 +265,10 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
     raw.close();
     let store = DeviceStore::open(name).await.expect("reopens");
     assert_eq!(
-        store.assignments_with_tag().await.expect("read"),
+        store
+            .answer_with_tag::<Assignments>(KeptAnswer::Assignments)
+            .await
+            .expect("read"),
         Some((assignments, Some("W/\"old\"".to_string())))
     );
     store.close();

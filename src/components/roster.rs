@@ -22,6 +22,25 @@ pub struct VillageLine {
     pub village: AssignedVillage,
     /// Where its record stands.
     pub progress: Progress,
+    /// Who sent a record of it that the server holds and the device does not.
+    pub delivered_by: Option<String>,
+}
+
+/// The note on a line whose record the server holds from elsewhere: who sent it.
+fn delivered_note(delivered_by: Option<&str>, locale: Locale) -> Html {
+    let Some(by) = delivered_by else {
+        return Html::default();
+    };
+    let by = if by.is_empty() {
+        Text::AnotherDevice.get(locale)
+    } else {
+        by
+    };
+    html! {
+        <span class="badge delivered">
+            { format!("{}{}{by}", Text::DeliveredBy.get(locale), Text::LabelSeparator.get(locale)) }
+        </span>
+    }
 }
 
 /// What the roster screen needs.
@@ -267,6 +286,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
                                 <span class={classes!("badge", "progress", line.progress.slug())}>
                                     { progress_text(line.progress).get(locale) }
                                 </span>
+                                { delivered_note(line.delivered_by.as_deref(), locale) }
                             </button>
                         </li>
                     }
@@ -292,6 +312,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
                                         <span class={classes!("badge", "progress", v.progress.slug())}>
                                             { progress_text(v.progress).get(locale) }
                                         </span>
+                                        { delivered_note(v.delivered_by.as_deref(), locale) }
                                     </button>
                                 </li>
                             }

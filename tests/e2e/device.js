@@ -134,4 +134,4 @@ const forgetRosterTag = (page) => forgetKept(page, "assignments-tag");
 /// Removes the sign-in kept on the device (the roster stays), as after a sign-out.
 const forgetSession = (page) => forgetKept(page, "current");
 
-module.exports = { seedQueued, deviceRecords, setToken, forgetRosterTag, forgetSession, rosterKept };
+module.exports = { seedQueued, deviceRecords, setToken, forgetRosterTag, forgetSession, rosterKept, keeps };

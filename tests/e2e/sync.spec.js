@@ -17,7 +17,7 @@ test("500 queued records, offline and online 20 times, arrive once each", async 
   // Offline, nothing is being uploaded: the bar says what waits.
   await expect(page.getByText("待上传：500")).toBeVisible();
 
-  const mine = () => storedRecords().filter((r) => r.answers.name.startsWith(`同步${run}-`));
+  const mine = () => storedRecords().filter((r) => r.answers.name?.startsWith(`同步${run}-`));
   expect(mine()).toHaveLength(0);
   await context.setOffline(false);
   for (let i = 0; i < 20; i++) {

@@ -1,0 +1,58 @@
+// Two tablets, one village: what one delivers shows on the other as 已上传, with who sent it,
+// and opening it there warns that a second visit would make a second record. The same holds
+// for a tablet that was reset. A village no other test touches (沿山河社区), so that what the
+// server holds from other tests does not matter.
+const { test, expect } = require("@playwright/test");
+const { openSignedIn } = require("./session");
+const { fillByLabels } = require("./fill");
+const { keeps } = require("./device");
+
+const CODE = "330110005002";
+// The roster has nobody in this village, so a count of 0 raises no warning.
+const COMMUNITY = {
+  urban_rural_code: "220", certified_count: 0, has_association: "1", has_liaison: "2",
+  rehab_station: "1", disabled_home: "1", day_care: "2", aid_service_point: "2",
+  accessible_facilities: ["1", "2"], culture_venue: "1", culture_events: 4,
+};
+
+const village = (page) => page.locator(".villages .village", { hasText: CODE });
+
+test("a village's record delivered from one tablet shows on another as uploaded", async ({ context, browser, baseURL }) => {
+  test.setTimeout(120_000);
+  // Tablet A completes the village's community form, online: it is uploaded.
+  const a = await context.newPage();
+  await openSignedIn(a, "/");
+  await expect(village(a)).toContainText("未开始");
+  await village(a).getByRole("button").click();
+  await expect(a.getByRole("heading", { name: "社区登记表" })).toBeVisible();
+  await fillByLabels(a, "community", COMMUNITY);
+  await a.getByRole("button", { name: "完成" }).click();
+  await expect(a.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await expect(village(a)).toContainText("已上传", { timeout: 30_000 });
+  // Its own record: no word of a record from elsewhere.
+  await expect(village(a).locator(".badge.delivered")).toHaveCount(0);
+
+  // Tablet B, signed in as the same collector (a second tablet, or the first one reset).
+  const other = await browser.newContext({ baseURL });
+  const b = await other.newPage();
+  await openSignedIn(b, "/");
+  await expect(village(b)).toContainText("已上传");
+  await expect(village(b).locator(".badge.delivered")).toHaveText("上传人：e2e");
+  await expect.poll(() => keeps(b, "delivered")).toBe(true);
+  // Opening it says so; back on the roster, nothing was typed, so nothing is added.
+  await village(b).getByRole("button").click();
+  await expect(b.getByRole("heading", { name: "社区登记表" })).toBeVisible();
+  const notice = b.locator(".notice.delivered-elsewhere");
+  await expect(notice).toContainText("服务器已收到此人（或此村）的一份记录");
+  await expect(notice).toContainText("上传人：e2e");
+  await b.getByRole("button", { name: "返回名册" }).click();
+  await expect(b.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await expect(village(b)).toContainText("已上传");
+
+  // Offline, tablet B still knows: the list is kept on the device.
+  await other.setOffline(true);
+  await b.reload();
+  await expect(village(b)).toContainText("已上传");
+  await expect(village(b).locator(".badge.delivered")).toHaveText("上传人：e2e");
+  await other.close();
+});
