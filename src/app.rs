@@ -114,8 +114,7 @@ fn show_screen_start(screen: Screen, at_window: bool, left: Option<&(String, Opt
 /// the state. Offline, the copy kept last time stays in use. `held` is the server's tag of the
 /// assignments the state holds (`State::roster_tag`): when the server still has those, it says
 /// so and sends nothing, and they stay in use. A tag names one collector's assignments, so
-/// another collector's sign-in never takes them. Then the records the server holds about the
-/// roster are fetched the same way ([`refresh_delivered`]).
+/// another collector's sign-in never takes them.
 async fn refresh_assignments(
     store: DeviceStore,
     token: String,
@@ -153,13 +152,13 @@ async fn refresh_assignments(
         Ok(net::Tagged::Unchanged) => {}
         Err(e) => web_sys::console::warn_1(&format!("assignments: {e}").into()),
     }
-    refresh_delivered(&store, &token, &dispatch).await;
 }
 
 /// Fetches the records the server holds about the collector's roster, from any device, keeps
 /// them on the device and hands them to the state: a person visited from another tablet (or
-/// from this one before it was reset) shows as 已上传. Offline, the copy kept last time stays
-/// in use; one fetched with a sign-in that is no longer the device's is dropped.
+/// from this one before it was reset) shows as 已上传. Done each time the roster is shown
+/// signed in; the server answers `304` when nothing changed. Offline, the copy kept last time
+/// stays in use; one fetched with a sign-in that is no longer the device's is dropped.
 async fn refresh_delivered(
     store: &DeviceStore,
     token: &str,
@@ -820,6 +819,27 @@ pub fn app() -> Html {
                 (on, off)
             });
             move || drop(listeners)
+        });
+    }
+
+    // Each time the roster is shown, signed in (at the start, after a sign-in, back from a
+    // record): what other devices delivered since is fetched.
+    {
+        let shown = state.phase == Phase::Ready
+            && state.mode == Mode::Roster
+            && state.screen == Screen::Home;
+        let token = state
+            .session
+            .as_ref()
+            .filter(|_| shown)
+            .map(|s| s.token.clone());
+        let dispatch = state.dispatcher();
+        use_effect_with(((*store).clone(), token), move |(store, token)| {
+            if let (Some(store), Some(token)) = (store.clone(), token.clone()) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    refresh_delivered(&store, &token, &dispatch).await;
+                });
+            }
         });
     }
 

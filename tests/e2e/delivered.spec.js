@@ -1,7 +1,8 @@
 // Two tablets, one village: what one delivers shows on the other as 已上传, with who sent it,
-// and opening it there warns that a second visit would make a second record. The same holds
-// for a tablet that was reset. A village no other test touches (沿山河社区), so that what the
-// server holds from other tests does not matter.
+// once the other shows its roster again; opening it there warns that a second visit would make
+// a second record. A tablet reset (a fresh browser) sees it at its first start. A village no
+// other test touches (沿山河社区), so that what the server holds from other tests does not
+// matter.
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
 const { fillByLabels } = require("./fill");
@@ -16,9 +17,20 @@ const COMMUNITY = {
 };
 
 const village = (page) => page.locator(".villages .village", { hasText: CODE });
+const back = (page) => page.getByRole("button", { name: "返回名册" }).click();
 
-test("a village's record delivered from one tablet shows on another as uploaded", async ({ context, browser, baseURL }) => {
+test("a village's record delivered from one tablet shows on the others as uploaded", async ({ context, browser, baseURL }) => {
   test.setTimeout(120_000);
+  // Tablet B is at work before anything is delivered: it opens the village, types nothing.
+  const tabletB = await browser.newContext({ baseURL });
+  const b = await tabletB.newPage();
+  await openSignedIn(b, "/");
+  await expect(village(b)).toContainText("未开始");
+  await expect.poll(() => keeps(b, "delivered")).toBe(true);
+  await village(b).getByRole("button").click();
+  await expect(b.getByRole("heading", { name: "社区登记表" })).toBeVisible();
+  await expect(b.locator(".notice.delivered-elsewhere")).toHaveCount(0);
+
   // Tablet A completes the village's community form, online: it is uploaded.
   const a = await context.newPage();
   await openSignedIn(a, "/");
@@ -32,27 +44,30 @@ test("a village's record delivered from one tablet shows on another as uploaded"
   // Its own record: no word of a record from elsewhere.
   await expect(village(a).locator(".badge.delivered")).toHaveCount(0);
 
-  // Tablet B, signed in as the same collector (a second tablet, or the first one reset).
-  const other = await browser.newContext({ baseURL });
-  const b = await other.newPage();
-  await openSignedIn(b, "/");
+  // Back on its roster, tablet B learns of it, and says who sent it.
+  await back(b);
   await expect(village(b)).toContainText("已上传");
   await expect(village(b).locator(".badge.delivered")).toHaveText("上传人：e2e");
-  await expect.poll(() => keeps(b, "delivered")).toBe(true);
-  // Opening it says so; back on the roster, nothing was typed, so nothing is added.
+  // Opening it again says a second visit makes a second record.
   await village(b).getByRole("button").click();
   await expect(b.getByRole("heading", { name: "社区登记表" })).toBeVisible();
   const notice = b.locator(".notice.delivered-elsewhere");
-  await expect(notice).toContainText("服务器已收到此人（或此村）的一份记录");
+  await expect(notice).toContainText("服务器已收到此人（或此村）的一份记录，再次登记将产生重复记录");
   await expect(notice).toContainText("上传人：e2e");
-  await b.getByRole("button", { name: "返回名册" }).click();
-  await expect(b.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await back(b);
   await expect(village(b)).toContainText("已上传");
-
-  // Offline, tablet B still knows: the list is kept on the device.
-  await other.setOffline(true);
+  // Offline, it still knows: the list is kept on the device.
+  await tabletB.setOffline(true);
   await b.reload();
   await expect(village(b)).toContainText("已上传");
   await expect(village(b).locator(".badge.delivered")).toHaveText("上传人：e2e");
-  await other.close();
+  await tabletB.close();
+
+  // A tablet reset, or a new one: at its first start.
+  const tabletC = await browser.newContext({ baseURL });
+  const c = await tabletC.newPage();
+  await openSignedIn(c, "/");
+  await expect(village(c)).toContainText("已上传");
+  await expect(village(c).locator(".badge.delivered")).toHaveText("上传人：e2e");
+  await tabletC.close();
 });
