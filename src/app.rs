@@ -158,11 +158,14 @@ async fn refresh_assignments(
 /// them on the device and hands them to the state: a person visited from another tablet (or
 /// from this one before it was reset) shows as 已上传. Done each time the roster is shown
 /// signed in; the server answers `304` when nothing changed. Offline, the copy kept last time
-/// stays in use; one fetched with a sign-in that is no longer the device's is dropped.
+/// stays in use. An answer fetched with a sign-in that is no longer the device's is neither
+/// kept nor taken by the state, and one that arrives after a later fetch began (`is_latest`
+/// says no) is dropped.
 async fn refresh_delivered(
     store: &DeviceStore,
     token: &str,
     dispatch: &UseReducerDispatcher<DrawnState>,
+    is_latest: impl Fn() -> bool,
 ) {
     let held = store
         .answer_with_tag::<Delivered>(KeptAnswer::Delivered)
@@ -171,6 +174,8 @@ async fn refresh_delivered(
         .flatten()
         .and_then(|(_, tag)| tag);
     match net::get_tagged::<Delivered>("/api/v1/delivered", token, held.as_deref()).await {
+        // An answer that took longer than a later fetch's is older than what that one brings.
+        Ok(net::Tagged::Changed { .. }) if !is_latest() => {}
         Ok(net::Tagged::Changed { value, body, tag }) => {
             match store
                 .put_answer(KeptAnswer::Delivered, &body, tag.as_deref(), token)
@@ -181,7 +186,10 @@ async fn refresh_delivered(
                     if let Err(e) = kept {
                         web_sys::console::warn_1(&format!("delivered not kept: {e}").into());
                     }
-                    dispatch.dispatch(Action::Delivered(value.records));
+                    dispatch.dispatch(Action::Delivered {
+                        records: value.records,
+                        token: Some(token.to_string()),
+                    });
                 }
             }
         }
@@ -347,7 +355,7 @@ fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageL
         })
         .unwrap_or_default();
     let village_form = state.form_for(RecordUnit::Village);
-    let (latest, held) = village_form
+    let (latest, on_server) = village_form
         .as_ref()
         .map(|f| {
             (
@@ -362,7 +370,7 @@ fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageL
         .map(|village| {
             let code = village.code.as_str();
             let (progress, delivered_by) =
-                crate::roster::standing(latest.get(code).copied(), held.get(code).copied());
+                crate::roster::standing(latest.get(code).copied(), on_server.get(code).copied());
             VillageLine {
                 village: village.clone(),
                 progress,
@@ -688,7 +696,10 @@ pub fn app() -> Html {
                     .ok()
                     .flatten()
                 {
-                    dispatch.dispatch(Action::Delivered(delivered.records));
+                    dispatch.dispatch(Action::Delivered {
+                        records: delivered.records,
+                        token: None,
+                    });
                 }
                 if let Some((assignments, tag)) = started
                     .store
@@ -834,10 +845,18 @@ pub fn app() -> Html {
             .filter(|_| shown)
             .map(|s| s.token.clone());
         let dispatch = state.dispatcher();
+        // Counts the fetches begun: only the answer of the latest is used.
+        let fetches = use_mut_ref(|| 0_u32);
         use_effect_with(((*store).clone(), token), move |(store, token)| {
             if let (Some(store), Some(token)) = (store.clone(), token.clone()) {
+                let this = {
+                    let mut begun = fetches.borrow_mut();
+                    *begun = begun.wrapping_add(1);
+                    *begun
+                };
                 wasm_bindgen_futures::spawn_local(async move {
-                    refresh_delivered(&store, &token, &dispatch).await;
+                    let is_latest = move || *fetches.borrow() == this;
+                    refresh_delivered(&store, &token, &dispatch, is_latest).await;
                 });
             }
         });
@@ -1290,8 +1309,8 @@ pub fn app() -> Html {
             move |(in_hand, _)| {
                 let (id, form, subject) = in_hand.as_ref()?;
                 let by_subject = crate::roster::delivered_by_subject(&delivered, form);
-                let held = by_subject.get(subject.as_str()).copied()?;
-                (held.id != *id).then(|| held.collector.clone().unwrap_or_default())
+                let on_server = by_subject.get(subject.as_str()).copied()?;
+                (on_server.id != *id).then(|| on_server.collector.clone().unwrap_or_default())
             },
         )
     };
@@ -1360,7 +1379,9 @@ pub fn app() -> Html {
                         <pre>{ state.unloaded.join("\n") }</pre>
                     </div>
                 }
-                <div aria-live="polite" class="notices">{ for not_carried }{ for on_roster }{ for delivered_elsewhere }{ for notice }</div>
+                <div aria-live="polite" class="notices">
+                    { for not_carried }{ for on_roster }{ for delivered_elsewhere }{ for notice }
+                </div>
                 <UploadBar status={state.upload} online={state.online} locale={locale} on_upload={upload_now} />
                 <ContextProvider<AreaRef> context={AreaRef(state.area.clone())}>
                     { main }

@@ -1,6 +1,7 @@
 //! The roster screen's arithmetic, pure: each person's and village's status from the records
-//! on the device, the search and filters, and the counts (done against assigned, home visits
-//! against all). Native tests cover it; the component only draws what this returns.
+//! on the device and those the server holds from elsewhere, the search and filters, and the
+//! counts (done against assigned, home visits against all). Native tests cover it; the
+//! component only draws what this returns.
 
 use std::collections::HashMap;
 
@@ -169,7 +170,7 @@ pub fn lines(
     definition: &RecordDefinition,
 ) -> Vec<Line> {
     let latest = latest_by_subject(records.iter().copied(), form_id);
-    let held = delivered_by_subject(delivered, form_id);
+    let on_server = delivered_by_subject(delivered, form_id);
     let text = |record: &Record, field: &Option<String>| {
         field
             .as_ref()
@@ -189,7 +190,7 @@ pub fn lines(
         .iter()
         .map(|person| {
             let record = latest.get(person.cert_no.as_str()).copied();
-            let delivered = held.get(person.cert_no.as_str()).copied();
+            let delivered = on_server.get(person.cert_no.as_str()).copied();
             let (progress, delivered_by) = standing(record, delivered);
             // A visit counted from the server's record when the device has none of its own.
             let home_visit = match record.filter(|r| Progress::of(r) != Progress::NotStarted) {

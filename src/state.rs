@@ -353,7 +353,13 @@ pub enum Action {
     },
     /// The records the server holds about the roster arrived (from the server, or the copy
     /// kept on the device).
-    Delivered(Vec<DeliveredRecord>),
+    Delivered {
+        /// The records.
+        records: Vec<DeliveredRecord>,
+        /// The sign-in they were fetched with; none for the copy kept on the device. Fetched
+        /// with another sign-in than the current one, they are dropped.
+        token: Option<String>,
+    },
     /// The collector's villages and roster arrived (from the server, or the copy kept on the
     /// device).
     Assignments {
@@ -833,6 +839,11 @@ impl State {
             Action::StorageRecovered => self.storage_error = None,
             Action::Upload(status) => self.upload = status,
             Action::SignedIn { session, context } => {
+                // The records delivered about another collector's roster are not this one's.
+                let before = self.session.as_ref().map(|s| s.collector.as_str());
+                if before.is_some_and(|before| before != session.collector) {
+                    self.delivered = Rc::new(Vec::new());
+                }
                 self.session = Some(Rc::new(session));
                 self.sign_in_error = None;
                 self.area = self.collectors_area();
@@ -875,7 +886,12 @@ impl State {
                 let context = self.context(context);
                 self.evaluation = evaluate(&self.form, &self.draft, context);
             }
-            Action::Delivered(records) => self.delivered = Rc::new(records),
+            Action::Delivered { records, token } => {
+                let current = self.session.as_ref().map(|s| s.token.as_str());
+                if token.is_none() || token.as_deref() == current {
+                    self.delivered = Rc::new(records);
+                }
+            }
             Action::SignInFailed(message) => self.sign_in_error = Some(message),
             Action::SignInNeeded => self.session = None,
             Action::Redraw => {}
@@ -1093,6 +1109,50 @@ mod tests {
         // The copy kept on the device names no sign-in, and is taken.
         let state = fetched(state, "kept", None);
         assert_eq!(state.roster[0].name, "kept");
+    }
+
+    #[test]
+    fn records_delivered_belong_to_the_sign_in_they_were_fetched_with() {
+        let session = |name: &str| Session {
+            token: format!("token-{name}"),
+            collector: name.into(),
+            villages: Vec::new(),
+            expires_at: i64::MAX,
+        };
+        let delivered = |id: &str, token: Option<&str>| Action::Delivered {
+            records: vec![DeliveredRecord {
+                id: id.into(),
+                form: "individual".into(),
+                subject: "33011019800515002642".into(),
+                method: None,
+                collector: None,
+            }],
+            token: token.map(str::to_owned),
+        };
+        let ids = |state: &State| -> Vec<String> {
+            state.delivered.iter().map(|d| d.id.clone()).collect()
+        };
+        let signed_in = |state: State, name: &str| {
+            state.apply(Action::SignedIn {
+                session: session(name),
+                context: Context::default(),
+            })
+        };
+        let state = signed_in(loaded(vec![]), "a").apply(delivered("for-a", Some("token-a")));
+        assert_eq!(ids(&state), ["for-a"]);
+        // The same collector signing in again keeps them; another forgets them.
+        let state = signed_in(state, "a");
+        assert_eq!(ids(&state), ["for-a"]);
+        let state = signed_in(state, "b");
+        assert!(ids(&state).is_empty());
+        // A late answer fetched with a's sign-in is dropped; b's own, and the kept copy
+        // (which names no sign-in), are taken.
+        let state = state.apply(delivered("late-for-a", Some("token-a")));
+        assert!(ids(&state).is_empty());
+        let state = state.apply(delivered("for-b", Some("token-b")));
+        assert_eq!(ids(&state), ["for-b"]);
+        let state = state.apply(delivered("kept", None));
+        assert_eq!(ids(&state), ["kept"]);
     }
 
     #[test]

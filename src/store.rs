@@ -238,9 +238,31 @@ impl DeviceStore {
         self.get_kept(SESSION_KEY).await
     }
 
-    /// Keeps a sign-in, replacing the one before.
+    /// Keeps a sign-in, replacing the one before. Another collector's sign-in forgets, in the
+    /// same transaction, the records delivered kept for the one before: they are about another
+    /// roster.
     pub async fn put_session(&self, session: &Session) -> Result<(), StoreError> {
-        self.keep(SESSION_KEY, session).await
+        let text =
+            serde_json::to_string(session).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let value =
+            js_sys::JSON::parse(&text).map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;
+        let tx = self
+            .db
+            .transaction(&[SESSIONS], TransactionMode::ReadWrite)?;
+        let kept = tx.store(SESSIONS)?;
+        let before = kept
+            .get(JsValue::from_str(SESSION_KEY))
+            .await?
+            .and_then(|s| js_sys::Reflect::get(&s, &JsValue::from_str("collector")).ok())
+            .and_then(|c| c.as_string());
+        if before.is_some_and(|before| before != session.collector) {
+            let (key, tag_key) = KeptAnswer::Delivered.keys();
+            kept.delete(JsValue::from_str(key)).await?;
+            kept.delete(JsValue::from_str(tag_key)).await?;
+        }
+        kept.put(&value, Some(&JsValue::from_str(SESSION_KEY)))
+            .await?;
+        finish(tx).await
     }
 
     /// The assignments last fetched, if any.
@@ -322,20 +344,6 @@ impl DeviceStore {
             .transaction(&[SESSIONS], TransactionMode::ReadOnly)?;
         let value = tx.store(SESSIONS)?.get(JsValue::from_str(key)).await?;
         Ok(value.as_ref().and_then(read_kept))
-    }
-
-    /// Writes one value of the session store under its key.
-    async fn keep<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
-        let text = serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let value =
-            js_sys::JSON::parse(&text).map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;
-        let tx = self
-            .db
-            .transaction(&[SESSIONS], TransactionMode::ReadWrite)?;
-        tx.store(SESSIONS)?
-            .put(&value, Some(&JsValue::from_str(key)))
-            .await?;
-        finish(tx).await
     }
 
     /// Closes the connection once no other handle shares it. IndexedDB cannot delete or

@@ -238,6 +238,28 @@ async fn a_record_keeps_its_metadata_and_returned_issues_and_the_assignments_are
             .expect("read"),
         Some((assignments.clone(), None))
     );
+    // The same collector signing in again keeps them; another collector's sign-in forgets
+    // them, being about another roster.
+    store.put_session(&session("v")).await.expect("signed in");
+    assert!(store
+        .answer_with_tag::<doorstep_core::protocol::Delivered>(KeptAnswer::Delivered)
+        .await
+        .expect("read")
+        .is_some());
+    store
+        .put_session(&doorstep_core::protocol::Session {
+            collector: "赵七".into(),
+            ..session("w")
+        })
+        .await
+        .expect("signed in");
+    assert_eq!(
+        store
+            .answer_with_tag::<doorstep_core::protocol::Delivered>(KeptAnswer::Delivered)
+            .await
+            .expect("read"),
+        None
+    );
     store.close();
     // A copy kept by an earlier version of the app, as the parsed object, with its tag: still
     // read, tag and all, so that an update does not download an unchanged roster again.

@@ -6,7 +6,7 @@
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
 const { fillByLabels } = require("./fill");
-const { keeps } = require("./device");
+const { keeps, keptDelivered } = require("./device");
 
 const CODE = "330110005002";
 // The roster has nobody in this village, so a count of 0 raises no warning.
@@ -41,7 +41,12 @@ test("a village's record delivered from one tablet shows on the others as upload
   await a.getByRole("button", { name: "完成" }).click();
   await expect(a.getByRole("heading", { name: "调查名册" })).toBeVisible();
   await expect(village(a)).toContainText("已上传", { timeout: 30_000 });
-  // Its own record: no word of a record from elsewhere.
+  // Its own record, listed by the server at its next start: no word of one from elsewhere.
+  await a.reload();
+  await expect.poll(async () => ((await keptDelivered(a)) || []).some((r) => r.subject === CODE))
+    .toBe(true);
+  await expect(village(a)).toContainText("已上传");
+  await a.getByLabel("村（社区）").selectOption({ value: CODE });
   await expect(village(a).locator(".badge.delivered")).toHaveCount(0);
 
   // Back on its roster, tablet B learns of it, and says who sent it.

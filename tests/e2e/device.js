@@ -134,4 +134,23 @@ const forgetRosterTag = (page) => forgetKept(page, "assignments-tag");
 /// Removes the sign-in kept on the device (the roster stays), as after a sign-out.
 const forgetSession = (page) => forgetKept(page, "current");
 
-module.exports = { seedQueued, deviceRecords, setToken, forgetRosterTag, forgetSession, rosterKept, keeps };
+/// The records delivered the device keeps (the server's `GET /api/v1/delivered`), or null.
+async function keptDelivered(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("doorstep");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const get = open.result.transaction("session").objectStore("session").get("delivered");
+          get.onsuccess = () => {
+            open.result.close();
+            resolve(get.result ? JSON.parse(new TextDecoder().decode(get.result)).records : null);
+          };
+          get.onerror = () => reject(get.error);
+        };
+      }),
+  );
+}
+
+module.exports = { seedQueued, deviceRecords, setToken, forgetRosterTag, forgetSession, rosterKept, keeps, keptDelivered };

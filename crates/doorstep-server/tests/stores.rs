@@ -264,6 +264,24 @@ fn postgres_behaves_like_sqlite_and_instances_store_each_record_once() {
         return;
     };
     exercise(&mut Store::connect(&url).expect("connects"));
+    // A record stored by an instance of the version before the subject column, still running
+    // during a rolling upgrade, has none: the next instance to start fills it in.
+    let mut raw = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    raw.execute("UPDATE submissions SET subject = NULL WHERE id = 'p1'", &[])
+        .expect("as an older instance stores it");
+    drop(raw);
+    let listed = |store: &mut Store| -> Vec<String> {
+        store
+            .delivered(&["330110005001".to_string()])
+            .expect("delivered")
+            .into_iter()
+            .map(|d| d.id)
+            .collect()
+    };
+    assert_eq!(
+        listed(&mut Store::connect(&url).expect("reconnects")),
+        ["p1", "p2"]
+    );
     assert_eq!(
         Store::connect(&url)
             .expect("reconnects")

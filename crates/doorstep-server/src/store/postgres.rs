@@ -98,6 +98,14 @@ impl Postgres {
         for sql in MIGRATIONS.iter().skip(applied) {
             tx.batch_execute(sql)?;
         }
+        // Instances of the version before the subject column may still be running while this
+        // one starts (a rolling upgrade), and their inserts leave it empty: each start fills it
+        // from the metadata where it is empty and the metadata names a subject.
+        tx.execute(
+            "UPDATE submissions SET subject = meta::json ->> 'subject'
+             WHERE subject IS NULL AND meta LIKE '%\"subject\"%'",
+            &[],
+        )?;
         tx.execute("DELETE FROM doorstep_schema", &[])?;
         tx.execute(
             "INSERT INTO doorstep_schema (version) VALUES ($1)",
