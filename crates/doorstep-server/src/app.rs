@@ -246,10 +246,7 @@ async fn assignments(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let held = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let held = if_none_match(&headers);
     let answer = tokio::task::spawn_blocking(move || -> Result<Assignments, AppError> {
         let collector = state.authenticate(&headers)?;
         let persons = state.store().roster(&collector.villages)?;
@@ -283,10 +280,7 @@ async fn delivered(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let held = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let held = if_none_match(&headers);
     let answer = tokio::task::spawn_blocking(move || -> Result<Delivered, AppError> {
         let collector = state.authenticate(&headers)?;
         let records = state.store().delivered(&collector.villages)?;
@@ -294,6 +288,14 @@ async fn delivered(
     })
     .await??;
     personal_json(&answer, held.as_deref())
+}
+
+/// The tags a request names in `If-None-Match`, if it names any.
+fn if_none_match(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// An answer of personal data as JSON, with its entity tag: kept by no cache on the way, nor by
