@@ -369,8 +369,9 @@ fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageL
         .iter()
         .map(|village| {
             let code = village.code.as_str();
+            let delivered = on_server.get(code).map_or(&[][..], Vec::as_slice);
             let (progress, delivered_by) =
-                crate::roster::standing(latest.get(code).copied(), on_server.get(code).copied());
+                crate::roster::standing(latest.get(code).copied(), delivered);
             VillageLine {
                 village: village.clone(),
                 progress,
@@ -1308,9 +1309,12 @@ pub fn app() -> Html {
             (in_hand, Rc::as_ptr(&state.delivered) as usize),
             move |(in_hand, _)| {
                 let (id, form, subject) = in_hand.as_ref()?;
-                let by_subject = crate::roster::delivered_by_subject(&delivered, form);
-                let on_server = by_subject.get(subject.as_str()).copied()?;
-                (on_server.id != *id).then(|| on_server.collector.clone().unwrap_or_default())
+                // The newest first, as the roster's note names it.
+                let elsewhere = delivered
+                    .iter()
+                    .rev()
+                    .find(|d| d.form == *form && d.subject == *subject && d.id != *id)?;
+                Some(elsewhere.collector.clone().unwrap_or_default())
             },
         )
     };

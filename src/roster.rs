@@ -98,31 +98,37 @@ pub fn latest_by_subject<'a>(
     latest
 }
 
-/// The newest record the server holds about each subject of one form, from any device.
+/// The records the server holds about each subject of one form, from any device, oldest first.
 pub fn delivered_by_subject<'a>(
     delivered: &'a [DeliveredRecord],
     form_id: &str,
-) -> HashMap<&'a str, &'a DeliveredRecord> {
-    // Oldest first: a newer record of a subject takes the place of an older one.
-    delivered
-        .iter()
-        .filter(|d| d.form == form_id)
-        .map(|d| (d.subject.as_str(), d))
-        .collect()
+) -> HashMap<&'a str, Vec<&'a DeliveredRecord>> {
+    let mut by_subject: HashMap<&str, Vec<&DeliveredRecord>> = HashMap::new();
+    for record in delivered.iter().filter(|d| d.form == form_id) {
+        by_subject
+            .entry(record.subject.as_str())
+            .or_default()
+            .push(record);
+    }
+    by_subject
 }
 
 /// Where a subject of the roster stands, from its newest record on the device (`local`) and the
-/// newest the server holds (`delivered`): the device's own record decides, unless it has none
-/// or one nothing was typed into, and the server holds one: then the subject was visited from
-/// elsewhere (another tablet, or this one before it was reset) and is 已上传. The second value
-/// is who sent a record the server holds that is not the device's own, if any: for the line's
-/// note, and for the warning that visiting again would make a second record.
+/// records the server holds about it (`delivered`, oldest first): the device's own record
+/// decides, unless it has none or one nothing was typed into, and the server holds one: then
+/// the subject was visited from elsewhere (another tablet, or this one before it was reset) and
+/// is 已上传. The second value is who sent the newest record the server holds that is not the
+/// device's own, if any: for the line's note, and for the warning that visiting again would
+/// make a second record.
 pub fn standing(
     local: Option<&Record>,
-    delivered: Option<&DeliveredRecord>,
+    delivered: &[&DeliveredRecord],
 ) -> (Progress, Option<String>) {
     let progress = local.map_or(Progress::NotStarted, Progress::of);
-    let elsewhere = delivered.filter(|d| local.is_none_or(|r| r.id != d.id));
+    let elsewhere = delivered
+        .iter()
+        .rev()
+        .find(|d| local.is_none_or(|r| r.id != d.id));
     match elsewhere {
         Some(d) => {
             let progress = if progress == Progress::NotStarted {
@@ -190,12 +196,16 @@ pub fn lines(
         .iter()
         .map(|person| {
             let record = latest.get(person.cert_no.as_str()).copied();
-            let delivered = on_server.get(person.cert_no.as_str()).copied();
+            let delivered = on_server
+                .get(person.cert_no.as_str())
+                .map_or(&[][..], Vec::as_slice);
             let (progress, delivered_by) = standing(record, delivered);
-            // A visit counted from the server's record when the device has none of its own.
+            // A visit counted from the server's newest record when the device has none of its
+            // own.
             let home_visit = match record.filter(|r| Progress::of(r) != Progress::NotStarted) {
                 Some(record) => home_visit(record),
                 None => delivered
+                    .last()
                     .and_then(|d| d.method.as_deref())
                     .is_some_and(|m| definition.is_home_visit(m)),
             };
@@ -370,6 +380,7 @@ mod tests {
             person("C3", "王五", "330110005002"),
             person("D4", "赵六", "330110005002"),
             person("E5", "钱八", "330110005002"),
+            person("F6", "孙九", "330110005002"),
         ];
         let mut untouched = record("c3", Some("C3"), Status::Draft, "2");
         untouched.revision = 0;
@@ -377,11 +388,15 @@ mod tests {
             record("a1", Some("A1"), Status::Sent, "1"),
             record("b2", Some("B2"), Status::Draft, "1"),
             untouched,
+            record("f6", Some("F6"), Status::Sent, "1"),
         ];
         let refs: Vec<&Record> = records.iter().collect();
         let held = [
             // The device's own record, as the server holds it: nothing from elsewhere.
             delivered("a1", "individual", "A1", "1"),
+            // F6's own record, and an older one from another tablet: a second record.
+            delivered("x7", "individual", "F6", "1"),
+            delivered("f6", "individual", "F6", "1"),
             // Sent from another tablet while this one holds a draft.
             delivered("x2", "individual", "B2", "1"),
             // Sent from another tablet: this one opened the person and typed nothing.
@@ -405,13 +420,14 @@ mod tests {
                 (Progress::Sent, Some("赵七"), true),
                 (Progress::Sent, Some("赵七"), false),
                 (Progress::NotStarted, None, false),
+                (Progress::Sent, Some("赵七"), true),
             ]
         );
         // The device's own records stay the ones opened.
         assert_eq!(lines[1].record.as_deref(), Some("b2"));
         let counts = Counts::of(&lines);
-        assert_eq!((counts.assigned, counts.done), (5, 3));
-        assert_eq!((counts.completed, counts.home_visits), (3, 2));
+        assert_eq!((counts.assigned, counts.done), (6, 4));
+        assert_eq!((counts.completed, counts.home_visits), (4, 3));
     }
 
     #[test]
