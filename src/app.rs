@@ -160,7 +160,7 @@ async fn refresh_assignments(
 /// signed in; the server answers `304` when nothing changed. Offline, the copy kept last time
 /// stays in use. An answer fetched with a sign-in that is no longer the device's is neither
 /// kept nor taken by the state, and one that arrives after a later fetch began (`is_latest`
-/// says no) is dropped.
+/// says no) is dropped. A sign-in the server refuses is asked for again.
 async fn refresh_delivered(
     store: &DeviceStore,
     token: &str,
@@ -194,6 +194,11 @@ async fn refresh_delivered(
             }
         }
         Ok(net::Tagged::Unchanged) => {}
+        // A sign-in the server refuses is asked for again: the roster would otherwise go stale
+        // without a word, and a person visited from elsewhere be visited again.
+        Err(net::NetError::Status { status: 401, .. }) => {
+            dispatch.dispatch(Action::TokenRefused(token.to_string()));
+        }
         Err(e) => web_sys::console::warn_1(&format!("delivered: {e}").into()),
     }
 }
@@ -370,12 +375,12 @@ fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageL
         .map(|village| {
             let code = village.code.as_str();
             let delivered = on_server.get(code).map_or(&[][..], Vec::as_slice);
-            let (progress, delivered_by) =
+            let (progress, elsewhere) =
                 crate::roster::standing(latest.get(code).copied(), delivered);
             VillageLine {
                 village: village.clone(),
                 progress,
-                delivered_by,
+                elsewhere,
             }
         })
         .collect();
@@ -1285,7 +1290,7 @@ pub fn app() -> Html {
             Callback::from(move |_: MouseEvent| on_person.emit(person.clone()))
         };
         html! {
-            <div class="notice returned on-roster">
+            <div class="notice returned on-roster" role="alert">
                 <p>{ text }</p>
                 <button type="button" onclick={open}>{ t(Text::OpenOnRoster) }</button>
             </div>
@@ -1301,33 +1306,46 @@ pub fn app() -> Html {
         .and_then(|draft| {
             let subject = draft.meta.subject.clone()?;
             let form = state.form.as_ref()?.0.def.id.clone();
-            Some((draft.id.clone(), form, subject))
+            let completed = draft.status != Status::Draft;
+            Some((draft.id.clone(), form, subject, completed))
         });
     let delivered_elsewhere = {
         let delivered = state.delivered.clone();
         use_memo(
             (in_hand, Rc::as_ptr(&state.delivered) as usize),
             move |(in_hand, _)| {
-                let (id, form, subject) = in_hand.as_ref()?;
+                let (id, form, subject, completed) = in_hand.as_ref()?;
                 // The newest first, as the roster's note names it.
                 let elsewhere = delivered
                     .iter()
                     .rev()
                     .find(|d| d.form == *form && d.subject == *subject && d.id != *id)?;
-                Some(elsewhere.collector.clone().unwrap_or_default())
+                Some((elsewhere.collector.clone().unwrap_or_default(), *completed))
             },
         )
     };
-    let delivered_elsewhere = (*delivered_elsewhere).clone().map(|by| {
+    // An alert, so that a screen reader says it although the focus goes to the record's title.
+    let delivered_elsewhere = (*delivered_elsewhere).clone().map(|(by, completed)| {
         let by = if by.is_empty() {
             t(Text::AnotherDevice).to_string()
         } else {
             by
         };
+        let (text, class) = if completed {
+            (
+                Text::DuplicateOnServer,
+                "notice returned delivered-elsewhere duplicate",
+            )
+        } else {
+            (
+                Text::DeliveredElsewhere,
+                "notice returned delivered-elsewhere",
+            )
+        };
         let sep = t(Text::LabelSeparator);
         html! {
-            <div class="notice returned delivered-elsewhere">
-                <p>{ format!("{}{sep}{by}", t(Text::DeliveredElsewhere)) }</p>
+            <div class={class} role="alert">
+                <p>{ format!("{}{sep}{by}", t(text)) }</p>
             </div>
         }
     });

@@ -162,6 +162,11 @@ pub enum Text {
     OpenOnRoster,
     /// Before the name of who sent a record the server holds from another device.
     DeliveredBy,
+    /// The same, when the device's own record is completed too: a second record.
+    AlsoDeliveredBy,
+    /// The record in hand is completed, and the server holds another record of the same
+    /// person or village; followed by who sent that one.
+    DuplicateOnServer,
     /// Who sent it, when the server does not say.
     AnotherDevice,
     /// The record in hand is of a person or village the server already holds a record of,
@@ -309,11 +314,16 @@ impl Text {
                 "The record you changed is a draft again: it is uploaded only once completed again",
             ),
             Text::OpenOnRoster => ("打开名册中的此人", "Open this person from the roster"),
-            Text::DeliveredBy => ("上传人", "Uploaded by"),
+            Text::DeliveredBy => ("上传人", "Sent by"),
+            Text::AlsoDeliveredBy => ("另有一份记录，上传人", "Another record, sent by"),
+            Text::DuplicateOnServer => (
+                "服务器上另有一份此人（或此村）的记录，与本记录重复，请与乡镇（街道）核实。另一份的上传人",
+                "The server holds another record of this person (or village), a duplicate of this one: settle it with the town. The other was sent by",
+            ),
             Text::AnotherDevice => ("其他设备", "another device"),
             Text::DeliveredElsewhere => (
                 "服务器已收到此人（或此村）的一份记录，再次登记将产生重复记录。上传人",
-                "The server already holds a record of this person (or village): registering again makes a duplicate. Uploaded by",
+                "The server already holds a record of this person (or village): registering again makes a duplicate. Sent by",
             ),
             Text::NobodyFound => (
                 "名册中没有找到此人。请核对姓名或证号，或添加名册外人员。",

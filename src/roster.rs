@@ -113,33 +113,43 @@ pub fn delivered_by_subject<'a>(
     by_subject
 }
 
+/// A record of a roster line that the server holds and the device does not: sent from another
+/// tablet, or from this one before it was reset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Elsewhere {
+    /// Who sent it (empty when the server does not say).
+    pub by: String,
+    /// Whether the device's own record of the line is completed too: the two are duplicates.
+    pub duplicate: bool,
+}
+
 /// Where a subject of the roster stands, from its newest record on the device (`local`) and the
-/// records the server holds about it (`delivered`, oldest first): the device's own record
-/// decides, unless it has none or one nothing was typed into, and the server holds one: then
-/// the subject was visited from elsewhere (another tablet, or this one before it was reset) and
-/// is 已上传. The second value is who sent the newest record the server holds that is not the
-/// device's own, if any: for the line's note, and for the warning that visiting again would
-/// make a second record.
+/// records the server holds about it (`delivered`, oldest first), with the newest of those that
+/// is not the device's own, if any. Visited from elsewhere, a subject the device has no record
+/// of, or only a draft (perhaps one nothing was typed into), is 已上传: the visit is done, and
+/// the draft stays on the device, not uploaded unless completed, which would make a second
+/// record. A record of the device's own that is completed, or was returned, keeps its status.
 pub fn standing(
     local: Option<&Record>,
     delivered: &[&DeliveredRecord],
-) -> (Progress, Option<String>) {
-    let progress = local.map_or(Progress::NotStarted, Progress::of);
-    let elsewhere = delivered
+) -> (Progress, Option<Elsewhere>) {
+    let own = local.map_or(Progress::NotStarted, Progress::of);
+    let Some(other) = delivered
         .iter()
         .rev()
-        .find(|d| local.is_none_or(|r| r.id != d.id));
-    match elsewhere {
-        Some(d) => {
-            let progress = if progress == Progress::NotStarted {
-                Progress::Sent
-            } else {
-                progress
-            };
-            (progress, Some(d.collector.clone().unwrap_or_default()))
-        }
-        None => (progress, None),
-    }
+        .find(|d| local.is_none_or(|r| r.id != d.id))
+    else {
+        return (own, None);
+    };
+    let progress = match own {
+        Progress::NotStarted | Progress::Draft => Progress::Sent,
+        own => own,
+    };
+    let elsewhere = Elsewhere {
+        by: other.collector.clone().unwrap_or_default(),
+        duplicate: own.is_done(),
+    };
+    (progress, Some(elsewhere))
 }
 
 /// One line of the roster: a person of the roster, or one added at the door.
@@ -159,9 +169,8 @@ pub struct Line {
     pub unlisted: bool,
     /// Whether the record's method is a home visit.
     pub home_visit: bool,
-    /// Who sent a record of this person that the server holds and the device does not (empty
-    /// when the server does not say); none when there is no such record.
-    pub delivered_by: Option<String>,
+    /// A record of this person that the server holds and the device does not, if any.
+    pub elsewhere: Option<Elsewhere>,
     /// The person of the roster, to start their record.
     pub person: Option<RosterPerson>,
 }
@@ -199,10 +208,10 @@ pub fn lines(
             let delivered = on_server
                 .get(person.cert_no.as_str())
                 .map_or(&[][..], Vec::as_slice);
-            let (progress, delivered_by) = standing(record, delivered);
-            // A visit counted from the server's newest record when the device has none of its
-            // own.
-            let home_visit = match record.filter(|r| Progress::of(r) != Progress::NotStarted) {
+            let (progress, elsewhere) = standing(record, delivered);
+            // A visit done by the device's own record counts by its method; one done elsewhere
+            // by the method of the server's newest record.
+            let home_visit = match record.filter(|r| Progress::of(r).is_done()) {
                 Some(record) => home_visit(record),
                 None => delivered
                     .last()
@@ -217,7 +226,7 @@ pub fn lines(
                 record: record.map(|r| r.id.clone()),
                 unlisted: false,
                 home_visit,
-                delivered_by,
+                elsewhere,
                 person: Some(person.clone()),
             }
         })
@@ -236,7 +245,7 @@ pub fn lines(
         record: Some(record.id.clone()),
         unlisted: true,
         home_visit: home_visit(record),
-        delivered_by: None,
+        elsewhere: None,
         person: None,
     }));
     out
@@ -397,8 +406,8 @@ mod tests {
             // F6's own record, and an older one from another tablet: a second record.
             delivered("x7", "individual", "F6", "1"),
             delivered("f6", "individual", "F6", "1"),
-            // Sent from another tablet while this one holds a draft.
-            delivered("x2", "individual", "B2", "1"),
+            // Sent from another tablet while this one holds a draft (by phone, "2").
+            delivered("x2", "individual", "B2", "2"),
             // Sent from another tablet: this one opened the person and typed nothing.
             delivered("x3", "individual", "C3", "1"),
             // Two from elsewhere: the newer one (listed last) counts, by phone.
@@ -408,26 +417,32 @@ mod tests {
             delivered("x6", "other", "E5", "1"),
         ];
         let lines = lines(&roster, &refs, &held, "individual", &definition);
-        let seen: Vec<(Progress, Option<&str>, bool)> = lines
+        type Seen<'a> = (Progress, Option<(&'a str, bool)>, bool);
+        let seen: Vec<Seen> = lines
             .iter()
-            .map(|l| (l.progress, l.delivered_by.as_deref(), l.home_visit))
+            .map(|l| {
+                let elsewhere = l.elsewhere.as_ref().map(|e| (e.by.as_str(), e.duplicate));
+                (l.progress, elsewhere, l.home_visit)
+            })
             .collect();
         assert_eq!(
             seen,
             vec![
                 (Progress::Sent, None, true),
-                (Progress::Draft, Some("赵七"), true),
-                (Progress::Sent, Some("赵七"), true),
-                (Progress::Sent, Some("赵七"), false),
+                // The draft stays on the device; the visit is done, by the server's method.
+                (Progress::Sent, Some(("赵七", false)), false),
+                (Progress::Sent, Some(("赵七", false)), true),
+                (Progress::Sent, Some(("赵七", false)), false),
                 (Progress::NotStarted, None, false),
-                (Progress::Sent, Some("赵七"), true),
+                // Two records of F6 on the server: a duplicate.
+                (Progress::Sent, Some(("赵七", true)), true),
             ]
         );
         // The device's own records stay the ones opened.
         assert_eq!(lines[1].record.as_deref(), Some("b2"));
         let counts = Counts::of(&lines);
-        assert_eq!((counts.assigned, counts.done), (6, 4));
-        assert_eq!((counts.completed, counts.home_visits), (4, 3));
+        assert_eq!((counts.assigned, counts.done), (6, 5));
+        assert_eq!((counts.completed, counts.home_visits), (5, 3));
     }
 
     #[test]

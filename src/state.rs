@@ -378,6 +378,10 @@ pub enum Action {
     SignInFailed(String),
     /// The server no longer accepts the sign-in: ask for a new one, keeping everything else.
     SignInNeeded,
+    /// The server refused this token when the records delivered were fetched: if it is still
+    /// the current sign-in, ask for a new one (as [`Action::SignInNeeded`]); an earlier
+    /// sign-in's refusal changes nothing.
+    TokenRefused(String),
 }
 
 fn evaluate(
@@ -840,8 +844,10 @@ impl State {
             Action::Upload(status) => self.upload = status,
             Action::SignedIn { session, context } => {
                 // The records delivered about another collector's roster are not this one's.
+                // Whose they are is not known after a sign-in was refused: they are fetched
+                // again as the roster shows.
                 let before = self.session.as_ref().map(|s| s.collector.as_str());
-                if before.is_some_and(|before| before != session.collector) {
+                if before.is_none_or(|before| before != session.collector) {
                     self.delivered = Rc::new(Vec::new());
                 }
                 self.session = Some(Rc::new(session));
@@ -894,6 +900,11 @@ impl State {
             }
             Action::SignInFailed(message) => self.sign_in_error = Some(message),
             Action::SignInNeeded => self.session = None,
+            Action::TokenRefused(token) => {
+                if self.session.as_ref().is_some_and(|s| s.token == token) {
+                    self.session = None;
+                }
+            }
             Action::Redraw => {}
         }
         self
@@ -1153,6 +1164,11 @@ mod tests {
         assert_eq!(ids(&state), ["for-b"]);
         let state = state.apply(delivered("kept", None));
         assert_eq!(ids(&state), ["kept"]);
+        // A refusal of a's token, arriving late, leaves b signed in; of b's, asks b again.
+        let state = state.apply(Action::TokenRefused("token-a".into()));
+        assert!(state.session.is_some());
+        let state = state.apply(Action::TokenRefused("token-b".into()));
+        assert!(state.session.is_none());
     }
 
     #[test]

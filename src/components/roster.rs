@@ -9,7 +9,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::i18n::{Locale, Text};
-use crate::roster::{Counts, Filter, Line, Progress};
+use crate::roster::{Counts, Elsewhere, Filter, Line, Progress};
 
 /// How many lines are drawn at first, and added by 显示更多: drawing 20,000 at once would
 /// keep a tablet busy for seconds.
@@ -22,23 +22,29 @@ pub struct VillageLine {
     pub village: AssignedVillage,
     /// Where its record stands.
     pub progress: Progress,
-    /// Who sent a record of it that the server holds and the device does not.
-    pub delivered_by: Option<String>,
+    /// A record of it that the server holds and the device does not, if any.
+    pub elsewhere: Option<Elsewhere>,
 }
 
-/// The note on a line whose record the server holds from elsewhere: who sent it.
-fn delivered_note(delivered_by: Option<&str>, locale: Locale) -> Html {
-    let Some(by) = delivered_by else {
+/// The note on a line whose record the server holds from elsewhere: who sent it, or, when the
+/// device's own record is completed too, that there is a second record.
+fn elsewhere_note(elsewhere: Option<&Elsewhere>, locale: Locale) -> Html {
+    let Some(elsewhere) = elsewhere else {
         return Html::default();
     };
-    let by = if by.is_empty() {
+    let by = if elsewhere.by.is_empty() {
         Text::AnotherDevice.get(locale)
     } else {
-        by
+        &elsewhere.by
+    };
+    let (text, class) = if elsewhere.duplicate {
+        (Text::AlsoDeliveredBy, "badge delivered duplicate")
+    } else {
+        (Text::DeliveredBy, "badge delivered")
     };
     html! {
-        <span class="badge delivered">
-            { format!("{}{}{by}", Text::DeliveredBy.get(locale), Text::LabelSeparator.get(locale)) }
+        <span class={class}>
+            { format!("{}{}{by}", text.get(locale), Text::LabelSeparator.get(locale)) }
         </span>
     }
 }
@@ -286,7 +292,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
                                 <span class={classes!("badge", "progress", line.progress.slug())}>
                                     { progress_text(line.progress).get(locale) }
                                 </span>
-                                { delivered_note(line.delivered_by.as_deref(), locale) }
+                                { elsewhere_note(line.elsewhere.as_ref(), locale) }
                             </button>
                         </li>
                     }
@@ -312,7 +318,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
                                         <span class={classes!("badge", "progress", v.progress.slug())}>
                                             { progress_text(v.progress).get(locale) }
                                         </span>
-                                        { delivered_note(v.delivered_by.as_deref(), locale) }
+                                        { elsewhere_note(v.elsewhere.as_ref(), locale) }
                                     </button>
                                 </li>
                             }

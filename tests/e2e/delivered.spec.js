@@ -6,7 +6,7 @@
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
 const { fillByLabels } = require("./fill");
-const { keeps, keptDelivered } = require("./device");
+const { keeps, keptDelivered, setToken } = require("./device");
 
 const CODE = "330110005002";
 // The roster has nobody in this village, so a count of 0 raises no warning.
@@ -56,7 +56,8 @@ test("a village's record delivered from one tablet shows on the others as upload
   // Opening it again says a second visit makes a second record.
   await village(b).getByRole("button").click();
   await expect(b.getByRole("heading", { name: "社区登记表" })).toBeVisible();
-  const notice = b.locator(".notice.delivered-elsewhere");
+  // An alert: a screen reader says it, though the focus goes to the record's title.
+  const notice = b.getByRole("alert").filter({ hasText: "服务器已收到" });
   await expect(notice).toContainText("服务器已收到此人（或此村）的一份记录，再次登记将产生重复记录");
   await expect(notice).toContainText("上传人：e2e");
   await back(b);
@@ -74,5 +75,10 @@ test("a village's record delivered from one tablet shows on the others as upload
   await openSignedIn(c, "/");
   await expect(village(c)).toContainText("已上传");
   await expect(village(c).locator(".badge.delivered")).toHaveText("上传人：e2e");
+  // A sign-in the server no longer accepts is asked for again at once: a roster that could not
+  // learn of deliveries would let a person be visited twice without a word.
+  await setToken(c, "expired");
+  await c.reload();
+  await expect(c.getByRole("heading", { name: "登录" })).toBeVisible();
   await tabletC.close();
 });
