@@ -59,6 +59,8 @@ struct Started {
     stored: Vec<(String, Status, u32)>,
     token: Option<String>,
     collector: Option<String>,
+    /// Whether the app works from the roster (not one form named in the address).
+    roster: bool,
 }
 
 /// The configured area's villages, from the server or the service worker's copy. Without it
@@ -312,6 +314,7 @@ async fn start(dispatch: UseReducerDispatcher<DrawnState>) -> Option<Started> {
         .collect();
     let token = session.as_ref().map(|s| s.token.clone());
     let collector = session.as_ref().map(|s| s.collector.clone());
+    let roster = mode == Mode::Roster;
     dispatch.dispatch(Action::Loaded {
         mode,
         window,
@@ -330,6 +333,7 @@ async fn start(dispatch: UseReducerDispatcher<DrawnState>) -> Option<Started> {
         stored: summary,
         token,
         collector,
+        roster,
     })
 }
 
@@ -695,18 +699,6 @@ pub fn app() -> Html {
                 // The server's tag of the assignments kept is named only when they could be
                 // read: unreadable ones are fetched whole.
                 let mut held = None;
-                if let Some((delivered, _)) = started
-                    .store
-                    .answer_with_tag::<Delivered>(KeptAnswer::Delivered)
-                    .await
-                    .ok()
-                    .flatten()
-                {
-                    dispatch.dispatch(Action::Delivered {
-                        records: delivered.records,
-                        token: None,
-                    });
-                }
                 if let Some((assignments, tag)) = started
                     .store
                     .answer_with_tag(KeptAnswer::Assignments)
@@ -720,6 +712,24 @@ pub fn app() -> Html {
                         tag,
                         token: None,
                         context: device::context(),
+                    });
+                }
+                // The records delivered kept, for the roster offline: not read when one form is
+                // filled in, whose first changes it would only delay.
+                let kept = if started.roster {
+                    started
+                        .store
+                        .answer_with_tag::<Delivered>(KeptAnswer::Delivered)
+                        .await
+                        .ok()
+                        .flatten()
+                } else {
+                    None
+                };
+                if let Some((delivered, _)) = kept {
+                    dispatch.dispatch(Action::Delivered {
+                        records: delivered.records,
+                        token: None,
                     });
                 }
                 if let Some(token) = started.token {
