@@ -147,8 +147,9 @@ impl PartialEq for DeviceStore {
     }
 }
 
-fn to_js(record: &Record) -> Result<JsValue, StoreError> {
-    let text = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+/// A record, or a sign-in, as the object IndexedDB keeps.
+fn to_js(value: &impl serde::Serialize) -> Result<JsValue, StoreError> {
+    let text = serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     js_sys::JSON::parse(&text).map_err(|e| StoreError::Corrupt(format!("{e:?}")))
 }
 
@@ -242,10 +243,7 @@ impl DeviceStore {
     /// same transaction, the records delivered kept for the one before: they are about another
     /// roster.
     pub async fn put_session(&self, session: &Session) -> Result<(), StoreError> {
-        let text =
-            serde_json::to_string(session).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let value =
-            js_sys::JSON::parse(&text).map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;
+        let value = to_js(session)?;
         let tx = self
             .db
             .transaction(&[SESSIONS], TransactionMode::ReadWrite)?;
