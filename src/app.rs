@@ -159,23 +159,19 @@ async fn refresh_assignments(
 /// Fetches the records the server holds about the collector's roster, from any device, keeps
 /// them on the device and hands them to the state: a person visited from another tablet (or
 /// from this one before it was reset) shows as 已上传. Done each time the roster is shown
-/// signed in; the server answers `304` when nothing changed. Offline, the copy kept last time
+/// signed in, naming the tag of the records the state holds (`held`, `State::delivered_tag`):
+/// the server answers `304` when nothing changed. Offline, the copy kept last time
 /// stays in use. An answer fetched with a sign-in that is no longer the device's is neither
 /// kept nor taken by the state, and one that arrives after a later fetch began (`is_latest`
 /// says no) is dropped. A sign-in the server refuses is asked for again.
 async fn refresh_delivered(
     store: &DeviceStore,
     token: &str,
+    held: Option<&str>,
     dispatch: &UseReducerDispatcher<DrawnState>,
     is_latest: impl Fn() -> bool,
 ) {
-    let held = store
-        .answer_with_tag::<Delivered>(KeptAnswer::Delivered)
-        .await
-        .ok()
-        .flatten()
-        .and_then(|(_, tag)| tag);
-    match net::get_tagged::<Delivered>("/api/v1/delivered", token, held.as_deref()).await {
+    match net::get_tagged::<Delivered>("/api/v1/delivered", token, held).await {
         // An answer that took longer than a later fetch's is older than what that one brings.
         Ok(net::Tagged::Changed { .. }) if !is_latest() => {}
         Ok(net::Tagged::Changed { value, body, tag }) => {
@@ -185,11 +181,13 @@ async fn refresh_delivered(
             {
                 Ok(false) => {}
                 kept => {
-                    if let Err(e) = kept {
+                    if let Err(e) = &kept {
                         web_sys::console::warn_1(&format!("delivered not kept: {e}").into());
                     }
                     dispatch.dispatch(Action::Delivered {
                         records: value.records,
+                        // Named next time only if the device keeps what it names.
+                        tag: tag.filter(|_| kept.is_ok()),
                         token: Some(token.to_string()),
                     });
                 }
@@ -726,9 +724,10 @@ pub fn app() -> Html {
                 } else {
                     None
                 };
-                if let Some((delivered, _)) = kept {
+                if let Some((delivered, tag)) = kept {
                     dispatch.dispatch(Action::Delivered {
                         records: delivered.records,
+                        tag,
                         token: None,
                     });
                 }
@@ -861,6 +860,9 @@ pub fn app() -> Html {
             .filter(|_| shown)
             .map(|s| s.token.clone());
         let dispatch = state.dispatcher();
+        // The tag of the records in hand when the fetch begins; not a dependency: a new list
+        // is not a reason to fetch again.
+        let held = state.delivered_tag.clone();
         // Counts the fetches begun: only the answer of the latest is used.
         let fetches = use_mut_ref(|| 0_u32);
         use_effect_with(((*store).clone(), token), move |(store, token)| {
@@ -872,7 +874,7 @@ pub fn app() -> Html {
                 };
                 wasm_bindgen_futures::spawn_local(async move {
                     let is_latest = move || *fetches.borrow() == this;
-                    refresh_delivered(&store, &token, &dispatch, is_latest).await;
+                    refresh_delivered(&store, &token, held.as_deref(), &dispatch, is_latest).await;
                 });
             }
         });

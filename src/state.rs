@@ -141,6 +141,9 @@ pub struct State {
     pub roster_tag: Option<String>,
     /// The records the server holds about the roster's persons and villages, from any device.
     pub delivered: Rc<Vec<DeliveredRecord>>,
+    /// The server's tag of those records, if the device keeps them with one: named when they
+    /// are fetched again, so that the server sends them only if they changed.
+    pub delivered_tag: Option<String>,
 }
 
 /// What went wrong with the device's storage.
@@ -182,6 +185,7 @@ impl Default for State {
             roster: Rc::new(Vec::new()),
             roster_tag: None,
             delivered: Rc::new(Vec::new()),
+            delivered_tag: None,
         }
     }
 }
@@ -356,6 +360,8 @@ pub enum Action {
     Delivered {
         /// The records.
         records: Vec<DeliveredRecord>,
+        /// The server's tag of them, when the device keeps them with one.
+        tag: Option<String>,
         /// The sign-in they were fetched with; none for the copy kept on the device. Fetched
         /// with another sign-in than the current one, they are dropped.
         token: Option<String>,
@@ -849,6 +855,7 @@ impl State {
                 let before = self.session.as_ref().map(|s| s.collector.as_str());
                 if before.is_none_or(|before| before != session.collector) {
                     self.delivered = Rc::new(Vec::new());
+                    self.delivered_tag = None;
                 }
                 self.session = Some(Rc::new(session));
                 self.sign_in_error = None;
@@ -892,10 +899,15 @@ impl State {
                 let context = self.context(context);
                 self.evaluation = evaluate(&self.form, &self.draft, context);
             }
-            Action::Delivered { records, token } => {
+            Action::Delivered {
+                records,
+                tag,
+                token,
+            } => {
                 let current = self.session.as_ref().map(|s| s.token.as_str());
                 if token.is_none() || token.as_deref() == current {
                     self.delivered = Rc::new(records);
+                    self.delivered_tag = tag;
                 }
             }
             Action::SignInFailed(message) => self.sign_in_error = Some(message),
@@ -1138,6 +1150,7 @@ mod tests {
                 method: None,
                 collector: None,
             }],
+            tag: Some(format!("W/\"{id}\"")),
             token: token.map(str::to_owned),
         };
         let ids = |state: &State| -> Vec<String> {
@@ -1156,6 +1169,8 @@ mod tests {
         assert_eq!(ids(&state), ["for-a"]);
         let state = signed_in(state, "b");
         assert!(ids(&state).is_empty());
+        // Nor is their tag named: the server would answer that b holds a's list.
+        assert_eq!(state.delivered_tag, None);
         // A late answer fetched with a's sign-in is dropped; b's own, and the kept copy
         // (which names no sign-in), are taken.
         let state = state.apply(delivered("late-for-a", Some("token-a")));
