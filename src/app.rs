@@ -1309,8 +1309,8 @@ pub fn app() -> Html {
         }
     });
     // The record in hand is of a person or village the server already holds a record of, sent
-    // from elsewhere: visiting them again would make a second record. Looked up again only when
-    // the record in hand or the records delivered change.
+    // from elsewhere: visiting them again would make a second record. The server's records of
+    // it are looked up again only when the record in hand or the records delivered change.
     let in_hand = state
         .draft
         .as_ref()
@@ -1318,49 +1318,46 @@ pub fn app() -> Html {
         .and_then(|draft| {
             let subject = draft.meta.subject.clone()?;
             let form = state.form.as_ref()?.0.def.id.clone();
-            let completed = draft.status != Status::Draft;
-            Some((draft.id.clone(), form, subject, completed))
+            Some((form, subject))
         });
-    let delivered_elsewhere = {
+    let on_server = {
         let delivered = state.delivered.clone();
         use_memo(
             (in_hand, Rc::as_ptr(&state.delivered) as usize),
-            move |(in_hand, _)| {
-                let (id, form, subject, completed) = in_hand.as_ref()?;
-                // The newest first, as the roster's note names it.
-                let elsewhere = delivered
+            move |(in_hand, _)| -> Vec<doorstep_core::protocol::DeliveredRecord> {
+                let Some((form, subject)) = in_hand else {
+                    return Vec::new();
+                };
+                delivered
                     .iter()
-                    .rev()
-                    .find(|d| d.form == *form && d.subject == *subject && d.id != *id)?;
-                Some((elsewhere.collector.clone().unwrap_or_default(), *completed))
+                    .filter(|d| d.form == *form && d.subject == *subject)
+                    .cloned()
+                    .collect()
             },
         )
     };
+    let on_server: Vec<_> = on_server.iter().collect();
     // An alert, so that a screen reader says it although the focus goes to the record's title.
-    let delivered_elsewhere = (*delivered_elsewhere).clone().map(|(by, completed)| {
-        let by = if by.is_empty() {
-            t(Text::AnotherDevice).to_string()
-        } else {
-            by
-        };
-        let (text, class) = if completed {
-            (
-                Text::DuplicateOnServer,
-                "notice returned delivered-elsewhere duplicate",
-            )
-        } else {
-            (
-                Text::DeliveredElsewhere,
-                "notice returned delivered-elsewhere",
-            )
-        };
-        let sep = t(Text::LabelSeparator);
-        html! {
-            <div class={class} role="alert">
-                <p>{ format!("{}{sep}{by}", t(text)) }</p>
-            </div>
-        }
-    });
+    let delivered_elsewhere =
+        crate::roster::elsewhere(state.draft.as_ref(), &on_server).map(|elsewhere| {
+            let (text, class) = if elsewhere.duplicate {
+                (
+                    Text::DuplicateOnServer,
+                    "notice returned delivered-elsewhere duplicate",
+                )
+            } else {
+                (
+                    Text::DeliveredElsewhere,
+                    "notice returned delivered-elsewhere",
+                )
+            };
+            let by = crate::components::roster::sender(&elsewhere, locale);
+            html! {
+                <div class={class} role="alert">
+                    <p>{ format!("{}{}{by}", t(text), t(Text::LabelSeparator)) }</p>
+                </div>
+            }
+        });
     let notice = state.notice.map(|notice| {
         let (text, class) = match notice {
             Notice::Queued => (t(Text::SubmittedWaiting), "notice waiting"),

@@ -123,33 +123,36 @@ pub struct Elsewhere {
     pub duplicate: bool,
 }
 
+/// The newest of the records the server holds about a subject (`delivered`, oldest first) that
+/// is not the device's own newest record of it (`local`), if any.
+pub fn elsewhere(local: Option<&Record>, delivered: &[&DeliveredRecord]) -> Option<Elsewhere> {
+    let other = delivered
+        .iter()
+        .rev()
+        .find(|d| local.is_none_or(|r| r.id != d.id))?;
+    Some(Elsewhere {
+        by: other.collector.clone().unwrap_or_default(),
+        duplicate: local.is_some_and(|r| Progress::of(r).is_done()),
+    })
+}
+
 /// Where a subject of the roster stands, from its newest record on the device (`local`) and the
-/// records the server holds about it (`delivered`, oldest first), with the newest of those that
-/// is not the device's own, if any. Visited from elsewhere, a subject the device has no record
-/// of, or only a draft (perhaps one nothing was typed into), is 已上传: the visit is done, and
-/// the draft stays on the device, not uploaded unless completed, which would make a second
-/// record. A record of the device's own that is completed, or was returned, keeps its status.
+/// records the server holds about it (`delivered`, oldest first), with the record from
+/// elsewhere ([`elsewhere`]). Visited from elsewhere, a subject the device has no record of, or
+/// only a draft (perhaps one nothing was typed into), is 已上传: the visit is done, and the
+/// draft stays on the device, not uploaded unless completed, which would make a second record.
+/// A record of the device's own that is completed, or was returned, keeps its status.
 pub fn standing(
     local: Option<&Record>,
     delivered: &[&DeliveredRecord],
 ) -> (Progress, Option<Elsewhere>) {
     let own = local.map_or(Progress::NotStarted, Progress::of);
-    let Some(other) = delivered
-        .iter()
-        .rev()
-        .find(|d| local.is_none_or(|r| r.id != d.id))
-    else {
-        return (own, None);
-    };
+    let elsewhere = elsewhere(local, delivered);
     let progress = match own {
-        Progress::NotStarted | Progress::Draft => Progress::Sent,
+        Progress::NotStarted | Progress::Draft if elsewhere.is_some() => Progress::Sent,
         own => own,
     };
-    let elsewhere = Elsewhere {
-        by: other.collector.clone().unwrap_or_default(),
-        duplicate: own.is_done(),
-    };
-    (progress, Some(elsewhere))
+    (progress, elsewhere)
 }
 
 /// One line of the roster: a person of the roster, or one added at the door.

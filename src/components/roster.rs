@@ -26,17 +26,23 @@ pub struct VillageLine {
     pub elsewhere: Option<Elsewhere>,
 }
 
+/// Who sent a record from elsewhere, as the collector is told: another device when the server
+/// does not say.
+pub fn sender(elsewhere: &Elsewhere, locale: Locale) -> &str {
+    if elsewhere.by.is_empty() {
+        Text::AnotherDevice.get(locale)
+    } else {
+        &elsewhere.by
+    }
+}
+
 /// The note on a line whose record the server holds from elsewhere: who sent it, or, when the
 /// device's own record is completed too, that there is a second record.
 fn elsewhere_note(elsewhere: Option<&Elsewhere>, locale: Locale) -> Html {
     let Some(elsewhere) = elsewhere else {
         return Html::default();
     };
-    let by = if elsewhere.by.is_empty() {
-        Text::AnotherDevice.get(locale)
-    } else {
-        &elsewhere.by
-    };
+    let by = sender(elsewhere, locale);
     let (text, class) = if elsewhere.duplicate {
         (Text::AlsoDeliveredBy, "badge delivered duplicate")
     } else {
