@@ -111,9 +111,9 @@ pub async fn get_text(url: &str) -> Result<String, NetError> {
 const UPLOAD_TIMEOUT_MS: u32 = 30_000;
 
 /// How long the collector's assignments (or the records delivered) may take to arrive before
-/// the app goes on with the copy it keeps. A roster of 20,000 persons is about 205 KB on the wire: two minutes is enough
-/// for it on a link of 20 kbit/s, and a link that answers nothing cannot hold `init` or the
-/// `ready` event for ever.
+/// the app goes on with the copy it keeps. A roster of 20,000 persons is about 205 KB on the
+/// wire: two minutes is enough for it on a link of 20 kbit/s, and a link that answers nothing
+/// cannot hold `init` or the `ready` event for ever.
 const KEPT_TIMEOUT_MS: u32 = 120_000;
 
 /// A request of the JSON API: an optional JSON body, an optional bearer token, an optional

@@ -958,10 +958,10 @@ impl Form {
         self.field_index(id).map(|i| &self.fields[i])
     }
 
-    /// An answer as the question at `path` (a field id, or `group[k].field` in a repeat
-    /// group) keeps it ([`FieldDefinition::normalised`]).
-    pub fn normalised(&self, path: &str, answer: Json) -> Json {
-        let id = path.rsplit('.').next().unwrap_or(path);
+    /// An answer as the question `id` keeps it ([`FieldDefinition::normalised`]). A repeat
+    /// group's questions cannot be `upper_case`, so an answer at a path into one (or to no
+    /// question) is kept as it is.
+    pub fn normalised(&self, id: &str, answer: Json) -> Json {
         match self.field_by_id(id) {
             Some(field) => field.def.normalised(answer),
             None => answer,
