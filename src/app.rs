@@ -712,25 +712,6 @@ pub fn app() -> Html {
                         context: device::context(),
                     });
                 }
-                // The records delivered kept, for the roster offline: not read when one form is
-                // filled in, whose first changes it would only delay.
-                let kept = if started.roster {
-                    started
-                        .store
-                        .answer_with_tag::<Delivered>(KeptAnswer::Delivered)
-                        .await
-                        .ok()
-                        .flatten()
-                } else {
-                    None
-                };
-                if let Some((delivered, tag)) = kept {
-                    dispatch.dispatch(Action::Delivered {
-                        records: delivered.records,
-                        tag,
-                        token: None,
-                    });
-                }
                 if let Some(token) = started.token {
                     wasm_bindgen_futures::spawn_local(refresh_assignments(
                         started.store.clone(),
@@ -751,6 +732,28 @@ pub fn app() -> Html {
                 }
                 outbox.handle_all(queued);
                 *driver.borrow_mut() = Some(outbox);
+                // The records delivered kept, for the roster offline: not read when one form is
+                // filled in, whose first changes it would only delay. Read once the outbox is
+                // live, not between its making and here: an `online` event in that gap finds no
+                // outbox to tell. Before the store is handed on, so that the first fetch of the
+                // records delivered names their tag.
+                let kept = if started.roster {
+                    started
+                        .store
+                        .answer_with_tag::<Delivered>(KeptAnswer::Delivered)
+                        .await
+                        .ok()
+                        .flatten()
+                } else {
+                    None
+                };
+                if let Some((delivered, tag)) = kept {
+                    dispatch.dispatch(Action::Delivered {
+                        records: delivered.records,
+                        tag,
+                        token: None,
+                    });
+                }
                 store.set(Some(started.store.clone()));
                 // Started: the host's calls made before go on now, with the store. They do
                 // not wait for the address's sign-in below, whose roster download has no time
