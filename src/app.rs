@@ -694,6 +694,10 @@ pub fn app() -> Html {
                     on_status,
                     on_sign_in,
                 );
+                // Live at once, before anything is awaited: an `online` or `offline` event in
+                // an await below reaches it. (Stored after the reads below, such an event found
+                // no outbox to tell, and one that believed itself offline kept its records.)
+                *driver.borrow_mut() = Some(outbox.clone());
                 // The server's tag of the assignments kept is named only when they could be
                 // read: unreadable ones are fetched whole.
                 let mut held = None;
@@ -731,12 +735,9 @@ pub fn app() -> Html {
                     }
                 }
                 outbox.handle_all(queued);
-                *driver.borrow_mut() = Some(outbox);
                 // The records delivered kept, for the roster offline: not read when one form is
-                // filled in, whose first changes it would only delay. Read once the outbox is
-                // live, not between its making and here: an `online` event in that gap finds no
-                // outbox to tell. Before the store is handed on, so that the first fetch of the
-                // records delivered names their tag.
+                // filled in, whose first changes it would only delay. Before the store is handed
+                // on, so that the first fetch of the records delivered names their tag.
                 let kept = if started.roster {
                     started
                         .store
