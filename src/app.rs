@@ -358,6 +358,7 @@ fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageL
                 &state.delivered,
                 &form.0.def.id,
                 &definition,
+                device::today(),
             ))
         })
         .unwrap_or_default();
@@ -409,6 +410,7 @@ fn publish(feed: &RecordFeed, state: &State) {
             draft,
             evaluation.clone(),
             state.attempted,
+            device::today(),
         ));
     }
 }

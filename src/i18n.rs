@@ -208,6 +208,13 @@ pub enum Text {
     Edit,
     /// Says a record must be confirmed again after the reference date.
     Reconfirm,
+    /// Says a record completed before the reference date waits to be re-confirmed now, and how.
+    ReconfirmDue,
+    /// Reopens a record that waits to be re-confirmed.
+    ReconfirmNow,
+    /// Marks a roster line whose record waits to be re-confirmed, and the count and filter of
+    /// those.
+    ReconfirmWaiting,
     /// Before the storage the app uses.
     StorageUsed,
     /// Says the browser keeps the data.
@@ -346,6 +353,9 @@ impl Text {
             Text::RecordSentView => ("此记录已上传，不能再修改。", "This record has been sent and can no longer be edited."),
             Text::Edit => ("修改", "Edit"),
             Text::Reconfirm => ("需在标准时点后重新确认", "Must be re-confirmed after the reference date"),
+            Text::ReconfirmDue => ("此记录在标准时点前采集，现须重新确认：逐项核实在标准时点是否仍然属实，更正有变化的答案，再次完成。", "This record was collected before the reference date and must now be re-confirmed: check that each answer holds as of the reference date, correct what changed, and complete it again."),
+            Text::ReconfirmNow => ("重新确认", "Re-confirm"),
+            Text::ReconfirmWaiting => ("待重新确认", "To re-confirm"),
             Text::StorageUsed => ("本机存储已用", "Device storage used"),
             Text::StoragePersistent => ("（已设为持久保存）", "(kept persistently)"),
             Text::QuotaExceeded => ("本机存储拒绝写入（通常是空间已满），最新的修改未能保存；已保存的记录不受影响，修改仍在屏幕上，下一次修改时会再保存。请清理设备空间（例如不需要的照片、视频或其他应用的数据）。", "Device storage refused the write (usually because it is full): the latest change could not be saved. Records already saved are safe, the change is still on screen, and it is saved again with the next change. Free space on the device (photos, videos or other apps' data you no longer need)."),

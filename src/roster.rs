@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use doorstep_core::protocol::{DeliveredRecord, RosterPerson};
 use doorstep_core::schema::RecordDefinition;
 use doorstep_core::{Record, Status};
+use jiff::civil::Date;
 
 /// Where a person or a village stands, as the roster shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -172,6 +173,9 @@ pub struct Line {
     pub unlisted: bool,
     /// Whether the record's method is a home visit.
     pub home_visit: bool,
+    /// Whether the device's record waits to be re-confirmed: completed before the reference
+    /// date, which has come (`Record::awaits_reconfirmation`).
+    pub reconfirm: bool,
     /// A record of this person that the server holds and the device does not, if any.
     pub elsewhere: Option<Elsewhere>,
     /// The person of the roster, to start their record.
@@ -186,6 +190,7 @@ pub fn lines(
     delivered: &[DeliveredRecord],
     form_id: &str,
     definition: &RecordDefinition,
+    today: Option<Date>,
 ) -> Vec<Line> {
     let latest = latest_by_subject(records.iter().copied(), form_id);
     let on_server = delivered_by_subject(delivered, form_id);
@@ -229,6 +234,7 @@ pub fn lines(
                 record: record.map(|r| r.id.clone()),
                 unlisted: false,
                 home_visit,
+                reconfirm: record.is_some_and(|r| r.awaits_reconfirmation(definition, today)),
                 elsewhere,
                 person: Some(person.clone()),
             }
@@ -248,6 +254,7 @@ pub fn lines(
         record: Some(record.id.clone()),
         unlisted: true,
         home_visit: home_visit(record),
+        reconfirm: record.awaits_reconfirmation(definition, today),
         elsewhere: None,
         person: None,
     }));
@@ -263,6 +270,8 @@ pub struct Filter {
     pub village: String,
     /// One status; `None` for all.
     pub progress: Option<Progress>,
+    /// Only the records that wait to be re-confirmed.
+    pub reconfirm: bool,
 }
 
 impl Filter {
@@ -281,12 +290,14 @@ impl Filter {
                 (search.is_empty() || line.name.contains(search) || cert_matches(&line.cert_no))
                     && (self.village.is_empty() || line.region_code == self.village)
                     && self.progress.is_none_or(|p| line.progress == p)
+                    && (!self.reconfirm || line.reconfirm)
             })
             .collect()
     }
 
     /// Whether a village's community form passes: the village chosen, its town's or its own
-    /// name or its code holding the search, and its status.
+    /// name or its code holding the search, and its status. A community form never waits to be
+    /// re-confirmed, so none passes when only those are asked for.
     pub fn admits_village(&self, code: &str, name: &str, town: &str, progress: Progress) -> bool {
         let search = self.search.trim();
         (search.is_empty()
@@ -295,6 +306,7 @@ impl Filter {
             || code.contains(search))
             && (self.village.is_empty() || code == self.village)
             && self.progress.is_none_or(|p| progress == p)
+            && !self.reconfirm
     }
 }
 
@@ -311,6 +323,8 @@ pub struct Counts {
     pub completed: usize,
     /// Of those, home visits.
     pub home_visits: usize,
+    /// Records that wait to be re-confirmed.
+    pub reconfirm: usize,
 }
 
 impl Counts {
@@ -324,6 +338,7 @@ impl Counts {
                 counts.assigned += 1;
                 counts.done += usize::from(line.progress.is_done());
             }
+            counts.reconfirm += usize::from(line.reconfirm);
             if line.progress.is_done() {
                 counts.completed += 1;
                 counts.home_visits += usize::from(line.home_visit);
@@ -419,7 +434,7 @@ mod tests {
             // Another form's record of E5 says nothing about this form.
             delivered("x6", "other", "E5", "1"),
         ];
-        let lines = lines(&roster, &refs, &held, "individual", &definition);
+        let lines = lines(&roster, &refs, &held, "individual", &definition, None);
         type Seen<'a> = (Progress, Option<(&'a str, bool)>, bool);
         let seen: Vec<Seen> = lines
             .iter()
@@ -516,17 +531,39 @@ mod tests {
         }];
         let mut untouched = record("r4", Some("D4"), Status::Draft, "1");
         untouched.revision = 0;
+        // Completed before the reference date: it waits to be re-confirmed from that date on.
+        let mut early = record("r2", Some("B2"), Status::Sent, "2");
+        early.meta.reconfirm = true;
+        early.answers.insert("ref_date".into(), json!("2026-09-30"));
         let records = [
             record("r1a", Some("A1"), Status::Draft, "1"),
             // The newer record of A1 is the one that counts.
             record("r1b", Some("A1"), Status::Queued, "1"),
-            record("r2", Some("B2"), Status::Sent, "2"),
+            early,
             returned,
             untouched,
             record("r5", None, Status::Completed, "1"),
         ];
         let refs: Vec<&Record> = records.iter().collect();
-        let lines = lines(&roster, &refs, &[], "individual", &definition);
+        let before = lines(
+            &roster,
+            &refs,
+            &[],
+            "individual",
+            &definition,
+            doorstep_core::expr::parse_date("2026-09-29"),
+        );
+        assert!(before.iter().all(|l| !l.reconfirm));
+        let lines = lines(
+            &roster,
+            &refs,
+            &[],
+            "individual",
+            &definition,
+            doorstep_core::expr::parse_date("2026-10-08"),
+        );
+        let waiting: Vec<bool> = lines.iter().map(|l| l.reconfirm).collect();
+        assert_eq!(waiting, [false, true, false, false, false]);
         let progress: Vec<Progress> = lines.iter().map(|l| l.progress).collect();
         assert_eq!(
             progress,
@@ -549,7 +586,8 @@ mod tests {
                 done: 2,
                 unlisted: 1,
                 completed: 3,
-                home_visits: 2
+                home_visits: 2,
+                reconfirm: 1
             }
         );
         assert!((counts.home_visit_percent() - 66.666).abs() < 0.01);
@@ -588,6 +626,13 @@ mod tests {
                 ..Filter::default()
             }),
             ["赵六"]
+        );
+        assert_eq!(
+            shown(Filter {
+                reconfirm: true,
+                ..Filter::default()
+            }),
+            ["李四"]
         );
     }
 }

@@ -300,7 +300,8 @@ pub enum Action {
         /// Today's date and the reference date, for the rules.
         context: Context,
     },
-    /// Edit the completed record in hand again.
+    /// Edit the completed record in hand again (or the sent one that waits to be
+    /// re-confirmed).
     Reopen {
         /// The time.
         now: i64,
@@ -797,7 +798,15 @@ impl State {
             Action::Reopen { now, context } => {
                 let context = self.context(context);
                 if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
-                    if draft.reopen(now).is_ok() {
+                    // A completed record until it is sent; a sent one when it waits to be
+                    // re-confirmed.
+                    let reopened = draft.reopen(now).is_ok()
+                        || form.0.def.record.as_ref().is_some_and(|definition| {
+                            draft
+                                .reopen_to_reconfirm(definition, context.today, now)
+                                .is_ok()
+                        });
+                    if reopened {
                         // Completed under an older version of the form: it moves onto the
                         // loaded one, so it can be completed again.
                         if draft.form_version != form.0.def.version {
@@ -1246,9 +1255,11 @@ mod tests {
             Form::from_json(
                 &json!({"id": "person", "version": "1", "title": {"zh-CN": "个人"},
                     "record": {"unit": "person", "key": "cert", "title": "name", "region": "region",
-                               "method": "method", "home_visit": ["1"]},
+                               "method": "method", "home_visit": ["1"], "reference_date": "ref"},
                     "sections": [
                         {"id": "a", "title": {"zh-CN": "一"}, "fields": [
+                            {"id": "ref", "type": "calculated", "label": {"zh-CN": "时点"},
+                             "calculate": "date(2026, 9, 30)"},
                             {"id": "cert", "type": "text", "label": {"zh-CN": "证号"}, "required": true},
                             {"id": "name", "type": "text", "label": {"zh-CN": "姓名"}, "required": true},
                             {"id": "region", "type": "region", "label": {"zh-CN": "村"}},
@@ -1545,6 +1556,54 @@ mod tests {
             state.draft.as_ref().map(|d| d.status),
             Some(Status::Sent),
             "a sent record stays sent"
+        );
+    }
+
+    #[test]
+    fn a_sent_record_completed_before_the_reference_date_reopens_once_it_is_due() {
+        let on = |day: &str| Context {
+            today: doorstep_core::expr::parse_date(day),
+            ..Context::default()
+        };
+        let state = answer(
+            start(roster_state(), Subject::Person(person()), "p1"),
+            "count",
+            json!(2),
+        );
+        let state = state
+            .apply(Action::Submit {
+                now: 9,
+                next_id: "n".into(),
+                context: on("2026-09-15"),
+            })
+            .apply(Action::Sent(vec!["p1".into()]));
+        let open = |state: State, now: i64, day: &str| {
+            state
+                .apply(Action::OpenRecord {
+                    id: "p1".into(),
+                    now,
+                    context: on(day),
+                })
+                .apply(Action::Reopen {
+                    now: now + 1,
+                    context: on(day),
+                })
+        };
+        // Before the reference date it stays sent; on it, it is a draft to complete again.
+        let state = open(state, 10, "2026-09-29");
+        let draft = state.draft.clone().expect("in hand");
+        assert_eq!((draft.status, draft.meta.reconfirm), (Status::Sent, true));
+        let state = open(state.apply(Action::Close), 12, "2026-09-30");
+        assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Draft));
+        let state = state.apply(Action::Submit {
+            now: 14,
+            next_id: "n".into(),
+            context: on("2026-10-08"),
+        });
+        let record = state.records.iter().find(|r| r.id == "p1").expect("kept");
+        assert_eq!(
+            (record.status, record.meta.reconfirm),
+            (Status::Queued, false)
         );
     }
 }

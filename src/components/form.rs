@@ -194,6 +194,7 @@ struct FramePart {
     asked: Vec<usize>,
     status: Status,
     reconfirm: bool,
+    reconfirm_due: bool,
 }
 
 impl FramePart {
@@ -208,6 +209,7 @@ impl FramePart {
                 .collect(),
             status: snapshot.status,
             reconfirm: snapshot.reconfirm,
+            reconfirm_due: snapshot.reconfirm_due,
         }
     }
 }
@@ -351,25 +353,43 @@ pub fn form_view(props: &FormProps) -> Html {
                 feed={props.feed.clone()} locale={locale} on_change={props.on_change.clone()} />
         }
     };
+    // The button that opens the record again goes with the notice: the focus goes to the
+    // record's title.
+    let reopen = |text: Text| {
+        let on_reopen = props.on_reopen.clone();
+        let onclick = Callback::from(move |_| {
+            on_reopen.emit(());
+            focus_later("form-title".to_string());
+        });
+        html! { <button type="button" class="edit" {onclick}>{ text.get(locale) }</button> }
+    };
+    // Completed before the reference date: said, and once that date has come, how to
+    // re-confirm it.
+    let reconfirm = if frame.reconfirm_due {
+        html! { <p class="reconfirm">{ Text::ReconfirmDue.get(locale) }</p> }
+    } else if frame.reconfirm {
+        html! { <p class="reconfirm">{ Text::Reconfirm.get(locale) }</p> }
+    } else {
+        Html::default()
+    };
     let record_state = match frame.status {
         Status::Draft => None,
         Status::Sent => Some(html! {
-            <div class="record-state sent" role="status"><p>{ Text::RecordSentView.get(locale) }</p></div>
+            <div class="record-state sent" role="status">
+                if !frame.reconfirm_due {
+                    <p>{ Text::RecordSentView.get(locale) }</p>
+                }
+                { reconfirm }
+                if frame.reconfirm_due {
+                    { reopen(Text::ReconfirmNow) }
+                }
+            </div>
         }),
         _ => Some(html! {
             <div class="record-state done" role="status">
                 <p>{ Text::RecordDone.get(locale) }</p>
-                if frame.reconfirm {
-                    <p class="reconfirm">{ Text::Reconfirm.get(locale) }</p>
-                }
-                <button type="button" class="edit" onclick={
-                    let on_reopen = props.on_reopen.clone();
-                    // The button goes with the notice: the focus goes to the record's title.
-                    Callback::from(move |_| {
-                        on_reopen.emit(());
-                        focus_later("form-title".to_string());
-                    })
-                }>{ Text::Edit.get(locale) }</button>
+                { reconfirm }
+                { reopen(if frame.reconfirm_due { Text::ReconfirmNow } else { Text::Edit }) }
             </div>
         }),
     };

@@ -12,6 +12,7 @@ use doorstep_core::record::Confirmation;
 use doorstep_core::schema::FieldType;
 use doorstep_core::validate::Instance;
 use doorstep_core::{Evaluation, Issue, Record, Report, Severity, Status};
+use jiff::civil::Date;
 use serde_json::Value as Json;
 use yew::prelude::*;
 
@@ -37,6 +38,9 @@ pub struct Snapshot {
     pub confirmed: Vec<Confirmation>,
     /// Whether the record was completed before the reference date.
     pub reconfirm: bool,
+    /// Whether it waits to be re-confirmed now: the reference date has come
+    /// (`Record::awaits_reconfirmation`).
+    pub reconfirm_due: bool,
     /// Whether the collector tried to complete: then unanswered required questions are flagged.
     pub attempted: bool,
     /// The index of the field a record of a roster line may not change: the village of a
@@ -111,13 +115,20 @@ impl Snapshot {
         self.overview.get_or_init(|| Overview::of(self))
     }
 
-    /// The snapshot of a record and its evaluation.
+    /// The snapshot of a record and its evaluation, on the day `today`.
     pub fn of(
         form: FormRef,
         record: &Record,
         evaluation: Rc<Evaluation>,
         attempted: bool,
+        today: Option<Date>,
     ) -> Snapshot {
+        let reconfirm_due = form
+            .0
+            .def
+            .record
+            .as_ref()
+            .is_some_and(|definition| record.awaits_reconfirmation(definition, today));
         let locked = doorstep_core::record::locked_field(&form.0, &record.answers, &record.meta)
             .and_then(|field| form.0.field_index(field));
         Snapshot {
@@ -130,6 +141,7 @@ impl Snapshot {
             },
             confirmed: record.meta.confirmed.clone(),
             reconfirm: record.meta.reconfirm,
+            reconfirm_due,
             attempted,
             locked,
             overview: OnceCell::new(),
@@ -163,6 +175,7 @@ impl Snapshot {
             && self.returned == before.returned
             && self.confirmed == before.confirmed
             && self.reconfirm == before.reconfirm
+            && self.reconfirm_due == before.reconfirm_due
             && self.attempted == before.attempted
     }
 

@@ -11,6 +11,9 @@ use yew::prelude::*;
 use crate::i18n::{Locale, Text};
 use crate::roster::{Counts, Elsewhere, Filter, Line, Progress};
 
+/// The status filter's value for the records that wait to be re-confirmed.
+const RECONFIRM: &str = "reconfirm";
+
 /// How many lines are drawn at first, and added by 显示更多: drawing 20,000 at once would
 /// keep a tablet busy for seconds.
 const PAGE: usize = 100;
@@ -148,11 +151,11 @@ pub fn roster_view(props: &RosterProps) -> Html {
         let (filter, shown_max) = (filter.clone(), shown_max.clone());
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            let progress = Progress::ALL
-                .into_iter()
-                .find(|p| p.slug() == select.value());
+            let value = select.value();
+            let progress = Progress::ALL.into_iter().find(|p| p.slug() == value);
             filter.set(Filter {
                 progress,
+                reconfirm: value == RECONFIRM,
                 ..(*filter).clone()
             });
             shown_max.set(PAGE);
@@ -228,6 +231,12 @@ pub fn roster_view(props: &RosterProps) -> Html {
                     <dt>{ t(Text::HomeVisits) }</dt>
                     <dd id="count-home">{ format!("{} / {} ({:.0}%)", counts.home_visits, counts.completed, percent) }</dd>
                 </div>
+                if counts.reconfirm > 0 {
+                    <div class="count below-target">
+                        <dt>{ t(Text::ReconfirmWaiting) }</dt>
+                        <dd id="count-reconfirm">{ counts.reconfirm }</dd>
+                    </div>
+                }
                 if counts.unlisted > 0 {
                     <div class="count">
                         <dt>{ t(Text::Unlisted) }</dt>
@@ -257,10 +266,11 @@ pub fn roster_view(props: &RosterProps) -> Html {
                 <label class="tool">
                     <span>{ t(Text::Status) }</span>
                     <select id="roster-status" onchange={on_status_filter}>
-                        <option value="" selected={filter.progress.is_none()}>{ t(Text::AllStatuses) }</option>
+                        <option value="" selected={filter.progress.is_none() && !filter.reconfirm}>{ t(Text::AllStatuses) }</option>
                         { for Progress::ALL.iter().map(|p| html! {
                             <option value={p.slug()} selected={filter.progress == Some(*p)}>{ progress_text(*p).get(locale) }</option>
                         }) }
+                        <option value={RECONFIRM} selected={filter.reconfirm}>{ t(Text::ReconfirmWaiting) }</option>
                     </select>
                 </label>
                 <button type="button" class="add-person" onclick={add}>{ t(Text::AddPerson) }</button>
@@ -298,6 +308,9 @@ pub fn roster_view(props: &RosterProps) -> Html {
                                 <span class={classes!("badge", "progress", line.progress.slug())}>
                                     { progress_text(line.progress).get(locale) }
                                 </span>
+                                if line.reconfirm {
+                                    <span class="badge reconfirm">{ t(Text::ReconfirmWaiting) }</span>
+                                }
                                 { elsewhere_note(line.elsewhere.as_ref(), locale) }
                             </button>
                         </li>

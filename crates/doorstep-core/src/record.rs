@@ -5,13 +5,14 @@
 
 use std::collections::BTreeMap;
 
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use thiserror::Error;
 
 use crate::expr::Context;
 use crate::protocol::Submission;
-use crate::schema::Form;
+use crate::schema::{Form, RecordDefinition};
 use crate::validate::{self, Report};
 
 /// A record's answers, keyed by field id, encoded as in the survey specification.
@@ -165,6 +166,10 @@ pub enum LifecycleError {
     /// Warnings are left that the collector has not confirmed.
     #[error("{} warning(s) are not confirmed", .0.len())]
     Unconfirmed(Vec<crate::validate::Issue>),
+    /// A record is opened to be re-confirmed that does not wait for it (see
+    /// [`Record::awaits_reconfirmation`]).
+    #[error("the record does not wait to be re-confirmed")]
+    NotAwaitingReconfirmation,
 }
 
 /// One record of one form.
@@ -586,6 +591,44 @@ impl Record {
         Ok(())
     }
 
+    /// Whether the record waits to be re-confirmed: it was completed before its reference date
+    /// (`meta.reconfirm`), and `today` is that date or later. A draft waits for nothing: it is
+    /// checked again when it is completed.
+    pub fn awaits_reconfirmation(
+        &self,
+        definition: &RecordDefinition,
+        today: Option<Date>,
+    ) -> bool {
+        let reference = definition
+            .reference_date
+            .as_ref()
+            .and_then(|id| self.answers.get(id))
+            .and_then(Json::as_str)
+            .and_then(crate::expr::parse_date);
+        self.meta.reconfirm
+            && self.status != Status::Draft
+            && matches!((today, reference), (Some(t), Some(r)) if t >= r)
+    }
+
+    /// Opens a record that waits to be re-confirmed ([`Record::awaits_reconfirmation`]) again
+    /// for editing, even once it is sent: the collector checks that its answers hold on the
+    /// reference date and completes it again, and the server keeps the new revision in place of
+    /// the old one. The caller takes a queued one out of the outbox, as for [`Record::reopen`].
+    pub fn reopen_to_reconfirm(
+        &mut self,
+        definition: &RecordDefinition,
+        today: Option<Date>,
+        now: Millis,
+    ) -> Result<(), LifecycleError> {
+        if !self.awaits_reconfirmation(definition, today) {
+            return Err(LifecycleError::NotAwaitingReconfirmation);
+        }
+        self.status = Status::Draft;
+        self.meta.opened += 1;
+        self.touch(now);
+        Ok(())
+    }
+
     /// Sends a record the server refused back to draft, with the server's issues, so the
     /// collector can fix it.
     pub fn send_back(
@@ -873,6 +916,53 @@ mod tests {
         assert!(matches!(
             record.reopen(12),
             Err(LifecycleError::WrongStatus { .. })
+        ));
+    }
+
+    #[test]
+    fn a_record_completed_before_the_reference_date_reopens_to_be_reconfirmed_once_due() {
+        let form = visit_form();
+        let definition = form.def.record.clone().expect("record block");
+        let day = crate::expr::parse_date;
+        let known = Answers::from([("cert".to_string(), json!("C1"))]);
+        let mut record = Record::start("r".into(), &form, &on("2026-09-01"), None, known, 1);
+        record
+            .submit(&form, on("2026-09-01"), 2)
+            .expect("completes");
+        record.mark_sent().expect("queued");
+        assert!(record.meta.reconfirm);
+        // Before the reference date, or without a date, it does not wait yet.
+        assert!(!record.awaits_reconfirmation(&definition, day("2026-09-29")));
+        assert!(!record.awaits_reconfirmation(&definition, None));
+        assert!(matches!(
+            record.reopen_to_reconfirm(&definition, day("2026-09-29"), 3),
+            Err(LifecycleError::NotAwaitingReconfirmation)
+        ));
+        assert_eq!(record.status, Status::Sent);
+        assert!(record.awaits_reconfirmation(&definition, day("2026-09-30")));
+
+        // Sent, and due: it opens again, counted, with a higher revision for the server.
+        let revision = record.revision;
+        record
+            .reopen_to_reconfirm(&definition, day("2026-10-08"), 4)
+            .expect("due");
+        assert_eq!(record.status, Status::Draft);
+        assert_eq!(record.meta.opened, 1);
+        assert!(record.revision > revision);
+        assert!(
+            !record.awaits_reconfirmation(&definition, day("2026-10-08")),
+            "a draft waits for nothing"
+        );
+        // Completed again on or after the reference date, the flag goes, and with it the wait.
+        record
+            .submit(&form, on("2026-10-08"), 5)
+            .expect("completes");
+        assert!(!record.meta.reconfirm);
+        record.mark_sent().expect("queued");
+        assert!(!record.awaits_reconfirmation(&definition, day("2026-10-08")));
+        assert!(matches!(
+            record.reopen_to_reconfirm(&definition, day("2026-10-08"), 6),
+            Err(LifecycleError::NotAwaitingReconfirmation)
         ));
     }
 
