@@ -971,6 +971,17 @@ pub fn app() -> Html {
         });
     }
 
+    // 完成 refused for a second record of a subject delivered from elsewhere: the question,
+    // at the top of the record, takes the focus and comes into view.
+    {
+        let asked = state.second_record.clone().filter(|(_, meant)| !meant);
+        use_effect_with(asked, |asked| {
+            if asked.is_some() {
+                crate::components::form::focus_later("second-record".to_string());
+            }
+        });
+    }
+
     // The device's position for a home visit: asked once per record opened, never waited for.
     {
         let dispatch = state.dispatcher();
@@ -1265,7 +1276,7 @@ pub fn app() -> Html {
                     <FormView form={form.clone()} feed={feed.clone()} locale={locale}
                         page={state.page} on_page={on_page}
                         on_change={on_change} on_confirm={on_confirm}
-                        on_submit={on_submit} on_reopen={on_reopen} on_save={on_save}
+                        on_submit={on_submit.clone()} on_reopen={on_reopen} on_save={on_save}
                         show_keys={state.window} />
                     if draft.meta.position.is_some() {
                         <p class="hint position">{ t(Text::PositionRecorded) }</p>
@@ -1334,9 +1345,7 @@ pub fn app() -> Html {
                 let Some((form, subject)) = in_hand else {
                     return Vec::new();
                 };
-                delivered
-                    .iter()
-                    .filter(|d| d.form == *form && d.subject == *subject)
+                crate::roster::delivered_about(&delivered, form, subject)
                     .cloned()
                     .collect()
             },
@@ -1358,9 +1367,27 @@ pub fn app() -> Html {
                 )
             };
             let by = crate::components::roster::sender(&elsewhere, locale);
+            // 完成 was refused until the collector says a second record is meant.
+            let asked = state
+                .draft
+                .as_ref()
+                .is_some_and(|d| state.second_record == Some((d.id.clone(), false)));
+            let meant = {
+                let (dispatch, on_submit) = (state.dispatcher(), on_submit.clone());
+                Callback::from(move |_| {
+                    dispatch.dispatch(Action::SecondRecordMeant);
+                    on_submit.emit(());
+                })
+            };
             html! {
                 <div class={class} role="alert">
                     <p>{ format!("{}{}{by}", t(text), t(Text::LabelSeparator)) }</p>
+                    if asked {
+                        <p>{ t(Text::SecondRecordAsk) }</p>
+                        <button type="button" id="second-record" onclick={meant}>
+                            { t(Text::SecondRecordMeant) }
+                        </button>
+                    }
                 </div>
             }
         });

@@ -114,6 +114,18 @@ pub fn delivered_by_subject<'a>(
     by_subject
 }
 
+/// The records the server holds about one subject (a person's key or a village code) of one
+/// form, from any device, oldest first.
+pub fn delivered_about<'a>(
+    delivered: &'a [DeliveredRecord],
+    form_id: &'a str,
+    subject: &'a str,
+) -> impl Iterator<Item = &'a DeliveredRecord> {
+    delivered
+        .iter()
+        .filter(move |d| d.form == form_id && d.subject == subject)
+}
+
 /// A record of a roster line that the server holds and the device does not: sent from another
 /// tablet, or from this one before it was reset.
 #[derive(Debug, Clone, PartialEq, Eq)]

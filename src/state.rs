@@ -144,6 +144,10 @@ pub struct State {
     /// The server's tag of those records, if the device keeps them with one: named when they
     /// are fetched again, so that the server sends them only if they changed.
     pub delivered_tag: Option<String>,
+    /// A record in hand whose subject the server holds a record of from elsewhere
+    /// ([`State::delivered_elsewhere`]), by id: `false` once 完成 was refused for it until the
+    /// collector says a second record is meant, `true` once they have said so.
+    pub second_record: Option<(String, bool)>,
 }
 
 /// What went wrong with the device's storage.
@@ -186,6 +190,7 @@ impl Default for State {
             roster_tag: None,
             delivered: Rc::new(Vec::new()),
             delivered_tag: None,
+            second_record: None,
         }
     }
 }
@@ -310,6 +315,9 @@ pub enum Action {
     },
     /// Put the record in hand away and show the roster.
     Close,
+    /// The collector says the record in hand is meant as a second record of its subject, which
+    /// the server holds a record of from elsewhere: 完成 completes it from now on.
+    SecondRecordMeant,
     /// The collector asked to save (every change is saved already): say so.
     Save,
     /// Nothing changes, but the whole screen is drawn again: asked for a moment after an
@@ -525,6 +533,19 @@ impl State {
         self.page = 0;
     }
 
+    /// The newest record the server holds, from elsewhere, about the subject of the draft in
+    /// hand, in roster mode (see [`crate::roster::elsewhere`]).
+    pub fn delivered_elsewhere(&self) -> Option<crate::roster::Elsewhere> {
+        let draft = self.draft.as_ref().filter(|d| d.status == Status::Draft)?;
+        if self.mode != Mode::Roster {
+            return None;
+        }
+        let subject = draft.meta.subject.as_deref()?;
+        let on_server: Vec<&DeliveredRecord> =
+            crate::roster::delivered_about(&self.delivered, &draft.form_id, subject).collect();
+        crate::roster::elsewhere(Some(draft), &on_server)
+    }
+
     /// Takes a record of the list in hand: a draft of an older form version moves onto the
     /// loaded one, a draft is counted as opened once more.
     fn take_in_hand(&mut self, id: &str, now: i64, context: Context) -> bool {
@@ -699,6 +720,11 @@ impl State {
                     self.screen = Screen::Home;
                 }
             }
+            Action::SecondRecordMeant => {
+                if let Some(draft) = &self.draft {
+                    self.second_record = Some((draft.id.clone(), true));
+                }
+            }
             Action::Save => {
                 // Said only while the device stores: after a failed write it would be untrue.
                 if self.draft.is_some() && self.storage_error.is_none() {
@@ -763,6 +789,19 @@ impl State {
                 context,
             } => {
                 let context = self.context(context);
+                // A second record of a subject the server holds one of from elsewhere is
+                // completed only once the collector has said it is meant.
+                if self.delivered_elsewhere().is_some() {
+                    let id = self
+                        .draft
+                        .as_ref()
+                        .map(|d| d.id.clone())
+                        .unwrap_or_default();
+                    if self.second_record.as_ref() != Some(&(id.clone(), true)) {
+                        self.second_record = Some((id, false));
+                        return self;
+                    }
+                }
                 let (Some(form), Some(draft)) = (&self.form, &mut self.draft) else {
                     return self;
                 };
@@ -1557,6 +1596,47 @@ mod tests {
             Some(Status::Sent),
             "a sent record stays sent"
         );
+    }
+
+    #[test]
+    fn a_second_record_of_a_person_delivered_from_elsewhere_is_completed_only_when_meant() {
+        let state = answer(
+            start(roster_state(), Subject::Person(person()), "p1"),
+            "count",
+            json!(2),
+        )
+        .apply(Action::Delivered {
+            records: vec![DeliveredRecord {
+                id: "x1".into(),
+                form: "person".into(),
+                subject: person().cert_no,
+                method: None,
+                collector: Some("赵七".into()),
+            }],
+            tag: None,
+            token: None,
+        });
+        assert_eq!(
+            state.delivered_elsewhere().map(|e| e.by),
+            Some("赵七".to_string())
+        );
+        let submit = |state: State| {
+            state.apply(Action::Submit {
+                now: 9,
+                next_id: "n".into(),
+                context: Context::default(),
+            })
+        };
+        // 完成 asks first: the record stays a draft in hand.
+        let state = submit(state);
+        assert_eq!(state.second_record, Some(("p1".to_string(), false)));
+        assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Draft));
+        assert_eq!(state.screen, Screen::Record);
+        // Said to be meant, it completes.
+        let state = submit(state.apply(Action::SecondRecordMeant));
+        let record = state.records.iter().find(|r| r.id == "p1").expect("kept");
+        assert_eq!(record.status, Status::Queued);
+        assert_eq!(state.screen, Screen::Home);
     }
 
     #[test]

@@ -103,7 +103,7 @@ fn focus_next_field(from: &web_sys::Element) -> bool {
 }
 
 /// Focuses an element once the page it is on has been drawn.
-pub(super) fn focus_later(id: String) {
+pub(crate) fn focus_later(id: String) {
     let focus_it = wasm_bindgen::closure::Closure::once_into_js(move || focus(&id));
     if let Some(window) = web_sys::window() {
         let _ = window

@@ -1,12 +1,13 @@
 // Two tablets, one village: what one delivers shows on the other as 已上传, with who sent it,
 // once the other shows its roster again; opening it there warns that a second visit would make
-// a second record. A tablet reset (a fresh browser) sees it at its first start. A village no
-// other test touches (沿山河社区), so that what the server holds from other tests does not
-// matter.
+// a second record, and completing one there asks first. A tablet reset (a fresh browser) sees it
+// at its first start. A village no other test touches (沿山河社区), so that what the server
+// holds from other tests does not matter.
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
 const { fillByLabels } = require("./fill");
-const { keeps, keptDelivered, setToken } = require("./device");
+const { deviceRecords, keeps, keptDelivered, setToken } = require("./device");
+const { storedRecords } = require("./server");
 
 const CODE = "330110005002";
 // The roster has nobody in this village, so a count of 0 raises no warning.
@@ -75,6 +76,23 @@ test("a village's record delivered from one tablet shows on the others as upload
   await openSignedIn(c, "/");
   await expect(village(c)).toContainText("已上传");
   await expect(village(c).locator(".badge.delivered")).toHaveText("上传人：e2e");
+  // Visited again there all the same: 完成 asks first, the question taking the focus, and
+  // completes only once a second record is said to be meant. The server then holds two, and the
+  // roster says so.
+  await village(c).getByRole("button").click();
+  await expect(c.getByRole("heading", { name: "社区登记表" })).toBeVisible();
+  await fillByLabels(c, "community", COMMUNITY);
+  await c.getByRole("button", { name: "完成" }).click();
+  const meant = c.getByRole("button", { name: "确需再登记，完成" });
+  await expect(meant).toBeFocused();
+  await expect(c.getByRole("heading", { name: "社区登记表" })).toBeVisible();
+  await expect.poll(async () => (await deviceRecords(c)).filter((r) => r.form_id === "community").map((r) => r.status))
+    .toEqual(["draft"]);
+  await meant.click();
+  await expect(c.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await expect(village(c).locator(".badge.delivered")).toHaveText("另有一份记录，上传人：e2e");
+  await expect(village(c)).toContainText("已上传", { timeout: 30_000 });
+  expect(storedRecords().filter((r) => r.form === "community" && r.answers.region_code === CODE)).toHaveLength(2);
   // A sign-in the server no longer accepts is asked for again at once: a roster that could not
   // learn of deliveries would let a person be visited twice without a word.
   await setToken(c, "expired");
