@@ -25,7 +25,8 @@ use crate::i18n::{Locale, Text};
 use crate::outbox::OutboxDriver;
 use crate::roster::Progress;
 use crate::state::{
-    Action, DrawnState, Mode, Notice, Phase, Screen, State, StorageTrouble, Subject, UploadStatus,
+    Action, DrawnState, Mode, Notice, Phase, Screen, SecondRecord, State, StorageTrouble, Subject,
+    UploadStatus,
 };
 use crate::store::{DeviceStore, KeptAnswer, StorageUsage, StoreError, DATABASE};
 use crate::{device, host, net};
@@ -346,7 +347,10 @@ impl PartialEq for RecordsRef {
 }
 
 /// The roster's lines and the villages' statuses.
-fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageLine>>, bool) {
+fn roster_lines(
+    state: &State,
+    today: Option<jiff::civil::Date>,
+) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageLine>>, bool) {
     let all: Vec<&Record> = state.records.iter().chain(state.draft.iter()).collect();
     let lines = state
         .form_for(RecordUnit::Person)
@@ -358,7 +362,7 @@ fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageL
                 &state.delivered,
                 &form.0.def.id,
                 &definition,
-                device::today(),
+                today,
             ))
         })
         .unwrap_or_default();
@@ -378,12 +382,17 @@ fn roster_lines(state: &State) -> (Rc<Vec<crate::roster::Line>>, Rc<Vec<VillageL
         .map(|village| {
             let code = village.code.as_str();
             let delivered = on_server.get(code).map_or(&[][..], Vec::as_slice);
-            let (progress, elsewhere) =
-                crate::roster::standing(latest.get(code).copied(), delivered);
+            let record = latest.get(code).copied();
+            let (progress, elsewhere) = crate::roster::standing(record, delivered);
+            let definition = village_form.as_ref().and_then(|f| f.0.def.record.as_ref());
+            let reconfirm = record
+                .zip(definition)
+                .is_some_and(|(r, d)| r.awaits_reconfirmation(d, today));
             VillageLine {
                 village: village.clone(),
                 progress,
                 elsewhere,
+                reconfirm,
             }
         })
         .collect();
@@ -974,7 +983,11 @@ pub fn app() -> Html {
     // 完成 refused for a second record of a subject delivered from elsewhere: the question,
     // at the top of the record, takes the focus and comes into view.
     {
-        let asked = state.second_record.clone().filter(|(_, meant)| !meant);
+        // Keyed on the count of refusals: each press of 完成 moves the focus there again.
+        let asked = state
+            .second_record
+            .clone()
+            .filter(|s| matches!(s, SecondRecord::Asked { .. }));
         use_effect_with(asked, |asked| {
             if asked.is_some() {
                 crate::components::form::focus_later("second-record".to_string());
@@ -1191,11 +1204,13 @@ pub fn app() -> Html {
             Rc::as_ptr(&state.delivered) as usize,
             Rc::as_ptr(&state.forms) as usize,
             shown,
+            // A roster left open from one day to the next shows what the new day asks.
+            device::today(),
         );
         let state = state.clone();
-        use_memo(key, move |(_, _, _, _, shown)| {
+        use_memo(key, move |(_, _, _, _, shown, today)| {
             if *shown {
-                roster_lines(&state)
+                roster_lines(&state, *today)
             } else {
                 Default::default()
             }
@@ -1368,10 +1383,8 @@ pub fn app() -> Html {
             };
             let by = crate::components::roster::sender(&elsewhere, locale);
             // 完成 was refused until the collector says a second record is meant.
-            let asked = state
-                .draft
-                .as_ref()
-                .is_some_and(|d| state.second_record == Some((d.id.clone(), false)));
+            let asked = matches!((&state.second_record, &state.draft),
+                (Some(SecondRecord::Asked { id, .. }), Some(draft)) if *id == draft.id);
             let meant = {
                 let (dispatch, on_submit) = (state.dispatcher(), on_submit.clone());
                 Callback::from(move |_| {
@@ -1383,8 +1396,9 @@ pub fn app() -> Html {
                 <div class={class} role="alert">
                     <p>{ format!("{}{}{by}", t(text), t(Text::LabelSeparator)) }</p>
                     if asked {
-                        <p>{ t(Text::SecondRecordAsk) }</p>
-                        <button type="button" id="second-record" onclick={meant}>
+                        <p id="second-record-question">{ t(Text::SecondRecordAsk) }</p>
+                        <button type="button" id="second-record" onclick={meant}
+                            aria-describedby="second-record-question">
                             { t(Text::SecondRecordMeant) }
                         </button>
                     }

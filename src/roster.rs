@@ -308,9 +308,16 @@ impl Filter {
     }
 
     /// Whether a village's community form passes: the village chosen, its town's or its own
-    /// name or its code holding the search, and its status. A community form never waits to be
-    /// re-confirmed, so none passes when only those are asked for.
-    pub fn admits_village(&self, code: &str, name: &str, town: &str, progress: Progress) -> bool {
+    /// name or its code holding the search, its status, and whether it waits to be
+    /// re-confirmed.
+    pub fn admits_village(
+        &self,
+        code: &str,
+        name: &str,
+        town: &str,
+        progress: Progress,
+        reconfirm: bool,
+    ) -> bool {
         let search = self.search.trim();
         (search.is_empty()
             || name.contains(search)
@@ -318,7 +325,7 @@ impl Filter {
             || code.contains(search))
             && (self.village.is_empty() || code == self.village)
             && self.progress.is_none_or(|p| progress == p)
-            && !self.reconfirm
+            && (!self.reconfirm || reconfirm)
     }
 }
 
@@ -492,7 +499,8 @@ mod tests {
             "330110005001",
             "顾家桥社区",
             "五常街道",
-            Progress::NotStarted
+            Progress::NotStarted,
+            false
         ));
         let one = Filter {
             village: "330110005002".into(),
@@ -502,26 +510,70 @@ mod tests {
             "330110005001",
             "顾家桥社区",
             "五常街道",
-            Progress::NotStarted
+            Progress::NotStarted,
+            false
         ));
         assert!(one.admits_village(
             "330110005002",
             "沿山河社区",
             "五常街道",
-            Progress::NotStarted
+            Progress::NotStarted,
+            false
         ));
         let named = Filter {
             search: " 顾家 ".into(),
             ..Filter::default()
         };
-        assert!(named.admits_village("330110005001", "顾家桥社区", "五常街道", Progress::Draft));
-        assert!(!named.admits_village("330110005002", "沿山河社区", "五常街道", Progress::Draft));
+        assert!(named.admits_village(
+            "330110005001",
+            "顾家桥社区",
+            "五常街道",
+            Progress::Draft,
+            false
+        ));
+        assert!(!named.admits_village(
+            "330110005002",
+            "沿山河社区",
+            "五常街道",
+            Progress::Draft,
+            false
+        ));
         let drafts = Filter {
             progress: Some(Progress::Draft),
             ..Filter::default()
         };
-        assert!(drafts.admits_village("330110005001", "顾家桥社区", "五常街道", Progress::Draft));
-        assert!(!drafts.admits_village("330110005001", "顾家桥社区", "五常街道", Progress::Sent));
+        assert!(drafts.admits_village(
+            "330110005001",
+            "顾家桥社区",
+            "五常街道",
+            Progress::Draft,
+            false
+        ));
+        assert!(!drafts.admits_village(
+            "330110005001",
+            "顾家桥社区",
+            "五常街道",
+            Progress::Sent,
+            false
+        ));
+        let waiting = Filter {
+            reconfirm: true,
+            ..Filter::default()
+        };
+        assert!(waiting.admits_village(
+            "330110005001",
+            "顾家桥社区",
+            "五常街道",
+            Progress::Sent,
+            true
+        ));
+        assert!(!waiting.admits_village(
+            "330110005001",
+            "顾家桥社区",
+            "五常街道",
+            Progress::Sent,
+            false
+        ));
     }
 
     #[test]

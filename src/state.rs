@@ -144,10 +144,29 @@ pub struct State {
     /// The server's tag of those records, if the device keeps them with one: named when they
     /// are fetched again, so that the server sends them only if they changed.
     pub delivered_tag: Option<String>,
-    /// A record in hand whose subject the server holds a record of from elsewhere
-    /// ([`State::delivered_elsewhere`]), by id: `false` once 完成 was refused for it until the
-    /// collector says a second record is meant, `true` once they have said so.
-    pub second_record: Option<(String, bool)>,
+    /// What the collector was asked and said about completing the record in hand as a second
+    /// record of a subject the server holds one of from elsewhere
+    /// ([`State::delivered_elsewhere`]); forgotten when the record is put away.
+    pub second_record: Option<SecondRecord>,
+}
+
+/// Completing a record of a subject the server holds a record of from elsewhere, which would
+/// make a second record of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecondRecord {
+    /// 完成 was refused for the record of this id, `times` times: each refusal moves the focus
+    /// to the question again.
+    Asked {
+        /// The record's id.
+        id: String,
+        /// How many times 完成 was refused.
+        times: u32,
+    },
+    /// The collector said a second record is meant: 完成 completes the record of this id.
+    Meant {
+        /// The record's id.
+        id: String,
+    },
 }
 
 /// What went wrong with the device's storage.
@@ -531,6 +550,7 @@ impl State {
         self.attempted = false;
         self.not_carried.clear();
         self.page = 0;
+        self.second_record = None;
     }
 
     /// The newest record the server holds, from elsewhere, about the subject of the draft in
@@ -722,7 +742,9 @@ impl State {
             }
             Action::SecondRecordMeant => {
                 if let Some(draft) = &self.draft {
-                    self.second_record = Some((draft.id.clone(), true));
+                    self.second_record = Some(SecondRecord::Meant {
+                        id: draft.id.clone(),
+                    });
                 }
             }
             Action::Save => {
@@ -790,15 +812,25 @@ impl State {
             } => {
                 let context = self.context(context);
                 // A second record of a subject the server holds one of from elsewhere is
-                // completed only once the collector has said it is meant.
-                if self.delivered_elsewhere().is_some() {
-                    let id = self
-                        .draft
-                        .as_ref()
-                        .map(|d| d.id.clone())
-                        .unwrap_or_default();
-                    if self.second_record.as_ref() != Some(&(id.clone(), true)) {
-                        self.second_record = Some((id, false));
+                // completed only once the collector has said it is meant: asked when nothing
+                // else keeps it from completing, so that the errors and warnings come first. A
+                // record the server holds already (reopened since it was sent) is no new record.
+                if let (Some(form), Some(draft), Some(_)) =
+                    (&self.form, &self.draft, self.delivered_elsewhere())
+                {
+                    let id = draft.id.clone();
+                    let held = self.delivered.iter().any(|d| d.id == id);
+                    let meant = matches!(&self.second_record,
+                        Some(SecondRecord::Meant { id: meant }) if *meant == id);
+                    let completes = || draft.clone().submit(&form.0, context.clone(), now).is_ok();
+                    if !held && !meant && completes() {
+                        let times = match &self.second_record {
+                            Some(SecondRecord::Asked { id: asked, times }) if *asked == id => {
+                                times + 1
+                            }
+                            _ => 1,
+                        };
+                        self.second_record = Some(SecondRecord::Asked { id, times });
                         return self;
                     }
                 }
@@ -1600,22 +1632,18 @@ mod tests {
 
     #[test]
     fn a_second_record_of_a_person_delivered_from_elsewhere_is_completed_only_when_meant() {
-        let state = answer(
-            start(roster_state(), Subject::Person(person()), "p1"),
-            "count",
-            json!(2),
-        )
-        .apply(Action::Delivered {
-            records: vec![DeliveredRecord {
-                id: "x1".into(),
-                form: "person".into(),
-                subject: person().cert_no,
-                method: None,
-                collector: Some("赵七".into()),
-            }],
-            tag: None,
-            token: None,
-        });
+        let state =
+            start(roster_state(), Subject::Person(person()), "p1").apply(Action::Delivered {
+                records: vec![DeliveredRecord {
+                    id: "x1".into(),
+                    form: "person".into(),
+                    subject: person().cert_no,
+                    method: None,
+                    collector: Some("赵七".into()),
+                }],
+                tag: None,
+                token: None,
+            });
         assert_eq!(
             state.delivered_elsewhere().map(|e| e.by),
             Some("赵七".to_string())
@@ -1627,16 +1655,84 @@ mod tests {
                 context: Context::default(),
             })
         };
-        // 完成 asks first: the record stays a draft in hand.
-        let state = submit(state);
-        assert_eq!(state.second_record, Some(("p1".to_string(), false)));
+        // With an answer missing (the roster's count cleared), 完成 shows what is missing first.
+        let state = submit(answer(state, "count", Json::Null));
+        assert!(state.attempted);
+        assert_eq!(state.second_record, None);
+        // Then it asks, each time: the record stays a draft in hand.
+        let state = submit(submit(answer(state, "count", json!(2))));
+        let asked = |times| {
+            Some(SecondRecord::Asked {
+                id: "p1".into(),
+                times,
+            })
+        };
+        assert_eq!(state.second_record, asked(2));
         assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Draft));
         assert_eq!(state.screen, Screen::Record);
+        // Put away and taken again, it is asked afresh.
+        let state = state.apply(Action::Close).apply(Action::OpenRecord {
+            id: "p1".into(),
+            now: 10,
+            context: Context::default(),
+        });
+        assert_eq!(state.second_record, None);
+        let state = submit(state);
+        assert_eq!(state.second_record, asked(1));
         // Said to be meant, it completes.
         let state = submit(state.apply(Action::SecondRecordMeant));
         let record = state.records.iter().find(|r| r.id == "p1").expect("kept");
         assert_eq!(record.status, Status::Queued);
         assert_eq!(state.screen, Screen::Home);
+    }
+
+    #[test]
+    fn a_record_the_server_holds_already_is_completed_again_without_asking() {
+        let held = |id: &str, by: &str| DeliveredRecord {
+            id: id.into(),
+            form: "person".into(),
+            subject: person().cert_no,
+            method: None,
+            collector: Some(by.into()),
+        };
+        let state = answer(
+            start(roster_state(), Subject::Person(person()), "p1"),
+            "count",
+            json!(2),
+        )
+        .apply(Action::Submit {
+            now: 9,
+            next_id: "n".into(),
+            context: Context::default(),
+        })
+        .apply(Action::Sent(vec!["p1".into()]))
+        // Another tablet's record of the same person, and this one's, as the server lists them.
+        .apply(Action::Delivered {
+            records: vec![held("x1", "赵七"), held("p1", "e2e")],
+            tag: None,
+            token: None,
+        });
+        // Reopened since it was sent (as to re-confirm it): completing it again replaces the
+        // server's copy, and makes no second record.
+        let mut reopened = state.records[0].clone();
+        reopened.status = Status::Draft;
+        let state = State {
+            records: Rc::new(vec![reopened]),
+            ..state
+        }
+        .apply(Action::OpenRecord {
+            id: "p1".into(),
+            now: 20,
+            context: Context::default(),
+        });
+        assert!(state.delivered_elsewhere().is_some());
+        let state = state.apply(Action::Submit {
+            now: 21,
+            next_id: "n".into(),
+            context: Context::default(),
+        });
+        assert_eq!(state.second_record, None);
+        assert_eq!(state.records[0].status, Status::Queued);
     }
 
     #[test]

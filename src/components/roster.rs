@@ -27,6 +27,8 @@ pub struct VillageLine {
     pub progress: Progress,
     /// A record of it that the server holds and the device does not, if any.
     pub elsewhere: Option<Elsewhere>,
+    /// Whether the device's record of it waits to be re-confirmed.
+    pub reconfirm: bool,
 }
 
 /// Who sent a record from elsewhere, as the collector is told: another device when the server
@@ -122,6 +124,8 @@ pub fn roster_view(props: &RosterProps) -> Html {
     let shown_max = use_state(|| PAGE);
     // The counts depend on the lines only, not on the search.
     let counts = *use_memo(props.lines.clone(), |lines| Counts::of(&lines.0));
+    // Records waiting to be re-confirmed, the community forms' with the persons'.
+    let reconfirm = counts.reconfirm + props.villages.iter().filter(|v| v.reconfirm).count();
     // Enter in the search box found nobody: said until the search changes.
     let nobody = use_state(|| false);
     let on_search = {
@@ -172,6 +176,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
                 &v.village.name,
                 &v.village.town,
                 v.progress,
+                v.reconfirm,
             )
         })
         .collect();
@@ -231,10 +236,10 @@ pub fn roster_view(props: &RosterProps) -> Html {
                     <dt>{ t(Text::HomeVisits) }</dt>
                     <dd id="count-home">{ format!("{} / {} ({:.0}%)", counts.home_visits, counts.completed, percent) }</dd>
                 </div>
-                if counts.reconfirm > 0 {
+                if reconfirm > 0 {
                     <div class="count below-target">
                         <dt>{ t(Text::ReconfirmWaiting) }</dt>
-                        <dd id="count-reconfirm">{ counts.reconfirm }</dd>
+                        <dd id="count-reconfirm">{ reconfirm }</dd>
                     </div>
                 }
                 if counts.unlisted > 0 {
@@ -337,6 +342,9 @@ pub fn roster_view(props: &RosterProps) -> Html {
                                         <span class={classes!("badge", "progress", v.progress.slug())}>
                                             { progress_text(v.progress).get(locale) }
                                         </span>
+                                        if v.reconfirm {
+                                            <span class="badge reconfirm">{ t(Text::ReconfirmWaiting) }</span>
+                                        }
                                         { elsewhere_note(v.elsewhere.as_ref(), locale) }
                                     </button>
                                 </li>

@@ -67,6 +67,12 @@ test("a record completed before the reference date is re-confirmed once that dat
   await expect(page.locator(".record-state")).toContainText("现须重新确认");
   await expect(page.locator(".record-state")).not.toContainText("不能再修改");
   await page.getByRole("button", { name: "重新确认" }).click();
+  // Left unfinished, it is a draft that still waits.
+  await page.getByRole("button", { name: "返回名册" }).click();
+  await expect(line).toContainText("草稿");
+  await expect(line).toContainText("待重新确认");
+  await line.getByRole("button").click();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
   await showSection(page, "签署");
   const reported = page.getByLabel("报出日期");
   await expect(reported).toBeEditable();

@@ -25,6 +25,8 @@ test("an individual form completed at the service window with the keyboard alone
   };
   const focusedIs = (locator) => locator.evaluate((element) => element === document.activeElement);
 
+  // Whether the server holds 李四 already, from another device: then 完成 asks first.
+  const elsewhere = storedRecords().some((r) => r.form === "individual" && r.meta.subject === CERT);
   await page.goto("/?mode=window");
   const account = page.getByLabel("账号");
   await expect(account).toBeVisible();
@@ -76,6 +78,12 @@ test("an individual form completed at the service window with the keyboard alone
   await expect(page.locator("#submit")).toBeFocused();
   await page.context().setOffline(true);
   await press("Enter");
+  if (elsewhere) {
+    // The server holds a record of 李四 from another device (an earlier test's): 完成 asks
+    // first, the question taking the focus, and Enter says a second record is meant.
+    await expect(page.getByRole("button", { name: "确需再登记，完成" })).toBeFocused();
+    await press("Enter");
+  }
   await expect(page.getByRole("heading", { name: "窗口服务" })).toBeVisible();
   await expect(page.locator(".persons .person", { hasText: "李四" })).toContainText("待上传");
   console.log(`individual form at the service window: ${keystrokes} keystrokes, no mouse`);

@@ -591,9 +591,9 @@ impl Record {
         Ok(())
     }
 
-    /// Whether the record waits to be re-confirmed: it was completed before its reference date
-    /// (`meta.reconfirm`), and `today` is that date or later. A draft waits for nothing: it is
-    /// checked again when it is completed.
+    /// Whether the record waits to be re-confirmed: it was last completed before its reference
+    /// date (`meta.reconfirm`), and `today` is that date or later. It waits, even reopened,
+    /// until it is completed again on or after that date.
     pub fn awaits_reconfirmation(
         &self,
         definition: &RecordDefinition,
@@ -605,24 +605,25 @@ impl Record {
             .and_then(|id| self.answers.get(id))
             .and_then(Json::as_str)
             .and_then(crate::expr::parse_date);
-        self.meta.reconfirm
-            && self.status != Status::Draft
-            && matches!((today, reference), (Some(t), Some(r)) if t >= r)
+        self.meta.reconfirm && matches!((today, reference), (Some(t), Some(r)) if t >= r)
     }
 
-    /// Opens a record that waits to be re-confirmed ([`Record::awaits_reconfirmation`]) again
-    /// for editing, even once it is sent: the collector checks that its answers hold on the
-    /// reference date and completes it again, and the server keeps the new revision in place of
-    /// the old one. The caller takes a queued one out of the outbox, as for [`Record::reopen`].
+    /// Opens a completed record that waits to be re-confirmed ([`Record::awaits_reconfirmation`])
+    /// again for editing, even once it is sent: the collector checks that its answers hold on
+    /// the reference date and completes it again, and the server keeps the new revision in place
+    /// of the old one. The warnings confirmed before are to be confirmed again: what was true
+    /// then is what is being checked. The caller takes a queued one out of the outbox, as for
+    /// [`Record::reopen`].
     pub fn reopen_to_reconfirm(
         &mut self,
         definition: &RecordDefinition,
         today: Option<Date>,
         now: Millis,
     ) -> Result<(), LifecycleError> {
-        if !self.awaits_reconfirmation(definition, today) {
+        if self.status == Status::Draft || !self.awaits_reconfirmation(definition, today) {
             return Err(LifecycleError::NotAwaitingReconfirmation);
         }
+        self.meta.confirmed.clear();
         self.status = Status::Draft;
         self.meta.opened += 1;
         self.touch(now);
@@ -926,11 +927,14 @@ mod tests {
         let day = crate::expr::parse_date;
         let known = Answers::from([("cert".to_string(), json!("C1"))]);
         let mut record = Record::start("r".into(), &form, &on("2026-09-01"), None, known, 1);
+        record.set_answer("count", json!(12), 2).expect("draft");
+        record.confirm("count", "many", "", 2).expect("draft");
         record
             .submit(&form, on("2026-09-01"), 2)
             .expect("completes");
         record.mark_sent().expect("queued");
         assert!(record.meta.reconfirm);
+        assert_eq!(record.meta.confirmed.len(), 1);
         // Before the reference date, or without a date, it does not wait yet.
         assert!(!record.awaits_reconfirmation(&definition, day("2026-09-29")));
         assert!(!record.awaits_reconfirmation(&definition, None));
@@ -950,10 +954,21 @@ mod tests {
         assert_eq!(record.meta.opened, 1);
         assert!(record.revision > revision);
         assert!(
-            !record.awaits_reconfirmation(&definition, day("2026-10-08")),
-            "a draft waits for nothing"
+            record.awaits_reconfirmation(&definition, day("2026-10-08")),
+            "reopened, it waits until it is completed again"
         );
-        // Completed again on or after the reference date, the flag goes, and with it the wait.
+        assert!(matches!(
+            record.reopen_to_reconfirm(&definition, day("2026-10-08"), 5),
+            Err(LifecycleError::NotAwaitingReconfirmation)
+        ));
+        // Its warnings are to be confirmed again. Completed again on or after the reference
+        // date, the flag goes, and with it the wait.
+        assert!(record.meta.confirmed.is_empty());
+        assert!(matches!(
+            record.submit(&form, on("2026-10-08"), 5),
+            Err(LifecycleError::Unconfirmed(_))
+        ));
+        record.confirm("count", "many", "", 5).expect("draft");
         record
             .submit(&form, on("2026-10-08"), 5)
             .expect("completes");
