@@ -8,6 +8,7 @@ const { openSignedIn } = require("./session");
 const { fillByLabels } = require("./fill");
 const { deviceRecords, keeps, keptDelivered, setToken } = require("./device");
 const { storedRecords } = require("./server");
+const { seriousViolations } = require("./axe");
 
 const CODE = "330110005002";
 // The roster has nobody in this village, so a count of 0 raises no warning.
@@ -85,6 +86,7 @@ test("a village's record delivered from one tablet shows on the others as upload
   await c.getByRole("button", { name: "完成" }).click();
   const meant = c.getByRole("button", { name: "确需再登记，完成" });
   await expect(meant).toBeFocused();
+  expect(await seriousViolations(c)).toEqual([]);
   await expect(c.getByRole("heading", { name: "社区登记表" })).toBeVisible();
   await expect.poll(async () => (await deviceRecords(c)).filter((r) => r.form_id === "community").map((r) => r.status))
     .toEqual(["draft"]);

@@ -7,6 +7,7 @@ const { openSignedIn } = require("./session");
 const { fillByLabels, showSection } = require("./fill");
 const { storedRecords } = require("./server");
 const { LI_SI } = require("./people");
+const { seriousViolations } = require("./axe");
 
 /// A certificate number: the 17 digits of an ID number, its check character (ISO 7064
 /// MOD 11-2), then the disability category and level.
@@ -57,6 +58,7 @@ test("a record completed before the reference date is re-confirmed once that dat
   await page.reload();
   await expect(line).toContainText("待重新确认");
   await expect(page.locator("#count-reconfirm")).toHaveText("1");
+  expect(await seriousViolations(page)).toEqual([]);
   await page.getByLabel("状态").selectOption({ value: "reconfirm" });
   await expect(page.locator(".persons .person")).toHaveCount(1);
   await expect(page.locator(".villages")).toHaveCount(0);
@@ -66,6 +68,7 @@ test("a record completed before the reference date is re-confirmed once that dat
   await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
   await expect(page.locator(".record-state")).toContainText("现须重新确认");
   await expect(page.locator(".record-state")).not.toContainText("不能再修改");
+  expect(await seriousViolations(page)).toEqual([]);
   await page.getByRole("button", { name: "重新确认" }).click();
   // Left unfinished, it is a draft that still waits.
   await page.getByRole("button", { name: "返回名册" }).click();

@@ -2,7 +2,7 @@
 // keystroke; the roster's search, filters and counts; a person not on the roster; a village's
 // community form; and no serious accessibility violation on the roster or the form.
 const { test, expect } = require("@playwright/test");
-const { default: AxeBuilder } = require("@axe-core/playwright");
+const { seriousViolations } = require("./axe");
 const { openSignedIn, signIn } = require("./session");
 const { fillByLabels, showSection } = require("./fill");
 const { storedRecords } = require("./server");
@@ -19,13 +19,6 @@ const person = (page, name) => page.locator(".persons .person", { hasText: name 
 // The server's records of a person of the roster, newest last (ids are made in time order).
 const onServer = (cert) =>
   storedRecords().filter((r) => r.form === "individual" && r.meta.subject === cert);
-
-async function seriousViolations(page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
 
 test("a collector visits a person of the roster, offline, without losing a keystroke", async ({ context }) => {
   test.setTimeout(180_000);
