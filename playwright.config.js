@@ -28,10 +28,10 @@ module.exports = defineConfig({
     },
   },
   webServer: {
-    // A collector for the whole committed county (330110) is created first, and a roster of
-    // two persons in 330110005001 (tests/e2e/roster.csv) imported; the tests sign in as the
-    // collector (tests/e2e/session.js).
-    command: `sh -c 'printf "e2e-password\\n" | "${doorstep}" users add e2e --villages 330110 --data "${data}" && "${doorstep}" roster import tests/e2e/roster.csv --data "${data}" && exec "${doorstep}" serve --port ${port} --data "${data}"'`,
+    // A collector for the whole committed county (330110) is created first, and a second one
+    // (e2e-b, for a tablet two share), and a roster of two persons in 330110005001
+    // (tests/e2e/roster.csv) imported; the tests sign in as the first (tests/e2e/session.js).
+    command: `sh -c 'printf "e2e-password\\n" | "${doorstep}" users add e2e --villages 330110 --data "${data}" && printf "e2e-password\\n" | "${doorstep}" users add e2e-b --villages 330110 --data "${data}" && "${doorstep}" roster import tests/e2e/roster.csv --data "${data}" && exec "${doorstep}" serve --port ${port} --data "${data}"'`,
     url: `http://127.0.0.1:${port}/api/v1/health`,
     cwd: __dirname,
     reuseExistingServer: false,

@@ -221,12 +221,13 @@ pub(crate) async fn signed_in(
         None => Ok(()),
     };
     let token = session.token.clone();
+    let collector = session.collector.clone();
     dispatch.dispatch(Action::SignedIn {
         session,
         context: device::context(),
     });
     if let Some(d) = driver.borrow().as_ref() {
-        d.signed_in(token.clone());
+        d.signed_in(token.clone(), collector);
     }
     if let Some(store) = store {
         refresh_assignments(store, token, held, dispatch.clone()).await;
@@ -727,14 +728,14 @@ pub fn app() -> Html {
                         context: device::context(),
                     });
                 }
-                if let Some(token) = started.token {
+                if let Some((token, collector)) = started.token.zip(started.collector.clone()) {
                     wasm_bindgen_futures::spawn_local(refresh_assignments(
                         started.store.clone(),
                         token.clone(),
                         held.clone(),
                         dispatch.clone(),
                     ));
-                    outbox.signed_in(token);
+                    outbox.signed_in(token, collector);
                 }
                 let mut queued = Vec::new();
                 for (id, status, revision) in started.stored {
@@ -1496,11 +1497,18 @@ fn upload_bar(props: &UploadBarProps) -> Html {
     let status = props.status;
     let locale = props.locale;
     let waiting = status.total - status.done.min(status.total);
-    if status.total == 0 && status.last_success.is_none() {
+    if status.total == 0 && status.last_success.is_none() && status.held == 0 {
         return html! {};
     }
     let text = if status.needs_sign_in {
         Text::SignInAgain.get(locale).to_string()
+    } else if waiting == 0 && status.held > 0 {
+        format!(
+            "{}{}{}",
+            Text::HeldForCollector.get(locale),
+            Text::LabelSeparator.get(locale),
+            status.held
+        )
     } else if waiting == 0 {
         Text::AllUploaded.get(locale).to_string()
     } else if !props.online {

@@ -207,6 +207,7 @@ pub fn upload_status(status: UploadStatus) {
         "uploaded": status.done,
         "waiting": status.total.saturating_sub(status.done),
         "needsSignIn": status.needs_sign_in,
+        "waitingForCollector": status.held,
     }));
     for resolve in waiting {
         let _ = resolve.call1(&JsValue::NULL, &result);
@@ -620,7 +621,7 @@ async fn call(
                 .count();
             if queued == 0 {
                 return Ok(Some(
-                    json!({ "uploaded": 0, "waiting": 0, "needsSignIn": false }),
+                    json!({ "uploaded": 0, "waiting": 0, "needsSignIn": false, "waitingForCollector": 0 }),
                 ));
             }
             SYNCS.with(|s| s.borrow_mut().push(resolve));

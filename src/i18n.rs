@@ -212,6 +212,8 @@ pub enum Text {
     ReconfirmDue,
     /// Reopens a record that waits to be re-confirmed.
     ReconfirmNow,
+    /// Says how many queued records wait for the collector who completed them to sign in.
+    HeldForCollector,
     /// Asks, at 完成, whether a second record of a subject delivered from elsewhere is meant.
     SecondRecordAsk,
     /// Says a second record is meant, and completes it.
@@ -359,6 +361,7 @@ impl Text {
             Text::Reconfirm => ("需在标准时点后重新确认", "Must be re-confirmed after the reference date"),
             Text::ReconfirmDue => ("此记录在标准时点前采集，现须重新确认：逐项核实在标准时点是否仍然属实，更正有变化的答案，再次完成。", "This record was collected before the reference date and must now be re-confirmed: check that each answer holds as of the reference date, correct what changed, and complete it again."),
             Text::ReconfirmNow => ("重新确认", "Re-confirm"),
+            Text::HeldForCollector => ("其他采集员的记录，待其本人登录后上传", "Records of another collector, uploaded once they sign in"),
             Text::SecondRecordAsk => ("本记录尚未完成。确需为此人（或此村）再登记一份记录（例如已上传的那份有误，并已告知乡镇）时，才完成本记录。", "This record is not completed yet. Complete it only if a second record of this person (or village) is really needed, for instance because the one sent is wrong and the town has been told."),
             Text::SecondRecordMeant => ("确需再登记，完成", "A second record is needed: complete"),
             Text::ReconfirmWaiting => ("待重新确认", "To re-confirm"),

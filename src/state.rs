@@ -227,6 +227,8 @@ pub struct UploadStatus {
     pub needs_sign_in: bool,
     /// When the server last answered an upload, in milliseconds since the epoch.
     pub last_success: Option<i64>,
+    /// Queued records completed by another collector, waiting for them to sign in.
+    pub held: usize,
 }
 
 /// Whom or what a new record is about.
