@@ -31,8 +31,8 @@ pub struct OutboxDriver {
     token: Rc<RefCell<Option<String>>>,
     /// The collector the token is of.
     collector: Rc<RefCell<Option<String>>>,
-    /// Queued records completed by another collector than the one signed in, by id: out of
-    /// the outbox until their collector signs in.
+    /// Queued records completed by another collector than the one signed in: out of the
+    /// outbox until their collector signs in.
     held: Rc<RefCell<Vec<HeldRecord>>>,
 }
 
@@ -93,8 +93,12 @@ impl OutboxDriver {
     pub fn handle_all(&self, events: impl IntoIterator<Item = Event>) {
         let mut commands = Vec::new();
         for event in events {
-            if matches!(event, Event::Answered(_)) {
-                *self.last_success.borrow_mut() = Some(device::now_millis());
+            match &event {
+                Event::Answered(_) => *self.last_success.borrow_mut() = Some(device::now_millis()),
+                // Queued again (completed anew, perhaps by another collector): the upload
+                // decides afresh whether it waits.
+                Event::Queued(id) => self.held.borrow_mut().retain(|h| h.id != *id),
+                _ => {}
             }
             commands.extend(self.outbox.borrow_mut().handle(event));
         }
