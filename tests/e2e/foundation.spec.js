@@ -73,7 +73,7 @@ test("English is available", async ({ page }) => {
   await expect(page.locator("html")).toHaveAttribute("lang", "en");
   // The summary's lines read as English: a colon and a space, not the Chinese full-width one.
   await page.getByRole("button", { name: "Complete" }).click();
-  await expect(page.locator(".error-summary").getByRole("link", { name: "Name: this question must be answered" })).toBeVisible();
+  await expect(page.locator(".error-summary").getByRole("link", { name: "Name: This question must be answered" })).toBeVisible();
   // The choice is kept on the device for the next start.
   await page.reload();
   await expect(page.getByRole("heading", { name: "Demo form" })).toBeVisible();

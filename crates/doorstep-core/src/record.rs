@@ -136,7 +136,7 @@ pub fn subject_issue(form: &Form, answers: &Answers, meta: &Metadata) -> Option<
         code: "subject_changed".to_string(),
         message: crate::schema::Localized::zh_en(
             format!("应为名册中的 {subject}，不能更改"),
-            format!("must be {subject}, as on the roster; it cannot be changed"),
+            format!("Must be {subject}, as on the roster; it cannot be changed"),
         ),
     })
 }

@@ -259,7 +259,7 @@ fn too_large_issue() -> Issue {
         code: "too_large".into(),
         message: Localized::zh_en(
             "记录过大，服务器无法接收，请精简后重新提交",
-            "the record is larger than the server accepts; shorten it and submit again",
+            "The record is larger than the server accepts; shorten it and submit again",
         ),
     }
 }

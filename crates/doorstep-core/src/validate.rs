@@ -162,7 +162,7 @@ fn budget_issue(field: &Field) -> Issue {
         "evaluation",
         Localized::zh_en(
             "规则过于复杂，无法检查",
-            "the rule is too complex to evaluate",
+            "The rule is too complex to evaluate",
         ),
     )
 }
@@ -184,17 +184,17 @@ fn shape_issue(field_type: FieldType, answer: &Json) -> Option<Localized> {
         return None;
     }
     Some(match field_type {
-        FieldType::Text => Localized::zh_en("应为文本", "must be text"),
-        FieldType::SingleChoice => Localized::zh_en("应为选项代码", "must be an option code"),
+        FieldType::Text => Localized::zh_en("应为文本", "Must be text"),
+        FieldType::SingleChoice => Localized::zh_en("应为选项代码", "Must be an option code"),
         FieldType::MultipleChoice => {
-            Localized::zh_en("应为选项代码列表", "must be a list of option codes")
+            Localized::zh_en("应为选项代码列表", "Must be a list of option codes")
         }
-        FieldType::Region => Localized::zh_en("应为12位区划代码", "must be a 12-digit region code"),
-        FieldType::Integer => Localized::zh_en("应为整数", "must be a whole number"),
-        FieldType::Decimal => Localized::zh_en("应为数字", "must be a number"),
+        FieldType::Region => Localized::zh_en("应为12位区划代码", "Must be a 12-digit region code"),
+        FieldType::Integer => Localized::zh_en("应为整数", "Must be a whole number"),
+        FieldType::Decimal => Localized::zh_en("应为数字", "Must be a number"),
         FieldType::Date => Localized::zh_en(
             "应为有效日期（年-月-日）",
-            "must be a real date, YYYY-MM-DD",
+            "Must be a real date, YYYY-MM-DD",
         ),
         FieldType::Calculated | FieldType::Repeat => Localized::default(),
     })
@@ -351,7 +351,7 @@ impl Evaluation {
                 field: key.clone(),
                 severity: Severity::Error,
                 code: "unknown_field".into(),
-                message: Localized::zh_en("表单中没有这个问题", "the form has no such question"),
+                message: Localized::zh_en("表单中没有这个问题", "The form has no such question"),
             })
             .collect();
         for (i, _) in form.fields.iter().enumerate() {
@@ -458,7 +458,7 @@ impl Evaluation {
                     field,
                     Severity::Error,
                     "wrong_type",
-                    Localized::zh_en("应为多条记录的列表", "must be a list of instances"),
+                    Localized::zh_en("应为多条记录的列表", "Must be a list of instances"),
                 ));
                 &[]
             }
@@ -487,7 +487,7 @@ impl Evaluation {
                         code: "unknown_field".into(),
                         message: Localized::zh_en(
                             "表单中没有这个问题",
-                            "the form has no such question",
+                            "The form has no such question",
                         ),
                     });
                 }
@@ -532,7 +532,7 @@ impl Evaluation {
                     "repeat_min",
                     Localized::zh_en(
                         format!("至少应填写 {} 条", limits.min),
-                        format!("at least {} needed", limits.min),
+                        format!("At least {} needed", limits.min),
                     ),
                 ),
             );
@@ -544,7 +544,7 @@ impl Evaluation {
                     field,
                     Severity::Error,
                     "repeat_max",
-                    Localized::zh_en(format!("最多 {max} 条"), format!("at most {max} allowed")),
+                    Localized::zh_en(format!("最多 {max} 条"), format!("At most {max} allowed")),
                 ),
             );
         }
@@ -632,7 +632,7 @@ impl Evaluation {
         if !answered {
             if required {
                 let message = field.def.required_message.clone().unwrap_or_else(|| {
-                    Localized::zh_en("此项必填", "this question must be answered")
+                    Localized::zh_en("此项必填", "This question must be answered")
                 });
                 issues.push(issue(field, Severity::Error, "required", message));
             }
@@ -709,7 +709,7 @@ impl Evaluation {
                     "unknown_option",
                     Localized::zh_en(
                         format!("选项代码 {code} 不存在"),
-                        format!("there is no option with code {code}"),
+                        format!("There is no option with code {code}"),
                     ),
                 ));
             };
@@ -732,7 +732,7 @@ impl Evaluation {
                     "repeated_option",
                     Localized::zh_en(
                         format!("选项 {code} 重复"),
-                        format!("option {code} is chosen twice"),
+                        format!("Option {code} is chosen twice"),
                     ),
                 ));
             }

@@ -359,7 +359,7 @@ fn check(state: &AppState, record: &Submission) -> Result<(), SubmissionResult> 
         return Err(rejected(
             &record.id,
             "invalid_id",
-            Localized::zh_en("记录编号无效", "the record id is empty or too long"),
+            Localized::zh_en("记录编号无效", "The record id is empty or too long"),
         ));
     }
     let Some(form) = state
@@ -376,7 +376,7 @@ fn check(state: &AppState, record: &Submission) -> Result<(), SubmissionResult> 
                     record.form, record.form_version
                 ),
                 format!(
-                    "the server has no form {} at version {}",
+                    "The server has no form {} at version {}",
                     record.form, record.form_version
                 ),
             ),
@@ -413,7 +413,7 @@ fn check(state: &AppState, record: &Submission) -> Result<(), SubmissionResult> 
             Localized::zh_en(
                 format!("记录与表单规则得出的结果不一致：{}", differing.join("、")),
                 format!(
-                    "the record differs from what the form's rules give: {}",
+                    "The record differs from what the form's rules give: {}",
                     differing.join(", ")
                 ),
             ),
@@ -533,7 +533,7 @@ fn answer_batch(
                 "hash_mismatch",
                 Localized::zh_en(
                     "记录在传输中损坏（内容与校验值不符），请重新上传",
-                    "the record was damaged on the way (its answers do not match its hash); send it again",
+                    "The record was damaged on the way (its answers do not match its hash); send it again",
                 ),
             )));
             continue;
@@ -578,7 +578,7 @@ fn answer_batch(
                 "conflict",
                 Localized::zh_en(
                     "服务器上已有此记录的另一版本，请核对后重新提交",
-                    "the server holds another version of this record; check it and submit again",
+                    "The server holds another version of this record; check it and submit again",
                 ),
             )
             .issues
