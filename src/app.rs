@@ -1342,70 +1342,56 @@ pub fn app() -> Html {
         }
     });
     // The record in hand is of a person or village the server already holds a record of, sent
-    // from elsewhere: visiting them again would make a second record. The server's records of
-    // it are looked up again only when the record in hand or the records delivered change.
-    let in_hand = state
-        .draft
-        .as_ref()
-        .filter(|_| state.mode == Mode::Roster)
-        .and_then(|draft| {
-            let subject = draft.meta.subject.clone()?;
-            let form = state.form.as_ref()?.0.def.id.clone();
-            Some((form, subject))
-        });
-    let on_server = {
-        let delivered = state.delivered.clone();
-        use_memo(
-            (in_hand, Rc::as_ptr(&state.delivered) as usize),
-            move |(in_hand, _)| -> Vec<doorstep_core::protocol::DeliveredRecord> {
-                let Some((form, subject)) = in_hand else {
-                    return Vec::new();
-                };
-                crate::roster::delivered_about(&delivered, form, subject)
-                    .cloned()
-                    .collect()
-            },
-        )
+    // from elsewhere: visiting them again would make a second record. Looked up again only when
+    // the record in hand, its status or the records delivered change.
+    let delivered_elsewhere = {
+        let key = (
+            state
+                .draft
+                .as_ref()
+                .map(|d| (d.id.clone(), d.status, d.meta.subject.clone())),
+            Rc::as_ptr(&state.delivered) as usize,
+        );
+        let state = state.clone();
+        use_memo(key, move |_| state.delivered_elsewhere())
     };
-    let on_server: Vec<_> = on_server.iter().collect();
     // An alert, so that a screen reader says it although the focus goes to the record's title.
-    let delivered_elsewhere =
-        crate::roster::elsewhere(state.draft.as_ref(), &on_server).map(|elsewhere| {
-            let (text, class) = if elsewhere.duplicate {
-                (
-                    Text::DuplicateOnServer,
-                    "notice returned delivered-elsewhere duplicate",
-                )
-            } else {
-                (
-                    Text::DeliveredElsewhere,
-                    "notice returned delivered-elsewhere",
-                )
-            };
-            let by = crate::components::roster::sender(&elsewhere, locale);
-            // 完成 was refused until the collector says a second record is meant.
-            let asked = matches!((&state.second_record, &state.draft),
-                (Some(SecondRecord::Asked { id, .. }), Some(draft)) if *id == draft.id);
-            let meant = {
-                let (dispatch, on_submit) = (state.dispatcher(), on_submit.clone());
-                Callback::from(move |_| {
-                    dispatch.dispatch(Action::SecondRecordMeant);
-                    on_submit.emit(());
-                })
-            };
-            html! {
-                <div class={class} role="alert">
-                    <p>{ format!("{}{}{by}", t(text), t(Text::LabelSeparator)) }</p>
-                    if asked {
-                        <p id="second-record-question">{ t(Text::SecondRecordAsk) }</p>
-                        <button type="button" id="second-record" onclick={meant}
-                            aria-describedby="second-record-question">
-                            { t(Text::SecondRecordMeant) }
-                        </button>
-                    }
-                </div>
-            }
-        });
+    let delivered_elsewhere = (*delivered_elsewhere).clone().map(|elsewhere| {
+        let (text, class) = if elsewhere.duplicate {
+            (
+                Text::DuplicateOnServer,
+                "notice returned delivered-elsewhere duplicate",
+            )
+        } else {
+            (
+                Text::DeliveredElsewhere,
+                "notice returned delivered-elsewhere",
+            )
+        };
+        let by = crate::components::roster::sender(&elsewhere, locale);
+        // 完成 was refused until the collector says a second record is meant.
+        let asked = matches!((&state.second_record, &state.draft),
+            (Some(SecondRecord::Asked { id, .. }), Some(draft)) if *id == draft.id);
+        let meant = {
+            let (dispatch, on_submit) = (state.dispatcher(), on_submit.clone());
+            Callback::from(move |_| {
+                dispatch.dispatch(Action::SecondRecordMeant);
+                on_submit.emit(());
+            })
+        };
+        html! {
+            <div class={class} role="alert">
+                <p>{ format!("{}{}{by}", t(text), t(Text::LabelSeparator)) }</p>
+                if asked {
+                    <p id="second-record-question">{ t(Text::SecondRecordAsk) }</p>
+                    <button type="button" id="second-record" onclick={meant}
+                        aria-describedby="second-record-question">
+                        { t(Text::SecondRecordMeant) }
+                    </button>
+                }
+            </div>
+        }
+    });
     let notice = state.notice.map(|notice| {
         let (text, class) = match notice {
             Notice::Queued => (t(Text::SubmittedWaiting), "notice waiting"),

@@ -555,10 +555,10 @@ impl State {
         self.second_record = None;
     }
 
-    /// The newest record the server holds, from elsewhere, about the subject of the draft in
+    /// The newest record the server holds, from elsewhere, about the subject of the record in
     /// hand, in roster mode (see [`crate::roster::elsewhere`]).
     pub fn delivered_elsewhere(&self) -> Option<crate::roster::Elsewhere> {
-        let draft = self.draft.as_ref().filter(|d| d.status == Status::Draft)?;
+        let draft = self.draft.as_ref()?;
         if self.mode != Mode::Roster {
             return None;
         }
