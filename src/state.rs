@@ -813,19 +813,22 @@ impl State {
                 context,
             } => {
                 let context = self.context(context);
+                let (Some(form), Some(draft)) = (self.form.clone(), &self.draft) else {
+                    return self;
+                };
+                // Completed on a copy, kept only when nothing stops it.
+                let mut completed = draft.clone();
+                let result = completed.submit(&form.0, context.clone(), now);
                 // A second record of a subject the server holds one of from elsewhere is
                 // completed only once the collector has said it is meant: asked when nothing
                 // else keeps it from completing, so that the errors and warnings come first. A
                 // record the server holds already (reopened since it was sent) is no new record.
-                if let (Some(form), Some(draft), Some(_)) =
-                    (&self.form, &self.draft, self.delivered_elsewhere())
-                {
-                    let id = draft.id.clone();
+                if result.is_ok() && self.delivered_elsewhere().is_some() {
+                    let id = completed.id.clone();
                     let held = self.delivered.iter().any(|d| d.id == id);
                     let meant = matches!(&self.second_record,
                         Some(SecondRecord::Meant { id: meant }) if *meant == id);
-                    let completes = || draft.clone().submit(&form.0, context.clone(), now).is_ok();
-                    if !held && !meant && completes() {
+                    if !held && !meant {
                         let times = match &self.second_record {
                             Some(SecondRecord::Asked { id: asked, times }) if *asked == id => {
                                 times + 1
@@ -836,24 +839,21 @@ impl State {
                         return self;
                     }
                 }
-                let (Some(form), Some(draft)) = (&self.form, &mut self.draft) else {
-                    return self;
-                };
-                match draft.submit(&form.0, context.clone(), now) {
+                match result {
                     Ok(()) => {
                         self.notice = Some(Notice::Queued);
                         // The list belonged to the record just completed, not to the next one.
                         self.not_carried.clear();
                         match self.mode {
                             Mode::Free => {
-                                let next = new_draft(next_id, &form.0, now, &context);
-                                let done = std::mem::replace(draft, next);
-                                Rc::make_mut(&mut self.records).insert(0, done);
+                                self.draft = Some(new_draft(next_id, &form.0, now, &context));
+                                Rc::make_mut(&mut self.records).insert(0, completed);
                                 self.attempted = false;
                                 self.page = 0;
                                 self.evaluation = evaluate(&self.form, &self.draft, context);
                             }
                             Mode::Roster => {
+                                self.draft = Some(completed);
                                 self.put_away();
                                 self.screen = Screen::Home;
                             }
