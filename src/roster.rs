@@ -301,8 +301,7 @@ impl Filter {
             .filter(|line| {
                 (search.is_empty() || line.name.contains(search) || cert_matches(&line.cert_no))
                     && (self.village.is_empty() || line.region_code == self.village)
-                    && self.progress.is_none_or(|p| line.progress == p)
-                    && (!self.reconfirm || line.reconfirm)
+                    && self.admits_status(line.progress, line.reconfirm)
             })
             .collect()
     }
@@ -324,8 +323,13 @@ impl Filter {
             || town.contains(search)
             || code.contains(search))
             && (self.village.is_empty() || code == self.village)
-            && self.progress.is_none_or(|p| progress == p)
-            && (!self.reconfirm || reconfirm)
+            && self.admits_status(progress, reconfirm)
+    }
+
+    /// Whether a status passes the status filter (one status, or the records that wait to be
+    /// re-confirmed).
+    fn admits_status(&self, progress: Progress, reconfirm: bool) -> bool {
+        self.progress.is_none_or(|p| progress == p) && (!self.reconfirm || reconfirm)
     }
 }
 
