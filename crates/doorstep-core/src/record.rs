@@ -599,13 +599,17 @@ impl Record {
         definition: &RecordDefinition,
         today: Option<Date>,
     ) -> bool {
+        // Asked at every change of the record in hand: most records are not flagged.
+        if !self.meta.reconfirm {
+            return false;
+        }
         let reference = definition
             .reference_date
             .as_ref()
             .and_then(|id| self.answers.get(id))
             .and_then(Json::as_str)
             .and_then(crate::expr::parse_date);
-        self.meta.reconfirm && matches!((today, reference), (Some(t), Some(r)) if t >= r)
+        matches!((today, reference), (Some(t), Some(r)) if t >= r)
     }
 
     /// Opens a completed record that waits to be re-confirmed ([`Record::awaits_reconfirmation`])
