@@ -871,15 +871,22 @@ impl State {
             Action::Reopen { now, context } => {
                 let context = self.context(context);
                 if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
-                    // A completed record until it is sent; a sent one when it waits to be
-                    // re-confirmed.
-                    let reopened = draft.reopen(now).is_ok()
-                        || form.0.def.record.as_ref().is_some_and(|definition| {
-                            draft
-                                .reopen_to_reconfirm(definition, context.today, now)
-                                .is_ok()
-                        });
-                    if reopened {
+                    // One that waits to be re-confirmed, whether sent or not, is reopened for
+                    // that (its warnings to be confirmed again); any other completed one until
+                    // it is sent.
+                    let waits = form
+                        .0
+                        .def
+                        .record
+                        .as_ref()
+                        .filter(|d| draft.awaits_reconfirmation(d, context.today));
+                    let reopened = match waits {
+                        Some(definition) => {
+                            draft.reopen_to_reconfirm(definition, context.today, now)
+                        }
+                        None => draft.reopen(now),
+                    };
+                    if reopened.is_ok() {
                         // Completed under an older version of the form: it moves onto the
                         // loaded one, so it can be completed again.
                         if draft.form_version != form.0.def.version {

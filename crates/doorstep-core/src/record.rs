@@ -585,10 +585,15 @@ impl Record {
     /// edited one will have it when it is completed again.
     pub fn reopen(&mut self, now: Millis) -> Result<(), LifecycleError> {
         self.expect_one_of(&[Status::Completed, Status::Queued])?;
+        self.back_to_draft(now);
+        Ok(())
+    }
+
+    /// Makes the record a draft again, counted as opened once more.
+    fn back_to_draft(&mut self, now: Millis) {
         self.status = Status::Draft;
         self.meta.opened += 1;
         self.touch(now);
-        Ok(())
     }
 
     /// Whether the record waits to be re-confirmed: it was last completed before its reference
@@ -628,9 +633,7 @@ impl Record {
             return Err(LifecycleError::NotAwaitingReconfirmation);
         }
         self.meta.confirmed.clear();
-        self.status = Status::Draft;
-        self.meta.opened += 1;
-        self.touch(now);
+        self.back_to_draft(now);
         Ok(())
     }
 
