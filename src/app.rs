@@ -53,11 +53,12 @@ fn query_param(name: &str) -> Option<String> {
 /// The last revision and status written to the device for each record.
 type Persisted = Rc<RefCell<HashMap<String, (Status, u32)>>>;
 
-/// What start-up leaves for the effects: the open store, and the id, status and revision of
-/// every stored record.
+/// What start-up leaves for the effects: the open store, the id, status and revision of every
+/// stored record, and the queued ones for the outbox.
 struct Started {
     store: DeviceStore,
     stored: Vec<(String, Status, u32)>,
+    queued: Vec<Event>,
     token: Option<String>,
     collector: Option<String>,
     /// Whether the app works from the roster (not one form named in the address).
@@ -312,6 +313,14 @@ async fn start(dispatch: UseReducerDispatcher<DrawnState>) -> Option<Started> {
         .iter()
         .map(|r| (r.id.clone(), r.status, r.revision))
         .collect();
+    let queued = stored
+        .iter()
+        .filter(|r| r.status == Status::Queued)
+        .map(|r| Event::Queued {
+            id: r.id.clone(),
+            collector: r.meta.collector.clone(),
+        })
+        .collect();
     let token = session.as_ref().map(|s| s.token.clone());
     let collector = session.as_ref().map(|s| s.collector.clone());
     let roster = mode == Mode::Roster;
@@ -331,6 +340,7 @@ async fn start(dispatch: UseReducerDispatcher<DrawnState>) -> Option<Started> {
     Some(Started {
         store,
         stored: summary,
+        queued,
         token,
         collector,
         roster,
@@ -510,7 +520,10 @@ impl DeviceWrites {
                         d.handle_all(records.iter().zip(&before).filter_map(|(r, before)| match (
                             r.status, before,
                         ) {
-                            (Status::Queued, _) => Some(Event::Queued(r.id.clone())),
+                            (Status::Queued, _) => Some(Event::Queued {
+                                id: r.id.clone(),
+                                collector: r.meta.collector.clone(),
+                            }),
                             (Status::Draft, Some(Status::Queued)) => {
                                 Some(Event::Withdrawn(r.id.clone()))
                             }
@@ -737,16 +750,10 @@ pub fn app() -> Html {
                     ));
                     outbox.signed_in(token, collector);
                 }
-                let mut queued = Vec::new();
                 for (id, status, revision) in started.stored {
-                    persisted
-                        .borrow_mut()
-                        .insert(id.clone(), (status, revision));
-                    if status == Status::Queued {
-                        queued.push(Event::Queued(id));
-                    }
+                    persisted.borrow_mut().insert(id, (status, revision));
                 }
-                outbox.handle_all(queued);
+                outbox.handle_all(started.queued);
                 // The records delivered kept, for the roster offline: not read when one form is
                 // filled in, whose first changes it would only delay. Before the store is handed
                 // on, so that the first fetch of the records delivered names their tag.

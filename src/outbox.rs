@@ -2,9 +2,8 @@
 //! the results back into events. It reads records from the device store and talks to the
 //! server only through `net`; what becomes of a record is told to the reducer.
 //!
-//! A record is uploaded only with the sign-in of the collector who completed it: on a tablet
-//! shared by two, the records one left queued wait for them, instead of reaching the server as
-//! the other's (or being refused there, as of villages not theirs).
+//! Which records wait for another collector's sign-in is the outbox's own rule: the driver
+//! tells it who completed each record queued and who signed in.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -29,18 +28,6 @@ pub struct OutboxDriver {
     on_sign_in: Callback<()>,
     last_success: Rc<RefCell<Option<i64>>>,
     token: Rc<RefCell<Option<String>>>,
-    /// The collector the token is of.
-    collector: Rc<RefCell<Option<String>>>,
-    /// Queued records completed by another collector than the one signed in: out of the
-    /// outbox until their collector signs in.
-    held: Rc<RefCell<Vec<HeldRecord>>>,
-}
-
-/// A queued record kept out of the outbox until the collector who completed it signs in.
-#[derive(Debug, Clone, PartialEq)]
-struct HeldRecord {
-    id: String,
-    collector: String,
 }
 
 impl OutboxDriver {
@@ -61,26 +48,14 @@ impl OutboxDriver {
             on_sign_in,
             last_success: Rc::new(RefCell::new(None)),
             token: Rc::new(RefCell::new(None)),
-            collector: Rc::new(RefCell::new(None)),
-            held: Rc::new(RefCell::new(Vec::new())),
         }
     }
 
     /// Uploads from now on with this sign-in's token, of `collector`; tells the outbox it may
-    /// go on, with the records held for this collector back in it.
+    /// go on, with this collector's records.
     pub fn signed_in(&self, token: String, collector: String) {
         *self.token.borrow_mut() = Some(token);
-        let back: Vec<Event> = {
-            let mut held = self.held.borrow_mut();
-            let (theirs, others) = held.drain(..).partition(|h| h.collector == collector);
-            *held = others;
-            theirs
-                .into_iter()
-                .map(|h: HeldRecord| Event::Queued(h.id))
-                .collect()
-        };
-        *self.collector.borrow_mut() = Some(collector);
-        self.handle_all(std::iter::once(Event::SignedIn).chain(back));
+        self.handle(Event::SignedIn { collector });
     }
 
     /// Tells the outbox what happened and carries out what it asks for.
@@ -93,12 +68,8 @@ impl OutboxDriver {
     pub fn handle_all(&self, events: impl IntoIterator<Item = Event>) {
         let mut commands = Vec::new();
         for event in events {
-            match &event {
-                Event::Answered(_) => *self.last_success.borrow_mut() = Some(device::now_millis()),
-                // Queued again (completed anew, perhaps by another collector): the upload
-                // decides afresh whether it waits.
-                Event::Queued(id) => self.held.borrow_mut().retain(|h| h.id != *id),
-                _ => {}
+            if let Event::Answered(_) = &event {
+                *self.last_success.borrow_mut() = Some(device::now_millis());
             }
             commands.extend(self.outbox.borrow_mut().handle(event));
         }
@@ -111,7 +82,7 @@ impl OutboxDriver {
                 uploading: outbox.is_uploading(),
                 needs_sign_in: outbox.needs_sign_in(),
                 last_success: *self.last_success.borrow(),
-                held: self.held.borrow().len(),
+                held: progress.held,
             }
         };
         self.on_status.emit(status);
@@ -153,7 +124,6 @@ impl OutboxDriver {
         let Some(token) = self.token.borrow().clone() else {
             return vec![Event::Unauthorized];
         };
-        let signed_in = self.collector.borrow().clone();
         // One read transaction for the whole batch. A record that cannot be read now is
         // retried with the rest later.
         let Ok(found) = self.store.get_many(ids).await else {
@@ -165,25 +135,6 @@ impl OutboxDriver {
         let mut records = Vec::with_capacity(found.len());
         for (id, record) in ids.iter().zip(found) {
             match record {
-                // Completed by another collector than the one signed in: it waits for them.
-                Some(record)
-                    if record.status == Status::Queued
-                        && record
-                            .meta
-                            .collector
-                            .as_ref()
-                            .is_some_and(|c| signed_in.as_ref().is_some_and(|s| s != c)) =>
-                {
-                    let collector = record.meta.collector.unwrap_or_default();
-                    let mut held = self.held.borrow_mut();
-                    if !held.iter().any(|h| h.id == *id) {
-                        held.push(HeldRecord {
-                            id: id.clone(),
-                            collector,
-                        });
-                    }
-                    events.push(Event::Withdrawn(id.clone()));
-                }
                 Some(record) if record.status == Status::Queued => {
                     records.push(record.to_submission())
                 }

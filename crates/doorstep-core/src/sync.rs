@@ -9,6 +9,11 @@
 //! timeout, a 5xx) keeps every record and backs off exponentially, with jitter, up to five
 //! minutes; a 413 splits the batch; a 401 stops uploading, keeping the queue, until the
 //! collector signs in again.
+//!
+//! A record is uploaded only with the sign-in of the collector who completed it. On a tablet
+//! shared by two, the records one left queued are held while the other is signed in, instead of
+//! reaching the server as the other's (or being refused there, as of villages not theirs), and
+//! go up when their collector signs in again.
 
 use crate::protocol::{SubmissionResult, MAX_BATCH_RECORDS};
 use crate::schema::{Localized, Severity};
@@ -24,7 +29,15 @@ pub const MAX_RETRY_MS: u64 = 300_000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A record was put in the outbox (also sent for each stored record when the app starts).
-    Queued(String),
+    /// Queued again (completed anew, perhaps by another collector), it is decided afresh
+    /// whether it waits for its collector.
+    Queued {
+        /// The record's id.
+        id: String,
+        /// The collector who completed it, if known: it is uploaded only while they are
+        /// signed in.
+        collector: Option<String>,
+    },
     /// A record left the outbox before it was delivered: the collector reopened it. If it is in
     /// the upload in flight, the server's answer about it is ignored; completed again, it comes
     /// back as [`Event::Queued`] with a higher revision, which the server keeps.
@@ -48,8 +61,12 @@ pub enum Event {
     /// The server refused the upload in flight because the sign-in is missing or expired
     /// (401): uploads stop, and the queue is kept, until [`Event::SignedIn`].
     Unauthorized,
-    /// The collector signed in (again).
-    SignedIn,
+    /// A collector signed in (again): uploads go on with their sign-in, and only their
+    /// records (and those of no known collector) are uploaded.
+    SignedIn {
+        /// Who signed in.
+        collector: String,
+    },
 }
 
 /// Something the app must do.
@@ -73,19 +90,31 @@ pub enum Command {
 }
 
 /// How far the current burst of uploads has come: `done` of `total` records have left the
-/// outbox since it was last empty.
+/// outbox since it was last empty; `held` more wait for another collector to sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Progress {
     /// Records answered for (sent or returned) since the outbox was last empty.
     pub done: usize,
-    /// Those, and the records still waiting.
+    /// Those, and the records still waiting to be uploaded with this sign-in.
     pub total: usize,
+    /// Records completed by another collector than the one signed in, held until they sign in.
+    pub held: usize,
+}
+
+/// A record in the outbox, and who completed it.
+#[derive(Debug, Clone, PartialEq)]
+struct Queued {
+    id: String,
+    collector: Option<String>,
 }
 
 /// The outbox's state: which records wait, which are in flight, and how uploads have gone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outbox {
-    waiting: Vec<String>,
+    /// Every record not yet delivered, in the order queued, held ones included.
+    waiting: Vec<Queued>,
+    /// The collector signed in, once one has.
+    collector: Option<String>,
     in_flight: Option<Vec<String>>,
     online: bool,
     failures: u32,
@@ -102,6 +131,7 @@ impl Outbox {
     pub fn new(online: bool) -> Outbox {
         Outbox {
             waiting: Vec::new(),
+            collector: None,
             in_flight: None,
             online,
             failures: 0,
@@ -122,10 +152,18 @@ impl Outbox {
 
     /// How far the current burst of uploads has come.
     pub fn progress(&self) -> Progress {
+        let held = self.waiting.iter().filter(|q| self.holds(q)).count();
         Progress {
             done: self.done,
-            total: self.done + self.waiting.len(),
+            total: self.done + self.waiting.len() - held,
+            held,
         }
+    }
+
+    /// Whether a queued record waits for another collector than the one signed in. Before
+    /// anyone has signed in, nothing is held: the upload asks for a sign-in first.
+    fn holds(&self, queued: &Queued) -> bool {
+        matches!((&queued.collector, &self.collector), (Some(by), Some(signed_in)) if by != signed_in)
     }
 
     /// Whether uploads wait for the collector to sign in again.
@@ -133,9 +171,15 @@ impl Outbox {
         self.signed_out
     }
 
-    /// The ids of the records not yet delivered, in the order they were queued.
-    pub fn waiting(&self) -> &[String] {
-        &self.waiting
+    /// The ids of the records not yet delivered, in the order they were queued, held ones
+    /// included.
+    pub fn waiting(&self) -> Vec<&str> {
+        self.waiting.iter().map(|q| q.id.as_str()).collect()
+    }
+
+    /// Whether the record is in the outbox, held or not.
+    fn is_waiting(&self, id: &str) -> bool {
+        self.waiting.iter().any(|q| q.id == id)
     }
 
     /// Whether an upload is in flight.
@@ -152,16 +196,17 @@ impl Outbox {
     pub fn handle(&mut self, event: Event) -> Vec<Command> {
         let mut commands = Vec::new();
         match event {
-            Event::Queued(id) => {
-                if self.waiting.is_empty() && self.in_flight.is_none() {
+            Event::Queued { id, collector } => {
+                if self.in_flight.is_none() && self.waiting.iter().all(|q| self.holds(q)) {
                     self.done = 0;
                 }
-                if !self.waiting.contains(&id) {
-                    self.waiting.push(id);
+                match self.waiting.iter_mut().find(|q| q.id == id) {
+                    Some(queued) => queued.collector = collector,
+                    None => self.waiting.push(Queued { id, collector }),
                 }
             }
             Event::Withdrawn(id) => {
-                self.waiting.retain(|w| w != &id);
+                self.waiting.retain(|q| q.id != id);
             }
             Event::Online => {
                 self.online = true;
@@ -177,10 +222,10 @@ impl Outbox {
                 self.failures = 0;
                 self.batch_limit = (self.batch_limit * 2).min(self.batch_size);
                 for result in results {
-                    if !batch.contains(&result.id) || !self.waiting.contains(&result.id) {
+                    if !batch.contains(&result.id) || !self.is_waiting(&result.id) {
                         continue;
                     }
-                    self.waiting.retain(|id| id != &result.id);
+                    self.waiting.retain(|q| q.id != result.id);
                     self.done += 1;
                     if result.outcome.is_delivered() {
                         commands.push(Command::MarkSent(result.id));
@@ -209,7 +254,7 @@ impl Outbox {
                 } else if let Some(id) = batch.into_iter().next() {
                     // One record alone is more than the server takes: it can never be sent as
                     // it is, so it goes back to the collector instead of blocking the queue.
-                    self.waiting.retain(|w| w != &id);
+                    self.waiting.retain(|q| q.id != id);
                     self.done += 1;
                     commands.push(Command::Return {
                         id,
@@ -226,24 +271,24 @@ impl Outbox {
                     commands.push(Command::SignIn);
                 }
             }
-            Event::SignedIn => {
+            Event::SignedIn { collector } => {
+                self.collector = Some(collector);
                 self.signed_out = false;
                 self.retry_pending = false;
                 self.failures = 0;
             }
         }
-        if self.online
-            && self.in_flight.is_none()
-            && !self.retry_pending
-            && !self.signed_out
-            && !self.waiting.is_empty()
-        {
+        if self.online && self.in_flight.is_none() && !self.retry_pending && !self.signed_out {
             let batch: Vec<String> = self
                 .waiting
                 .iter()
+                .filter(|q| !self.holds(q))
                 .take(self.batch_limit)
-                .cloned()
+                .map(|q| q.id.clone())
                 .collect();
+            if batch.is_empty() {
+                return commands;
+            }
             self.in_flight = Some(batch.clone());
             commands.push(Command::Upload(batch));
         }
@@ -280,6 +325,27 @@ mod tests {
     use super::*;
     use crate::protocol::Outcome;
 
+    /// A record queued by no known collector.
+    fn queued(id: &str) -> Event {
+        Event::Queued {
+            id: id.into(),
+            collector: None,
+        }
+    }
+
+    fn queued_by(id: &str, collector: &str) -> Event {
+        Event::Queued {
+            id: id.into(),
+            collector: Some(collector.into()),
+        }
+    }
+
+    fn signed_in(collector: &str) -> Event {
+        Event::SignedIn {
+            collector: collector.into(),
+        }
+    }
+
     fn ids(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("r{i}")).collect()
     }
@@ -295,7 +361,7 @@ mod tests {
     #[test]
     fn nothing_is_uploaded_while_offline() {
         let mut outbox = Outbox::new(false);
-        assert_eq!(outbox.handle(Event::Queued("a".into())), vec![]);
+        assert_eq!(outbox.handle(queued("a")), vec![]);
         assert_eq!(
             outbox.handle(Event::Online),
             vec![Command::Upload(vec!["a".into()])]
@@ -305,10 +371,10 @@ mod tests {
     #[test]
     fn one_upload_at_a_time_in_batches() {
         let mut outbox = Outbox::new(true).with_batch_size(2);
-        let first = outbox.handle(Event::Queued("a".into()));
+        let first = outbox.handle(queued("a"));
         assert_eq!(first, vec![Command::Upload(vec!["a".into()])]);
-        assert_eq!(outbox.handle(Event::Queued("b".into())), vec![]);
-        assert_eq!(outbox.handle(Event::Queued("c".into())), vec![]);
+        assert_eq!(outbox.handle(queued("b")), vec![]);
+        assert_eq!(outbox.handle(queued("c")), vec![]);
         let next = outbox.handle(Event::Answered(vec![result("a", Outcome::Accepted)]));
         assert_eq!(
             next,
@@ -323,10 +389,10 @@ mod tests {
     fn a_withdrawn_record_is_not_uploaded_and_its_answer_is_ignored() {
         let mut outbox = Outbox::new(true);
         assert_eq!(
-            outbox.handle(Event::Queued("a".into())),
+            outbox.handle(queued("a")),
             vec![Command::Upload(vec!["a".into()])]
         );
-        outbox.handle(Event::Queued("b".into()));
+        outbox.handle(queued("b"));
         // "a" is reopened while its upload is in flight; "b" before it was sent.
         outbox.handle(Event::Withdrawn("a".into()));
         outbox.handle(Event::Withdrawn("b".into()));
@@ -342,7 +408,7 @@ mod tests {
     #[test]
     fn failures_back_off_and_keep_the_records() {
         let mut outbox = Outbox::new(true);
-        outbox.handle(Event::Queued("a".into()));
+        outbox.handle(queued("a"));
         let delays: Vec<_> = (0..12)
             .map(|_| {
                 let cmds = outbox.handle(Event::Failed { jitter: 1000 });
@@ -353,17 +419,17 @@ mod tests {
         assert_eq!(delays[0], vec![Command::RetryAfter(1_000)]);
         assert_eq!(delays[1], vec![Command::RetryAfter(2_000)]);
         assert_eq!(delays[11], vec![Command::RetryAfter(MAX_RETRY_MS)]);
-        assert_eq!(outbox.waiting(), ["a".to_string()]);
+        assert_eq!(outbox.waiting(), ["a"]);
         assert_eq!(retry_delay(1, 0), 500);
     }
 
     #[test]
     fn rejected_records_go_back_and_unanswered_ones_stay() {
         let mut outbox = Outbox::new(true);
-        outbox.handle(Event::Queued("a".into()));
+        outbox.handle(queued("a"));
         outbox.handle(Event::Failed { jitter: 0 });
-        outbox.handle(Event::Queued("b".into()));
-        outbox.handle(Event::Queued("c".into()));
+        outbox.handle(queued("b"));
+        outbox.handle(queued("c"));
         let cmds = outbox.handle(Event::Online);
         assert_eq!(
             cmds,
@@ -392,7 +458,10 @@ mod tests {
         let mut outbox = Outbox::new(true).with_batch_size(8);
         let mut first = Vec::new();
         for id in ids(8) {
-            first.extend(outbox.handle(Event::Queued(id)));
+            first.extend(outbox.handle(Event::Queued {
+                id,
+                collector: None,
+            }));
         }
         assert_eq!(first, vec![Command::Upload(ids(1))]);
         outbox.handle(Event::Answered(vec![result("r0", Outcome::Accepted)]));
@@ -414,21 +483,28 @@ mod tests {
         // Answers let the batch grow back.
         let cmds = outbox.handle(Event::Answered(vec![result("r2", Outcome::Accepted)]));
         assert_eq!(cmds[1], Command::Upload(vec!["r3".into(), "r4".into()]));
-        assert_eq!(outbox.progress(), Progress { done: 3, total: 8 });
+        assert_eq!(
+            outbox.progress(),
+            Progress {
+                done: 3,
+                total: 8,
+                held: 0
+            }
+        );
     }
 
     #[test]
     fn a_401_stops_uploads_and_keeps_the_queue_until_signed_in() {
         let mut outbox = Outbox::new(true);
-        outbox.handle(Event::Queued("a".into()));
+        outbox.handle(queued("a"));
         assert_eq!(outbox.handle(Event::Unauthorized), vec![Command::SignIn]);
         assert!(outbox.needs_sign_in());
-        assert_eq!(outbox.handle(Event::Queued("b".into())), vec![]);
+        assert_eq!(outbox.handle(queued("b")), vec![]);
         assert_eq!(outbox.handle(Event::Retry), vec![]);
         assert_eq!(outbox.handle(Event::Online), vec![]);
-        assert_eq!(outbox.waiting(), ["a".to_string(), "b".to_string()]);
+        assert_eq!(outbox.waiting(), ["a", "b"]);
         assert_eq!(
-            outbox.handle(Event::SignedIn),
+            outbox.handle(signed_in("c")),
             vec![Command::Upload(vec!["a".into(), "b".into()])]
         );
     }
@@ -436,13 +512,95 @@ mod tests {
     #[test]
     fn progress_counts_a_burst_and_starts_again_after_it() {
         let mut outbox = Outbox::new(true);
-        outbox.handle(Event::Queued("a".into()));
-        outbox.handle(Event::Queued("b".into()));
-        assert_eq!(outbox.progress(), Progress { done: 0, total: 2 });
+        outbox.handle(queued("a"));
+        outbox.handle(queued("b"));
+        assert_eq!(
+            outbox.progress(),
+            Progress {
+                done: 0,
+                total: 2,
+                held: 0
+            }
+        );
         outbox.handle(Event::Answered(vec![result("a", Outcome::Accepted)]));
         outbox.handle(Event::Answered(vec![result("b", Outcome::Accepted)]));
-        assert_eq!(outbox.progress(), Progress { done: 2, total: 2 });
-        outbox.handle(Event::Queued("c".into()));
-        assert_eq!(outbox.progress(), Progress { done: 0, total: 1 });
+        assert_eq!(
+            outbox.progress(),
+            Progress {
+                done: 2,
+                total: 2,
+                held: 0
+            }
+        );
+        outbox.handle(queued("c"));
+        assert_eq!(
+            outbox.progress(),
+            Progress {
+                done: 0,
+                total: 1,
+                held: 0
+            }
+        );
+    }
+
+    #[test]
+    fn another_collectors_records_wait_for_their_sign_in() {
+        let mut outbox = Outbox::new(true);
+        outbox.handle(signed_in("b"));
+        assert_eq!(outbox.handle(queued_by("of-a", "a")), vec![]);
+        assert_eq!(
+            outbox.handle(queued_by("of-b", "b")),
+            vec![Command::Upload(vec!["of-b".into()])]
+        );
+        assert_eq!(
+            outbox.progress(),
+            Progress {
+                done: 0,
+                total: 1,
+                held: 1
+            }
+        );
+        // b's record is answered; a's stays, and nothing more goes up.
+        assert_eq!(
+            outbox.handle(Event::Answered(vec![result("of-b", Outcome::Accepted)])),
+            vec![Command::MarkSent("of-b".into())]
+        );
+        assert_eq!(outbox.handle(Event::Retry), vec![]);
+        assert_eq!(outbox.waiting(), ["of-a"]);
+        // a signs in again: their record goes up with their sign-in.
+        assert_eq!(
+            outbox.handle(signed_in("a")),
+            vec![Command::Upload(vec!["of-a".into()])]
+        );
+        assert_eq!(outbox.progress().held, 0);
+    }
+
+    #[test]
+    fn a_record_queued_again_by_the_signed_in_collector_is_no_longer_held() {
+        let mut outbox = Outbox::new(false);
+        outbox.handle(signed_in("b"));
+        outbox.handle(queued_by("r", "a"));
+        outbox.handle(Event::Online);
+        assert_eq!(outbox.progress().held, 1);
+        // b reopens a's record and completes it: it is b's now.
+        assert_eq!(
+            outbox.handle(queued_by("r", "b")),
+            vec![Command::Upload(vec!["r".into()])]
+        );
+        assert_eq!(outbox.progress().held, 0);
+    }
+
+    #[test]
+    fn before_any_sign_in_nothing_is_held_and_the_upload_asks_for_one() {
+        let mut outbox = Outbox::new(true);
+        assert_eq!(
+            outbox.handle(queued_by("r", "a")),
+            vec![Command::Upload(vec!["r".into()])]
+        );
+        assert_eq!(outbox.handle(Event::Unauthorized), vec![Command::SignIn]);
+        // Someone else signs in: the record is held for its collector, not uploaded.
+        assert_eq!(outbox.handle(signed_in("b")), vec![]);
+        assert_eq!(outbox.progress().held, 1);
+        assert!(!outbox.needs_sign_in());
     }
 }

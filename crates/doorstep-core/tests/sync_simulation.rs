@@ -93,7 +93,10 @@ fn simulate(seed: u64, records: usize, batch_size: usize, max_batch: usize) -> R
         // Now and then something happens outside the upload loop.
         let roll = random.percent();
         let event = if roll < 10 && !to_queue.is_empty() {
-            to_queue.pop().map(Event::Queued)
+            to_queue.pop().map(|id| Event::Queued {
+                id,
+                collector: None,
+            })
         } else if roll < 12 {
             online = !online;
             Some(if online {
@@ -125,7 +128,10 @@ fn simulate(seed: u64, records: usize, batch_size: usize, max_batch: usize) -> R
                 online = true;
                 pending.extend(outbox.handle(Event::Online));
             } else if let Some(id) = to_queue.pop() {
-                pending.extend(outbox.handle(Event::Queued(id)));
+                pending.extend(outbox.handle(Event::Queued {
+                    id,
+                    collector: None,
+                }));
             } else {
                 pending.extend(outbox.handle(Event::Retry));
             }
@@ -178,7 +184,9 @@ fn simulate(seed: u64, records: usize, batch_size: usize, max_batch: usize) -> R
             Command::RetryAfter(_) => Event::Retry,
             Command::SignIn => {
                 server.expired = false;
-                Event::SignedIn
+                Event::SignedIn {
+                    collector: "c".into(),
+                }
             }
         };
         pending.extend(outbox.handle(event));

@@ -230,7 +230,10 @@ async fn ten_thousand_records_arrive_exactly_once_through_a_faulty_proxy() {
     let mut outbox = Outbox::new(true);
     let mut commands = Vec::new();
     for n in 0..RECORDS {
-        commands.extend(outbox.handle(Event::Queued(submission(n).id)));
+        commands.extend(outbox.handle(Event::Queued {
+            id: submission(n).id,
+            collector: None,
+        }));
     }
     let mut sent = std::collections::HashSet::new();
     let mut steps = 0;
