@@ -871,36 +871,41 @@ pub fn app() -> Html {
         });
     }
 
-    // Each time the roster is shown, signed in (at the start, after a sign-in, back from a
-    // record): what other devices delivered since is fetched.
+    // What other devices delivered since is fetched each time the roster is shown, signed in
+    // (at the start, after a sign-in, back from a record), each time a record is opened from it,
+    // and when the network comes back: a tablet that showed its roster offline learns of a
+    // delivery before its collector completes a second record of the same person or village.
     {
-        let shown = state.phase == Phase::Ready
-            && state.mode == Mode::Roster
-            && state.screen == Screen::Home;
+        let roster = state.phase == Phase::Ready && state.mode == Mode::Roster;
         let token = state
             .session
             .as_ref()
-            .filter(|_| shown)
+            .filter(|_| roster)
             .map(|s| s.token.clone());
+        let at = (state.screen, state.online);
         let dispatch = state.dispatcher();
         // The tag of the records in hand when the fetch begins; not a dependency: a new list
         // is not a reason to fetch again.
         let held = state.delivered_tag.clone();
         // Counts the fetches begun: only the answer of the latest is used.
         let fetches = use_mut_ref(|| 0_u32);
-        use_effect_with(((*store).clone(), token), move |(store, token)| {
-            if let (Some(store), Some(token)) = (store.clone(), token.clone()) {
-                let this = {
-                    let mut begun = fetches.borrow_mut();
-                    *begun = begun.wrapping_add(1);
-                    *begun
-                };
-                wasm_bindgen_futures::spawn_local(async move {
-                    let is_latest = move || *fetches.borrow() == this;
-                    refresh_delivered(&store, &token, held.as_deref(), &dispatch, is_latest).await;
-                });
-            }
-        });
+        use_effect_with(
+            ((*store).clone(), token, at),
+            move |(store, token, (_, online))| {
+                if let (Some(store), Some(token), true) = (store.clone(), token.clone(), *online) {
+                    let this = {
+                        let mut begun = fetches.borrow_mut();
+                        *begun = begun.wrapping_add(1);
+                        *begun
+                    };
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let is_latest = move || *fetches.borrow() == this;
+                        refresh_delivered(&store, &token, held.as_deref(), &dispatch, is_latest)
+                            .await;
+                    });
+                }
+            },
+        );
     }
 
     // Mirror every changed record to the device, then tell the outbox about newly queued ones.

@@ -1,8 +1,9 @@
 // Two tablets, one village: what one delivers shows on the other as 已上传, with who sent it,
-// once the other shows its roster again; opening it there warns that a second visit would make
-// a second record, and completing one there asks first. A tablet reset (a fresh browser) sees it
-// at its first start. A village no other test touches (沿山河社区), so that what the server
-// holds from other tests does not matter.
+// once the other shows its roster again, or gets the network back in a record; opening it
+// there warns that a second visit would make a second record, and completing one there asks
+// first. A tablet reset (a fresh browser) sees it at its first start. Villages no other test
+// touches (沿山河社区, 横板桥社区), so that what the server holds from other tests does not
+// matter.
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
 const { fillByLabels } = require("./fill");
@@ -101,4 +102,42 @@ test("a village's record delivered from one tablet shows on the others as upload
   await c.reload();
   await expect(c.getByRole("heading", { name: "登录" })).toBeVisible();
   await tabletC.close();
+});
+
+// A tablet that showed its roster offline learns of a delivery when the network comes back,
+// while its collector is in the record: before 完成, not after.
+test("the network back while a record is open brings word of a delivery from elsewhere", async ({ context, browser, baseURL }) => {
+  test.setTimeout(120_000);
+  const other = "330110005003";
+  const villageOf = (page) => page.locator(".villages .village", { hasText: other });
+  // Tablet B has its roster, then loses the network.
+  const tabletB = await browser.newContext({ baseURL });
+  const b = await tabletB.newPage();
+  await openSignedIn(b, "/");
+  await expect(villageOf(b)).toContainText("未开始");
+  await expect.poll(() => keeps(b, "delivered")).toBe(true);
+  await tabletB.setOffline(true);
+
+  // Meanwhile tablet A delivers the village's community form.
+  const a = await context.newPage();
+  await openSignedIn(a, "/");
+  await villageOf(a).getByRole("button").click();
+  await expect(a.getByRole("heading", { name: "社区登记表" })).toBeVisible();
+  await fillByLabels(a, "community", COMMUNITY);
+  await a.getByRole("button", { name: "完成" }).click();
+  await expect(villageOf(a)).toContainText("已上传", { timeout: 30_000 });
+
+  // B, offline, opens the village and fills its form: it cannot know yet.
+  await villageOf(b).getByRole("button").click();
+  await expect(b.getByRole("heading", { name: "社区登记表" })).toBeVisible();
+  await fillByLabels(b, "community", COMMUNITY);
+  await expect(b.locator(".notice.delivered-elsewhere")).toHaveCount(0);
+  // The network comes back with the record still open: the alert comes, and 完成 asks.
+  await tabletB.setOffline(false);
+  await expect(b.getByRole("alert").filter({ hasText: "服务器已收到" })).toContainText("上传人：e2e");
+  await b.getByRole("button", { name: "完成" }).click();
+  await expect(b.getByRole("button", { name: "确需再登记，完成" })).toBeFocused();
+  await expect.poll(async () => (await deviceRecords(b)).filter((r) => r.form_id === "community").map((r) => r.status))
+    .toEqual(["draft"]);
+  await tabletB.close();
 });
