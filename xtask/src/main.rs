@@ -594,6 +594,14 @@ fn test() -> Result {
             .args(["test", "--workspace"])
             .env("DOORSTEP_TEST_DATABASE_URL", &database_url),
     )?;
+    step("core unit tests as the app builds the core (without `json-paths`)");
+    exec(cmd("cargo").args([
+        "test",
+        "-p",
+        "doorstep-core",
+        "--no-default-features",
+        "--lib",
+    ]))?;
     step("browser tests (wasm-bindgen-test in headless Chromium)");
     exec(
         cmd("cargo")

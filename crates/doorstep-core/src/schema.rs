@@ -334,9 +334,10 @@ impl FieldDefinition {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SchemaError {
     /// The document is not valid JSON, or does not have the form's shape.
-    #[error("{path}: line {line}, column {column}: {message}")]
+    #[error("{}line {line}, column {column}: {message}", path_prefix(.path))]
     Malformed {
-        /// The JSON path of the value at fault, such as `sections[0].fields[2].type`.
+        /// The JSON path of the value at fault, such as `sections[0].fields[2].type`; empty
+        /// when it is not known (without the `json-paths` feature).
         path: String,
         /// The line in the document, from 1.
         line: usize,
@@ -1180,11 +1181,20 @@ fn read_definition(
 ) -> Result<FormDefinition, SchemaError> {
     use serde::Deserialize;
     FormDefinition::deserialize(de).map_err(|e| SchemaError::Malformed {
-        path: "(document)".into(),
+        path: String::new(),
         line: e.line(),
         column: e.column(),
         message: strip_position(&e.to_string()),
     })
+}
+
+/// The path of a malformed value and a colon before its line and column, when it is known.
+fn path_prefix(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}: ")
+    }
 }
 
 fn strip_position(message: &str) -> String {

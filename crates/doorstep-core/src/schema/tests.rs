@@ -28,14 +28,21 @@ fn the_demo_form_loads() {
     assert!(form.fields.iter().any(|f| !f.relevant.is_empty()));
 }
 
-#[test]
-fn a_wrong_type_names_its_path_and_line() {
+/// The demo form with one field's type misspelt, and the line of the misspelling.
+fn misspelt_type() -> (String, usize) {
     let text = DEMO.replacen("\"integer\"", "\"integr\"", 1);
     let line = text
         .lines()
         .position(|l| l.contains("\"integr\""))
         .expect("replaced")
         + 1;
+    (text, line)
+}
+
+#[cfg(feature = "json-paths")]
+#[test]
+fn a_wrong_type_names_its_path_and_line() {
+    let (text, line) = misspelt_type();
     match Form::from_json(&text) {
         Err(SchemaError::Malformed {
             path,
@@ -50,6 +57,33 @@ fn a_wrong_type_names_its_path_and_line() {
         }
         other => panic!("expected a malformed error, got {other:?}"),
     }
+}
+
+/// The app's build: no path, and the message starts with the line.
+#[cfg(not(feature = "json-paths"))]
+#[test]
+fn without_paths_a_wrong_type_names_its_line() {
+    let (text, line) = misspelt_type();
+    let error = Form::from_json(&text).expect_err("misspelt");
+    match &error {
+        SchemaError::Malformed {
+            path,
+            line: l,
+            message,
+            ..
+        } => {
+            assert_eq!(path, "");
+            assert_eq!(*l, line);
+            assert!(message.contains("integr"), "{message}");
+        }
+        other => panic!("expected a malformed error, got {other:?}"),
+    }
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("line {line}, column ")),
+        "{error}"
+    );
 }
 
 #[test]
