@@ -94,8 +94,11 @@ impl OutboxDriver {
                 Command::MarkSent(id) => sent.push(id),
                 Command::Upload(ids) => {
                     let this = self.clone();
+                    // The token of the sign-in the outbox chose the batch for, taken now: a
+                    // sign-in before the upload begins must not carry one collector's records.
+                    let token = self.token.borrow().clone();
                     wasm_bindgen_futures::spawn_local(async move {
-                        let events = this.upload(&ids).await;
+                        let events = this.upload(&ids, token).await;
                         this.handle_all(events);
                     });
                 }
@@ -119,9 +122,9 @@ impl OutboxDriver {
 
     /// Uploads the records of a batch that are still queued. A record reopened since it was
     /// queued is withdrawn instead: a draft is never sent.
-    async fn upload(&self, ids: &[String]) -> Vec<Event> {
+    async fn upload(&self, ids: &[String], token: Option<String>) -> Vec<Event> {
         // Without a sign-in the server would refuse the upload: nothing is read.
-        let Some(token) = self.token.borrow().clone() else {
+        let Some(token) = token else {
             return vec![Event::Unauthorized];
         };
         // One read transaction for the whole batch. A record that cannot be read now is

@@ -520,7 +520,12 @@ impl Form {
         let mut de = serde_json::Deserializer::from_str(text);
         let def = read_definition(&mut de)?;
         de.end().map_err(|e| SchemaError::Malformed {
-            path: "(document)".into(),
+            // Something after the form: the document as a whole, as far as a path can say.
+            path: if cfg!(feature = "json-paths") {
+                "(document)".into()
+            } else {
+                String::new()
+            },
             line: e.line(),
             column: e.column(),
             message: strip_position(&e.to_string()),
@@ -1150,7 +1155,6 @@ fn order(fields: &[Field]) -> Result<(Vec<usize>, Vec<Vec<usize>>), SchemaError>
     Ok((order, dependents))
 }
 
-/// serde_json appends " at line L column C" to its messages; the error carries them apart.
 /// Reads a form definition, naming the JSON path of a value that does not fit.
 #[cfg(feature = "json-paths")]
 fn read_definition(
@@ -1197,6 +1201,7 @@ fn path_prefix(path: &str) -> String {
     }
 }
 
+/// serde_json appends " at line L column C" to its messages; the error carries them apart.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(at) => message[..at].to_string(),

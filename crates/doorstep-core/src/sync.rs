@@ -90,10 +90,11 @@ pub enum Command {
 }
 
 /// How far the current burst of uploads has come: `done` of `total` records have left the
-/// outbox since it was last empty; `held` more wait for another collector to sign in.
+/// outbox since nothing was left to upload with the sign-in of the time; `held` more wait for
+/// another collector to sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Progress {
-    /// Records answered for (sent or returned) since the outbox was last empty.
+    /// Records answered for (sent or returned) since nothing was left to upload.
     pub done: usize,
     /// Those, and the records still waiting to be uploaded with this sign-in.
     pub total: usize,
@@ -207,6 +208,11 @@ impl Outbox {
             }
             Event::Withdrawn(id) => {
                 self.waiting.retain(|q| q.id != id);
+                // Whatever the server answers about it is ignored, even once it is queued
+                // again (completed anew, a new revision): the answer is about the old one.
+                if let Some(batch) = &mut self.in_flight {
+                    batch.retain(|b| *b != id);
+                }
             }
             Event::Online => {
                 self.online = true;
@@ -272,7 +278,13 @@ impl Outbox {
                 }
             }
             Event::SignedIn { collector } => {
+                let idle = self.in_flight.is_none() && self.waiting.iter().all(|q| self.holds(q));
                 self.collector = Some(collector);
+                // A burst begins with this collector's records, if it had nothing to upload
+                // before: the count is of theirs, not of the last one's.
+                if idle {
+                    self.done = 0;
+                }
                 self.signed_out = false;
                 self.retry_pending = false;
                 self.failures = 0;
@@ -567,12 +579,19 @@ mod tests {
         );
         assert_eq!(outbox.handle(Event::Retry), vec![]);
         assert_eq!(outbox.waiting(), ["of-a"]);
-        // a signs in again: their record goes up with their sign-in.
+        // a signs in again: their record goes up with their sign-in, counted afresh.
         assert_eq!(
             outbox.handle(signed_in("a")),
             vec![Command::Upload(vec!["of-a".into()])]
         );
-        assert_eq!(outbox.progress().held, 0);
+        assert_eq!(
+            outbox.progress(),
+            Progress {
+                done: 0,
+                total: 1,
+                held: 0
+            }
+        );
     }
 
     #[test]
@@ -602,5 +621,20 @@ mod tests {
         assert_eq!(outbox.handle(signed_in("b")), vec![]);
         assert_eq!(outbox.progress().held, 1);
         assert!(!outbox.needs_sign_in());
+    }
+
+    #[test]
+    fn an_answer_about_a_revision_withdrawn_in_flight_is_ignored_once_queued_again() {
+        let mut outbox = Outbox::new(true);
+        outbox.handle(queued("a"));
+        // Reopened and completed again while the old revision is on its way.
+        outbox.handle(Event::Withdrawn("a".into()));
+        assert_eq!(outbox.handle(queued("a")), vec![]);
+        // The answer about the old revision marks nothing sent; the new one goes up after it.
+        assert_eq!(
+            outbox.handle(Event::Answered(vec![result("a", Outcome::Accepted)])),
+            vec![Command::Upload(vec!["a".into()])]
+        );
+        assert_eq!(outbox.waiting(), ["a"]);
     }
 }
