@@ -1008,6 +1008,14 @@ pub fn app() -> Html {
         });
     }
 
+    // 完成 refused for a person added at the door who is on the roster: the way to their line
+    // takes the focus, at each press.
+    use_effect_with(state.refused_on_roster.clone(), |refused| {
+        if refused.is_some() {
+            crate::components::form::focus_later("open-on-roster".to_string());
+        }
+    });
+
     // The device's position for a home visit: asked once per record opened, never waited for.
     {
         let dispatch = state.dispatcher();
@@ -1346,10 +1354,19 @@ pub fn app() -> Html {
             let on_person = on_person.clone();
             Callback::from(move |_: MouseEvent| on_person.emit(person.clone()))
         };
+        // 完成 was refused: why, tied to the button that leads to the person's line.
+        let refused = matches!((&state.refused_on_roster, &state.draft),
+            (Some((id, _)), Some(draft)) if *id == draft.id);
         html! {
             <div class="notice returned on-roster" role="alert">
                 <p>{ text }</p>
-                <button type="button" onclick={open}>{ t(Text::OpenOnRoster) }</button>
+                if refused {
+                    <p id="on-roster-refused">{ t(Text::OnRosterRefused) }</p>
+                }
+                <button type="button" id="open-on-roster" onclick={open}
+                    aria-describedby={refused.then_some("on-roster-refused")}>
+                    { t(Text::OpenOnRoster) }
+                </button>
             </div>
         }
     });

@@ -160,6 +160,8 @@ pub enum Text {
     OnRoster,
     /// Opens that person's line of the roster.
     OpenOnRoster,
+    /// 完成 was refused for such a person: why, and what to do.
+    OnRosterRefused,
     /// Before the name of who sent a record the server holds from another device.
     DeliveredBy,
     /// The same, when the device's own record is completed too: a second record.
@@ -327,6 +329,10 @@ impl Text {
                 "The record you changed is a draft again: it is uploaded only once completed again",
             ),
             Text::OpenOnRoster => ("打开名册中的此人", "Open this person from the roster"),
+            Text::OnRosterRefused => (
+                "本记录未完成：名册中的人员须从名册中登记，否则会被重复统计、其名册记录仍显示未走访。",
+                "This record is not completed: a person on the roster is recorded through the roster, or they would be counted twice and their line would still show as not visited.",
+            ),
             Text::DeliveredBy => ("上传人", "Sent by"),
             Text::AlsoDeliveredBy => ("另有一份记录，上传人", "Another record, sent by"),
             Text::DuplicateOnServer => (

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use doorstep_core::protocol::{
     AssignedVillage, Assignments, DeliveredRecord, RosterPerson, Session,
 };
-use doorstep_core::record::{locked_field, LifecycleError, Position};
+use doorstep_core::record::{locked_field, off_roster_key, LifecycleError, Position};
 use doorstep_core::schema::RecordUnit;
 use doorstep_core::{Answers, Area, Context, Evaluation, Form, Issue, Record, Status};
 use serde_json::Value as Json;
@@ -148,6 +148,10 @@ pub struct State {
     /// record of a subject the server holds one of from elsewhere
     /// ([`State::delivered_elsewhere`]); forgotten when the record is put away.
     pub second_record: Option<SecondRecord>,
+    /// 完成 was refused for the record of this id, a person added at the door whose
+    /// certificate number is on the roster, this many times (each refusal moves the focus to
+    /// the way to their line again); forgotten when the record is put away.
+    pub refused_on_roster: Option<(String, u32)>,
 }
 
 /// Completing a record of a subject the server holds a record of from elsewhere, which would
@@ -210,6 +214,7 @@ impl Default for State {
             delivered: Rc::new(Vec::new()),
             delivered_tag: None,
             second_record: None,
+            refused_on_roster: None,
         }
     }
 }
@@ -553,6 +558,7 @@ impl State {
         self.not_carried.clear();
         self.page = 0;
         self.second_record = None;
+        self.refused_on_roster = None;
     }
 
     /// The newest record the server holds, from elsewhere, about the subject of the record in
@@ -819,6 +825,21 @@ impl State {
                 // Completed on a copy, kept only when nothing stops it.
                 let mut completed = draft.clone();
                 let result = completed.submit(&form.0, context.clone(), now);
+                // A person added at the door whose number is on the roster is visited through
+                // their line (the server refuses such a record as well): refused once nothing
+                // else keeps it from completing.
+                let listed =
+                    off_roster_key(&form.0, &draft.answers, &draft.meta).is_some_and(|(_, key)| {
+                        crate::roster::person_by_cert(&self.roster, key).is_some()
+                    });
+                if result.is_ok() && listed {
+                    let times = match &self.refused_on_roster {
+                        Some((id, times)) if *id == draft.id => times + 1,
+                        _ => 1,
+                    };
+                    self.refused_on_roster = Some((draft.id.clone(), times));
+                    return self;
+                }
                 // A second record of a subject the server holds one of from elsewhere is
                 // completed only once the collector has said it is meant: asked when nothing
                 // else keeps it from completing, so that the errors and warnings come first. A
@@ -1637,6 +1658,47 @@ mod tests {
             Some(Status::Sent),
             "a sent record stays sent"
         );
+    }
+
+    #[test]
+    fn a_person_added_at_the_door_whose_number_is_on_the_roster_is_not_completed() {
+        let state = roster_state().apply(Action::Assignments {
+            assignments: Assignments {
+                collector: "王五".into(),
+                villages: Vec::new(),
+                persons: vec![person()],
+            },
+            tag: None,
+            token: None,
+            context: Context::default(),
+        });
+        let state = start(state, Subject::Unlisted(None), "w1");
+        let submit = |state: State| {
+            state.apply(Action::Submit {
+                now: 9,
+                next_id: "n".into(),
+                context: Context::default(),
+            })
+        };
+        let fill = |state: State, cert: &str| {
+            let state = answer(state, "cert", json!(cert));
+            let state = answer(state, "name", json!("张三"));
+            answer(state, "count", json!(2))
+        };
+        // What is missing is shown first.
+        let state = submit(answer(state, "cert", json!("33011019800101001x11")));
+        assert!(state.attempted);
+        assert_eq!(state.refused_on_roster, None);
+        // Then, the number being the roster's (whatever its case), 完成 is refused, each time.
+        let state = submit(submit(fill(state, "33011019800101001x11")));
+        assert_eq!(state.refused_on_roster, Some(("w1".to_string(), 2)));
+        assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Draft));
+        assert_eq!(state.screen, Screen::Record);
+        // A number not on the roster completes.
+        let state = submit(fill(state, "33011019800101002X11"));
+        assert_eq!(state.screen, Screen::Home);
+        assert_eq!(state.refused_on_roster, None);
+        assert_eq!(state.records[0].status, Status::Queued);
     }
 
     #[test]

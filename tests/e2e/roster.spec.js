@@ -250,6 +250,40 @@ test("a person added at the door whose number is on the roster is sent to their 
   await expect(page.locator(".notice.on-roster")).toHaveCount(0);
 });
 
+// Completed all the same, such a record is refused: the way to the person's line takes the
+// focus, and the record stays a draft on the device (the server refuses it too).
+test("a person added at the door whose number is on the roster cannot be completed as such", async ({ page }) => {
+  test.setTimeout(60_000);
+  await openSignedIn(page, "/");
+  await page.getByLabel("村（社区）").selectOption({ value: "330110005001" });
+  await page.getByRole("button", { name: "添加名册外人员" }).click();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await showSection(page, "基本信息");
+  await page.getByLabel("姓名").fill("李四");
+  await page.getByRole("textbox", { name: "残疾人证号", exact: true }).fill(CERT);
+  await fillByLabels(page, "individual", { hukou_type: "1" });
+  for (const part of LI_SI.parts) await fillByLabels(page, "individual", part);
+  await page.getByRole("button", { name: "完成" }).click();
+  // Whatever warnings there are come first, as for any record.
+  for (const box of await page.locator(".warnings").getByRole("checkbox", { name: "已核实无误" }).all()) await box.check();
+  await page.getByRole("button", { name: "完成" }).click();
+  const notice = page.locator(".notice.on-roster");
+  await expect(notice.locator("#on-roster-refused")).toContainText("本记录未完成");
+  const open = notice.getByRole("button", { name: "打开名册中的此人" });
+  await expect(open).toBeFocused();
+  await expect(open).toHaveAttribute("aria-describedby", "on-roster-refused");
+  expect(await seriousViolations(page)).toEqual([]);
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await expect.poll(async () => (await deviceRecords(page))
+    .filter((r) => r.meta.off_roster && r.answers.cert_no === CERT).map((r) => r.status))
+    .toEqual(["draft"]);
+  // The way there: the person's own line, prefilled from the roster.
+  await open.press("Enter");
+  await showSection(page, "基本信息");
+  await expect(page.getByLabel("姓名")).toHaveValue("李四");
+  await expect(page.locator(".notice.on-roster")).toHaveCount(0);
+});
+
 // The summary's link to a village not chosen leads to its town: the village's list cannot be
 // used before a town is chosen, so it cannot take the focus.
 test("an error's link to a village not yet choosable leads to the town to choose first", async ({ page }) => {

@@ -141,6 +141,39 @@ pub fn subject_issue(form: &Form, answers: &Answers, meta: &Metadata) -> Option<
     })
 }
 
+/// The key field and the key typed into it, of a record of a person added off the roster
+/// (`meta.off_roster`): what must be looked up on the roster before it is completed on the
+/// tablet or stored by the server. None for a record of a roster line, or without a key.
+pub fn off_roster_key<'a>(
+    form: &'a Form,
+    answers: &'a Answers,
+    meta: &Metadata,
+) -> Option<(&'a str, &'a str)> {
+    if !meta.off_roster {
+        return None;
+    }
+    let field = form.def.record.as_ref()?.key.as_deref()?;
+    let key = answers.get(field)?.as_str()?.trim();
+    (!key.is_empty()).then_some((field, key))
+}
+
+/// The error of a person added off the roster whose key ([`off_roster_key`]) is on the roster
+/// after all, as `name`'s: a record added for them would count them twice, and leave their
+/// line unvisited. They are visited through their line of the roster.
+pub fn on_roster_issue(field: &str, name: &str) -> validate::Issue {
+    validate::Issue {
+        field: field.to_string(),
+        severity: crate::schema::Severity::Error,
+        code: "on_roster".to_string(),
+        message: crate::schema::Localized::zh_en(
+            format!("此残疾人证号在名册中（{name}），请从名册中打开此人登记，不要作为名册外人员"),
+            format!(
+                "This number is on the roster ({name}): visit the person from the roster, not as someone added"
+            ),
+        ),
+    }
+}
+
 /// Why a lifecycle step was refused.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum LifecycleError {
@@ -756,6 +789,41 @@ mod tests {
             .to_string(),
         )
         .expect("visit form")
+    }
+
+    #[test]
+    fn only_a_person_added_off_the_roster_has_a_key_to_look_up() {
+        let form = visit_form();
+        let mut meta = Metadata {
+            off_roster: true,
+            ..Metadata::default()
+        };
+        let mut answers = Answers::new();
+        assert_eq!(
+            off_roster_key(&form, &answers, &meta),
+            None,
+            "nothing typed"
+        );
+        answers.insert("cert".into(), json!("  "));
+        assert_eq!(off_roster_key(&form, &answers, &meta), None, "blank");
+        answers.insert("cert".into(), json!(" 330110X "));
+        assert_eq!(
+            off_roster_key(&form, &answers, &meta),
+            Some(("cert", "330110X"))
+        );
+        meta.off_roster = false;
+        assert_eq!(
+            off_roster_key(&form, &answers, &meta),
+            None,
+            "a roster line"
+        );
+        let issue = on_roster_issue("cert", "李四");
+        assert_eq!(
+            (issue.field.as_str(), issue.code.as_str()),
+            ("cert", "on_roster")
+        );
+        assert_eq!(issue.severity, crate::schema::Severity::Error);
+        assert!(issue.message.get("zh-CN").contains("李四"));
     }
 
     #[test]

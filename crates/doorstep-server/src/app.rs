@@ -18,6 +18,7 @@ use doorstep_core::protocol::{
     Submission, SubmissionBatch, SubmissionResponse, SubmissionResult, MAX_BATCH_RECORDS,
     MAX_BODY_BYTES,
 };
+use doorstep_core::record::{off_roster_key, on_roster_issue};
 use doorstep_core::region::RegionList;
 use doorstep_core::schema::FieldType;
 use doorstep_core::{Context, Evaluation, Issue, Localized, Severity};
@@ -513,6 +514,27 @@ fn outside_villages(
     })
 }
 
+/// Refuses a person added off the roster whose certificate number is on the roster after all,
+/// in whichever village: the rule the tablet applies with the roster it holds
+/// ([`doorstep_core::record::on_roster_issue`]).
+fn listed_off_roster(
+    state: &AppState,
+    store: &mut Store,
+    record: &Submission,
+) -> Result<Option<SubmissionResult>, crate::store::StoreError> {
+    let Some(form) = state.forms.get(&record.form) else {
+        return Ok(None);
+    };
+    let Some((field, key)) = off_roster_key(form, &record.answers, &record.meta) else {
+        return Ok(None);
+    };
+    Ok(store.roster_person(key)?.map(|person| SubmissionResult {
+        id: record.id.clone(),
+        outcome: Outcome::Rejected,
+        issues: vec![on_roster_issue(field, &person.name)],
+    }))
+}
+
 /// What becomes of each record of a batch, in order.
 fn answer_batch(
     state: &AppState,
@@ -558,9 +580,13 @@ fn answer_batch(
         }
         // The engine's own check first, so the server says what the tablet says; then
         // whether the villages named are the collector's.
-        match check(state, record)
-            .and_then(|()| outside_villages(state, collector, record).map_or(Ok(()), Err))
-        {
+        let checked = check(state, record)
+            .and_then(|()| outside_villages(state, collector, record).map_or(Ok(()), Err));
+        let checked = match checked {
+            Ok(()) => listed_off_roster(state, &mut store, record)?.map_or(Ok(()), Err),
+            refused => refused,
+        };
+        match checked {
             Ok(()) => {
                 to_store.push(i);
                 results.push(None);

@@ -530,6 +530,79 @@ async fn assignments_list_the_collectors_villages_and_roster() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+/// A completed individual record of 张建国 (the fixture corpus's default person), added at the
+/// door: not started from the roster.
+fn walk_in(state: &AppState, id: &str) -> Value {
+    let corpus: Value = serde_json::from_str(
+        &std::fs::read_to_string(schemas_dir().join("../tests/forms/individual.json"))
+            .expect("corpus"),
+    )
+    .expect("corpus json");
+    let answers: doorstep_core::Answers =
+        serde_json::from_value(corpus["bases"]["default"].clone()).expect("answers");
+    let form = state.forms.get("individual").expect("individual form");
+    let context = doorstep_server::app::server_context(&state.forms);
+    let completed = doorstep_core::Evaluation::new(form, &answers, context).completed_answers(form);
+    hashed(json!({
+        "id": id, "form": "individual", "form_version": form.def.version, "revision": 1,
+        "answers": completed, "created_at": 1, "completed_at": 2,
+        "meta": {"off_roster": true, "method": "1"}
+    }))
+}
+
+#[tokio::test]
+async fn a_person_added_at_the_door_who_is_on_the_roster_is_refused() {
+    let f = fixture();
+    // Not on the roster: the person added at the door is stored.
+    let (status, answer) = post(
+        &f.state,
+        json!({"records": [walk_in(&f.state, "w-1")]}).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["results"][0]["outcome"], "accepted", "{answer}");
+    // On the roster after all, in another collector's village: a second record would count
+    // them twice and leave their line unvisited.
+    f.state
+        .store
+        .lock()
+        .expect("lock")
+        .import_roster(
+            &[doorstep_core::protocol::RosterPerson {
+                cert_no: "33011019850315013343".into(),
+                name: "张建国".into(),
+                region_code: "330110009001".into(),
+                prefill: Default::default(),
+            }],
+            1,
+        )
+        .expect("roster");
+    let (status, answer) = post(
+        &f.state,
+        json!({"records": [walk_in(&f.state, "w-2")]}).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let result = &answer["results"][0];
+    assert_eq!(result["outcome"], "rejected", "{answer}");
+    assert_eq!(result["issues"][0]["field"], "cert_no");
+    assert_eq!(result["issues"][0]["code"], "on_roster");
+    assert!(
+        result["issues"][0]["message"]["zh-CN"]
+            .as_str()
+            .is_some_and(|m| m.contains("张建国")),
+        "{answer}"
+    );
+    // The one stored before is sent again unchanged: a retry never turns into a refusal.
+    let (_, answer) = post(
+        &f.state,
+        json!({"records": [walk_in(&f.state, "w-1")]}).to_string(),
+    )
+    .await;
+    assert_eq!(answer["results"][0]["outcome"], "duplicate", "{answer}");
+    assert_eq!(stored(&f.state), 1);
+}
+
 /// Gets the assignments with an optional `If-None-Match`: the status, the entity tag and the
 /// body's length.
 async fn get_assignments(

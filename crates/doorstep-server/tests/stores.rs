@@ -185,6 +185,15 @@ fn exercise(store: &mut Store) {
             .collect::<Vec<_>>(),
         vec!["330110005001", "330110005002"]
     );
+    // One person by certificate number, in whichever village.
+    let found = store
+        .roster_person("33011019900101001211")
+        .expect("roster person");
+    assert_eq!(found.map(|p| p.name), Some("赵六".to_string()));
+    assert_eq!(
+        store.roster_person("33011019900101001299").expect("none"),
+        None
+    );
 
     // The records about a collector's roster, whoever sent them: a person's by certificate
     // number, a village's by its code; the record of a person on no roster of theirs is not.

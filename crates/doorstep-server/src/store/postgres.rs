@@ -226,6 +226,23 @@ impl Backend for Postgres {
             .collect()
     }
 
+    fn roster_person(&mut self, cert_no: &str) -> Result<Option<RosterPerson>, StoreError> {
+        let row = self.client.query_opt(
+            "SELECT cert_no, name, region_code, prefill FROM roster WHERE cert_no = $1",
+            &[&cert_no],
+        )?;
+        row.map(|row| {
+            let prefill: String = row.get(3);
+            Ok(RosterPerson {
+                cert_no: row.get(0),
+                name: row.get(1),
+                region_code: row.get(2),
+                prefill: serde_json::from_str(&prefill)?,
+            })
+        })
+        .transpose()
+    }
+
     fn insert(
         &mut self,
         records: &[&Submission],

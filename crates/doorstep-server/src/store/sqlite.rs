@@ -226,6 +226,31 @@ impl Backend for Sqlite {
         .collect()
     }
 
+    fn roster_person(&mut self, cert_no: &str) -> Result<Option<RosterPerson>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT cert_no, name, region_code, prefill FROM roster WHERE cert_no = ?1",
+        )?;
+        let row = stmt
+            .query_row([cert_no], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })
+            .optional()?;
+        row.map(|(cert_no, name, region_code, prefill)| {
+            Ok(RosterPerson {
+                cert_no,
+                name,
+                region_code,
+                prefill: serde_json::from_str(&prefill)?,
+            })
+        })
+        .transpose()
+    }
+
     /// Stores the checked records of one batch in one transaction and says what became of each.
     /// `collector` is who sent them.
     fn insert(
