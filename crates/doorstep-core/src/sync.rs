@@ -358,6 +358,10 @@ mod tests {
         }
     }
 
+    fn progress(done: usize, total: usize, held: usize) -> Progress {
+        Progress { done, total, held }
+    }
+
     fn ids(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("r{i}")).collect()
     }
@@ -495,14 +499,7 @@ mod tests {
         // Answers let the batch grow back.
         let cmds = outbox.handle(Event::Answered(vec![result("r2", Outcome::Accepted)]));
         assert_eq!(cmds[1], Command::Upload(vec!["r3".into(), "r4".into()]));
-        assert_eq!(
-            outbox.progress(),
-            Progress {
-                done: 3,
-                total: 8,
-                held: 0
-            }
-        );
+        assert_eq!(outbox.progress(), progress(3, 8, 0));
     }
 
     #[test]
@@ -526,33 +523,12 @@ mod tests {
         let mut outbox = Outbox::new(true);
         outbox.handle(queued("a"));
         outbox.handle(queued("b"));
-        assert_eq!(
-            outbox.progress(),
-            Progress {
-                done: 0,
-                total: 2,
-                held: 0
-            }
-        );
+        assert_eq!(outbox.progress(), progress(0, 2, 0));
         outbox.handle(Event::Answered(vec![result("a", Outcome::Accepted)]));
         outbox.handle(Event::Answered(vec![result("b", Outcome::Accepted)]));
-        assert_eq!(
-            outbox.progress(),
-            Progress {
-                done: 2,
-                total: 2,
-                held: 0
-            }
-        );
+        assert_eq!(outbox.progress(), progress(2, 2, 0));
         outbox.handle(queued("c"));
-        assert_eq!(
-            outbox.progress(),
-            Progress {
-                done: 0,
-                total: 1,
-                held: 0
-            }
-        );
+        assert_eq!(outbox.progress(), progress(0, 1, 0));
     }
 
     #[test]
@@ -564,14 +540,7 @@ mod tests {
             outbox.handle(queued_by("of-b", "b")),
             vec![Command::Upload(vec!["of-b".into()])]
         );
-        assert_eq!(
-            outbox.progress(),
-            Progress {
-                done: 0,
-                total: 1,
-                held: 1
-            }
-        );
+        assert_eq!(outbox.progress(), progress(0, 1, 1));
         // b's record is answered; a's stays, and nothing more goes up.
         assert_eq!(
             outbox.handle(Event::Answered(vec![result("of-b", Outcome::Accepted)])),
@@ -584,14 +553,7 @@ mod tests {
             outbox.handle(signed_in("a")),
             vec![Command::Upload(vec!["of-a".into()])]
         );
-        assert_eq!(
-            outbox.progress(),
-            Progress {
-                done: 0,
-                total: 1,
-                held: 0
-            }
-        );
+        assert_eq!(outbox.progress(), progress(0, 1, 0));
     }
 
     #[test]

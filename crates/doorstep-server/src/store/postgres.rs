@@ -213,17 +213,7 @@ impl Backend for Postgres {
              WHERE region_code = ANY($1) ORDER BY region_code, cert_no",
             &[&villages],
         )?;
-        rows.iter()
-            .map(|row| {
-                let prefill: String = row.get(3);
-                Ok(RosterPerson {
-                    cert_no: row.get(0),
-                    name: row.get(1),
-                    region_code: row.get(2),
-                    prefill: serde_json::from_str(&prefill)?,
-                })
-            })
-            .collect()
+        rows.iter().map(roster_person_of).collect()
     }
 
     fn roster_person(&mut self, cert_no: &str) -> Result<Option<RosterPerson>, StoreError> {
@@ -231,16 +221,7 @@ impl Backend for Postgres {
             "SELECT cert_no, name, region_code, prefill FROM roster WHERE cert_no = $1",
             &[&cert_no],
         )?;
-        row.map(|row| {
-            let prefill: String = row.get(3);
-            Ok(RosterPerson {
-                cert_no: row.get(0),
-                name: row.get(1),
-                region_code: row.get(2),
-                prefill: serde_json::from_str(&prefill)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(roster_person_of).transpose()
     }
 
     fn insert(
@@ -390,4 +371,15 @@ impl Backend for Postgres {
             .get(0);
         u64::try_from(count).map_err(|_| StoreError::OutOfRange(format!("count {count}")))
     }
+}
+
+/// A roster person from a row of `cert_no, name, region_code, prefill`.
+fn roster_person_of(row: &postgres::Row) -> Result<RosterPerson, StoreError> {
+    let prefill: String = row.get(3);
+    Ok(RosterPerson {
+        cert_no: row.get(0),
+        name: row.get(1),
+        region_code: row.get(2),
+        prefill: serde_json::from_str(&prefill)?,
+    })
 }

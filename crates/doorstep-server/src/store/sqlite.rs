@@ -206,49 +206,16 @@ impl Backend for Sqlite {
              WHERE region_code IN (SELECT value FROM json_each(?1))
              ORDER BY region_code, cert_no",
         )?;
-        let rows = stmt.query_map([villages], |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get::<_, String>(3)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (cert_no, name, region_code, prefill) = row?;
-            Ok(RosterPerson {
-                cert_no,
-                name,
-                region_code,
-                prefill: serde_json::from_str(&prefill)?,
-            })
-        })
-        .collect()
+        let rows = stmt.query_map([villages], roster_columns)?;
+        rows.map(|row| roster_person_of(row?)).collect()
     }
 
     fn roster_person(&mut self, cert_no: &str) -> Result<Option<RosterPerson>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT cert_no, name, region_code, prefill FROM roster WHERE cert_no = ?1",
         )?;
-        let row = stmt
-            .query_row([cert_no], |row| {
-                Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get::<_, String>(3)?,
-                ))
-            })
-            .optional()?;
-        row.map(|(cert_no, name, region_code, prefill)| {
-            Ok(RosterPerson {
-                cert_no,
-                name,
-                region_code,
-                prefill: serde_json::from_str(&prefill)?,
-            })
-        })
-        .transpose()
+        let row = stmt.query_row([cert_no], roster_columns).optional()?;
+        row.map(roster_person_of).transpose()
     }
 
     /// Stores the checked records of one batch in one transaction and says what became of each.
@@ -381,6 +348,25 @@ impl Backend for Sqlite {
             .conn
             .query_row("SELECT COUNT(*) FROM submissions", [], |row| row.get(0))?)
     }
+}
+
+/// The columns `cert_no, name, region_code, prefill` of a roster row.
+type RosterColumns = (String, String, String, String);
+
+fn roster_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<RosterColumns> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
+/// A roster person from its columns, the prefilled answers read from their JSON.
+fn roster_person_of(
+    (cert_no, name, region_code, prefill): RosterColumns,
+) -> Result<RosterPerson, StoreError> {
+    Ok(RosterPerson {
+        cert_no,
+        name,
+        region_code,
+        prefill: serde_json::from_str(&prefill)?,
+    })
 }
 
 #[cfg(test)]
