@@ -797,6 +797,8 @@ impl State {
                             None => self.evaluation = evaluate(&self.form, &self.draft, context),
                         }
                         self.notice = None;
+                        // A refusal was about the answers as they were.
+                        self.refused_on_roster = None;
                     }
                 }
             }
@@ -827,11 +829,15 @@ impl State {
                 let result = completed.submit(&form.0, context.clone(), now);
                 // A person added at the door whose number is on the roster is visited through
                 // their line (the server refuses such a record as well): refused once nothing
-                // else keeps it from completing.
-                let listed =
-                    off_roster_key(&form.0, &draft.answers, &draft.meta).is_some_and(|(_, key)| {
-                        crate::roster::person_by_cert(&self.roster, key).is_some()
-                    });
+                // else keeps it from completing. Not one the server holds already, reopened to
+                // be re-confirmed: that stays the record of them it is.
+                let held = form.0.def.record.as_ref().is_some_and(|definition| {
+                    draft.awaits_reconfirmation(definition, context.today)
+                });
+                let listed = !held
+                    && off_roster_key(&form.0, &draft.answers, &draft.meta).is_some_and(
+                        |(_, key)| crate::roster::person_by_cert(&self.roster, key).is_some(),
+                    );
                 if result.is_ok() && listed {
                     let times = match &self.refused_on_roster {
                         Some((id, times)) if *id == draft.id => times + 1,
@@ -1694,11 +1700,63 @@ mod tests {
         assert_eq!(state.refused_on_roster, Some(("w1".to_string(), 2)));
         assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Draft));
         assert_eq!(state.screen, Screen::Record);
+        // A change forgets the refusal: it was about the answers as they were.
+        let state = answer(state, "count", json!(3));
+        assert_eq!(state.refused_on_roster, None);
         // A number not on the roster completes.
         let state = submit(fill(state, "33011019800101002X11"));
         assert_eq!(state.screen, Screen::Home);
         assert_eq!(state.refused_on_roster, None);
         assert_eq!(state.records[0].status, Status::Queued);
+    }
+
+    #[test]
+    fn a_person_added_at_the_door_and_sent_before_the_roster_listed_them_is_reconfirmed() {
+        let on = |day: &str| Context {
+            today: doorstep_core::expr::parse_date(day),
+            ..Context::default()
+        };
+        // Sent on 15 September, when the roster did not list them.
+        let state = start(roster_state(), Subject::Unlisted(None), "w1");
+        let state = answer(state, "cert", json!(person().cert_no));
+        let state = answer(answer(state, "name", json!("张三")), "count", json!(2));
+        let state = state
+            .apply(Action::Submit {
+                now: 9,
+                next_id: "n".into(),
+                context: on("2026-09-15"),
+            })
+            .apply(Action::Sent(vec!["w1".into()]));
+        // Now it does; the record is due to be re-confirmed, and is, as the record it is.
+        let state = state
+            .apply(Action::Assignments {
+                assignments: Assignments {
+                    collector: "王五".into(),
+                    villages: Vec::new(),
+                    persons: vec![person()],
+                },
+                tag: None,
+                token: None,
+                context: Context::default(),
+            })
+            .apply(Action::OpenRecord {
+                id: "w1".into(),
+                now: 10,
+                context: on("2026-10-08"),
+            })
+            .apply(Action::Reopen {
+                now: 11,
+                context: on("2026-10-08"),
+            });
+        assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Draft));
+        let state = state.apply(Action::Submit {
+            now: 12,
+            next_id: "n".into(),
+            context: on("2026-10-08"),
+        });
+        assert_eq!(state.refused_on_roster, None);
+        let record = state.records.iter().find(|r| r.id == "w1").expect("kept");
+        assert_eq!(record.status, Status::Queued);
     }
 
     #[test]

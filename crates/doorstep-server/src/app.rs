@@ -514,12 +514,14 @@ fn outside_villages(
     })
 }
 
-/// Refuses a person added off the roster whose certificate number is on the roster after all,
-/// in whichever village: the rule the tablet applies with the roster it holds
-/// ([`doorstep_core::record::on_roster_issue`]).
+/// Refuses a person added off the roster whose certificate number is on the collector's roster
+/// after all: the rule the tablet applies with the same roster
+/// ([`doorstep_core::record::on_roster_issue`]). A person of another collector's villages is
+/// not refused (that line is theirs to visit, and this collector could not open it).
 fn listed_off_roster(
     state: &AppState,
     store: &mut Store,
+    collector: &Collector,
     record: &Submission,
 ) -> Result<Option<SubmissionResult>, crate::store::StoreError> {
     let Some(form) = state.forms.get(&record.form) else {
@@ -528,11 +530,15 @@ fn listed_off_roster(
     let Some((field, key)) = off_roster_key(form, &record.answers, &record.meta) else {
         return Ok(None);
     };
-    Ok(store.roster_person(key)?.map(|person| SubmissionResult {
-        id: record.id.clone(),
-        outcome: Outcome::Rejected,
-        issues: vec![on_roster_issue(field, &person.name)],
-    }))
+    // The roster keeps numbers in capitals, as the forms' key fields normally do.
+    Ok(store
+        .roster_person(&key.to_ascii_uppercase())?
+        .filter(|person| collector.villages.contains(&person.region_code))
+        .map(|person| SubmissionResult {
+            id: record.id.clone(),
+            outcome: Outcome::Rejected,
+            issues: vec![on_roster_issue(field, &person.name)],
+        }))
 }
 
 /// What becomes of each record of a batch, in order.
@@ -582,9 +588,13 @@ fn answer_batch(
         // whether the villages named are the collector's.
         let checked = check(state, record)
             .and_then(|()| outside_villages(state, collector, record).map_or(Ok(()), Err));
+        // A new revision of a record the server holds (such as one re-confirmed) stays the
+        // record it is.
         let checked = match checked {
-            Ok(()) => listed_off_roster(state, &mut store, record)?.map_or(Ok(()), Err),
-            refused => refused,
+            Ok(()) if !stored.contains_key(&record.id) => {
+                listed_off_roster(state, &mut store, collector, record)?.map_or(Ok(()), Err)
+            }
+            other => other,
         };
         match checked {
             Ok(()) => {

@@ -531,39 +531,29 @@ async fn assignments_list_the_collectors_villages_and_roster() {
 }
 
 /// A completed individual record of 张建国 (the fixture corpus's default person), added at the
-/// door: not started from the roster.
-fn walk_in(state: &AppState, id: &str) -> Value {
+/// door: not started from the roster. `revision` and `phone` vary it.
+fn walk_in(state: &AppState, id: &str, revision: u32, phone: &str) -> Value {
     let corpus: Value = serde_json::from_str(
         &std::fs::read_to_string(schemas_dir().join("../tests/forms/individual.json"))
             .expect("corpus"),
     )
     .expect("corpus json");
-    let answers: doorstep_core::Answers =
+    let mut answers: doorstep_core::Answers =
         serde_json::from_value(corpus["bases"]["default"].clone()).expect("answers");
+    answers.insert("phone_mobile".into(), json!(phone));
     let form = state.forms.get("individual").expect("individual form");
     let context = doorstep_server::app::server_context(&state.forms);
     let completed = doorstep_core::Evaluation::new(form, &answers, context).completed_answers(form);
     hashed(json!({
-        "id": id, "form": "individual", "form_version": form.def.version, "revision": 1,
+        "id": id, "form": "individual", "form_version": form.def.version, "revision": revision,
         "answers": completed, "created_at": 1, "completed_at": 2,
         "meta": {"off_roster": true, "method": "1"}
     }))
 }
 
-#[tokio::test]
-async fn a_person_added_at_the_door_who_is_on_the_roster_is_refused() {
-    let f = fixture();
-    // Not on the roster: the person added at the door is stored.
-    let (status, answer) = post(
-        &f.state,
-        json!({"records": [walk_in(&f.state, "w-1")]}).to_string(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(answer["results"][0]["outcome"], "accepted", "{answer}");
-    // On the roster after all, in another collector's village: a second record would count
-    // them twice and leave their line unvisited.
-    f.state
+/// 张建国 on the roster, in this village.
+fn roster_zhang(state: &AppState, village: &str) {
+    state
         .store
         .lock()
         .expect("lock")
@@ -571,18 +561,27 @@ async fn a_person_added_at_the_door_who_is_on_the_roster_is_refused() {
             &[doorstep_core::protocol::RosterPerson {
                 cert_no: "33011019850315013343".into(),
                 name: "张建国".into(),
-                region_code: "330110009001".into(),
+                region_code: village.into(),
                 prefill: Default::default(),
             }],
             1,
         )
         .expect("roster");
-    let (status, answer) = post(
-        &f.state,
-        json!({"records": [walk_in(&f.state, "w-2")]}).to_string(),
-    )
-    .await;
+}
+
+#[tokio::test]
+async fn a_person_added_at_the_door_who_is_on_the_collectors_roster_is_refused() {
+    let f = fixture();
+    let outcome = |answer: &Value| answer["results"][0]["outcome"].clone();
+    let send = |record: Value| post(&f.state, json!({"records": [record]}).to_string());
+    // Not on the roster: the person added at the door is stored.
+    let (status, answer) = send(walk_in(&f.state, "w-1", 1, "13812345678")).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(outcome(&answer), "accepted", "{answer}");
+    // On 王五's roster after all: a second record would count them twice and leave their line
+    // unvisited.
+    roster_zhang(&f.state, "330110005001");
+    let (_, answer) = send(walk_in(&f.state, "w-2", 1, "13812345678")).await;
     let result = &answer["results"][0];
     assert_eq!(result["outcome"], "rejected", "{answer}");
     assert_eq!(result["issues"][0]["field"], "cert_no");
@@ -593,14 +592,17 @@ async fn a_person_added_at_the_door_who_is_on_the_roster_is_refused() {
             .is_some_and(|m| m.contains("张建国")),
         "{answer}"
     );
-    // The one stored before is sent again unchanged: a retry never turns into a refusal.
-    let (_, answer) = post(
-        &f.state,
-        json!({"records": [walk_in(&f.state, "w-1")]}).to_string(),
-    )
-    .await;
-    assert_eq!(answer["results"][0]["outcome"], "duplicate", "{answer}");
-    assert_eq!(stored(&f.state), 1);
+    // The one stored before stays the record it is: sent again unchanged, and as a new
+    // revision (re-confirmed, say).
+    let (_, answer) = send(walk_in(&f.state, "w-1", 1, "13812345678")).await;
+    assert_eq!(outcome(&answer), "duplicate", "{answer}");
+    let (_, answer) = send(walk_in(&f.state, "w-1", 2, "13812345679")).await;
+    assert_eq!(outcome(&answer), "accepted", "{answer}");
+    // On another collector's roster: not 王五's line to open, so not refused.
+    roster_zhang(&f.state, "330110009001");
+    let (_, answer) = send(walk_in(&f.state, "w-3", 1, "13812345678")).await;
+    assert_eq!(outcome(&answer), "accepted", "{answer}");
+    assert_eq!(stored(&f.state), 2);
 }
 
 /// Gets the assignments with an optional `If-None-Match`: the status, the entity tag and the
