@@ -59,7 +59,8 @@ pub enum Event {
     /// The server refused the upload in flight as too large (413): it is split.
     TooLarge,
     /// The server refused the upload in flight because the sign-in is missing or expired
-    /// (401): uploads stop, and the queue is kept, until [`Event::SignedIn`].
+    /// (401): uploads stop, and the queue is kept, until [`Event::SignedIn`]. One about an
+    /// upload sent before the latest sign-in (with an earlier token) sends it again instead.
     Unauthorized,
     /// A collector signed in (again): uploads go on with their sign-in, and only their
     /// records (and those of no known collector) are uploaded.
@@ -117,6 +118,9 @@ pub struct Outbox {
     /// The collector signed in, once one has.
     collector: Option<String>,
     in_flight: Option<Vec<String>>,
+    /// The upload in flight was sent before the latest sign-in, with the token of an earlier
+    /// one: a 401 for it says nothing of the sign-in now.
+    in_flight_before_sign_in: bool,
     online: bool,
     failures: u32,
     retry_pending: bool,
@@ -134,6 +138,7 @@ impl Outbox {
             waiting: Vec::new(),
             collector: None,
             in_flight: None,
+            in_flight_before_sign_in: false,
             online,
             failures: 0,
             retry_pending: false,
@@ -272,7 +277,11 @@ impl Outbox {
                 if self.in_flight.take().is_none() {
                     return commands;
                 }
-                if !self.signed_out {
+                // Refused with an earlier sign-in's token: the records go again with this one,
+                // and the collector who just signed in is not asked again.
+                if self.in_flight_before_sign_in {
+                    self.in_flight_before_sign_in = false;
+                } else if !self.signed_out {
                     self.signed_out = true;
                     commands.push(Command::SignIn);
                 }
@@ -285,6 +294,7 @@ impl Outbox {
                 if idle {
                     self.done = 0;
                 }
+                self.in_flight_before_sign_in = self.in_flight.is_some();
                 self.signed_out = false;
                 self.retry_pending = false;
                 self.failures = 0;
@@ -302,6 +312,7 @@ impl Outbox {
                 return commands;
             }
             self.in_flight = Some(batch.clone());
+            self.in_flight_before_sign_in = false;
             commands.push(Command::Upload(batch));
         }
         commands
@@ -598,5 +609,27 @@ mod tests {
             vec![Command::Upload(vec!["a".into()])]
         );
         assert_eq!(outbox.waiting(), ["a"]);
+    }
+
+    #[test]
+    fn a_401_for_an_upload_sent_before_the_latest_sign_in_asks_for_none() {
+        let mut outbox = Outbox::new(true);
+        outbox.handle(signed_in("a"));
+        assert_eq!(
+            outbox.handle(queued("r")),
+            vec![Command::Upload(vec!["r".into()])]
+        );
+        // A signs in again while the upload, sent with the old token, is on its way; the
+        // server refuses that token.
+        assert_eq!(outbox.handle(signed_in("a")), vec![]);
+        assert_eq!(
+            outbox.handle(Event::Unauthorized),
+            vec![Command::Upload(vec!["r".into()])],
+            "sent again with the new sign-in, no sign-in asked for"
+        );
+        assert!(!outbox.needs_sign_in());
+        // A 401 for that one is about the sign-in now.
+        assert_eq!(outbox.handle(Event::Unauthorized), vec![Command::SignIn]);
+        assert!(outbox.needs_sign_in());
     }
 }
