@@ -1420,6 +1420,28 @@ mod tests {
         }
     }
 
+    /// The context of a day, `YYYY-MM-DD`.
+    fn on(day: &str) -> Context {
+        Context {
+            today: doorstep_core::expr::parse_date(day),
+            ..Context::default()
+        }
+    }
+
+    /// The state with a roster of one person, [`person`].
+    fn with_roster(state: State) -> State {
+        state.apply(Action::Assignments {
+            assignments: Assignments {
+                collector: "王五".into(),
+                villages: Vec::new(),
+                persons: vec![person()],
+            },
+            tag: None,
+            token: None,
+            context: Context::default(),
+        })
+    }
+
     fn start(state: State, subject: Subject, id: &str) -> State {
         state.apply(Action::Start {
             form_id: "person".into(),
@@ -1668,16 +1690,7 @@ mod tests {
 
     #[test]
     fn a_person_added_at_the_door_whose_number_is_on_the_roster_is_not_completed() {
-        let state = roster_state().apply(Action::Assignments {
-            assignments: Assignments {
-                collector: "王五".into(),
-                villages: Vec::new(),
-                persons: vec![person()],
-            },
-            tag: None,
-            token: None,
-            context: Context::default(),
-        });
+        let state = with_roster(roster_state());
         let state = start(state, Subject::Unlisted(None), "w1");
         let submit = |state: State| {
             state.apply(Action::Submit {
@@ -1712,10 +1725,6 @@ mod tests {
 
     #[test]
     fn a_person_added_at_the_door_and_sent_before_the_roster_listed_them_is_reconfirmed() {
-        let on = |day: &str| Context {
-            today: doorstep_core::expr::parse_date(day),
-            ..Context::default()
-        };
         // Sent on 15 September, when the roster did not list them.
         let state = start(roster_state(), Subject::Unlisted(None), "w1");
         let state = answer(state, "cert", json!(person().cert_no));
@@ -1728,17 +1737,7 @@ mod tests {
             })
             .apply(Action::Sent(vec!["w1".into()]));
         // Now it does; the record is due to be re-confirmed, and is, as the record it is.
-        let state = state
-            .apply(Action::Assignments {
-                assignments: Assignments {
-                    collector: "王五".into(),
-                    villages: Vec::new(),
-                    persons: vec![person()],
-                },
-                tag: None,
-                token: None,
-                context: Context::default(),
-            })
+        let state = with_roster(state)
             .apply(Action::OpenRecord {
                 id: "w1".into(),
                 now: 10,
@@ -1866,10 +1865,6 @@ mod tests {
 
     #[test]
     fn a_sent_record_completed_before_the_reference_date_reopens_once_it_is_due() {
-        let on = |day: &str| Context {
-            today: doorstep_core::expr::parse_date(day),
-            ..Context::default()
-        };
         let state = answer(
             start(roster_state(), Subject::Person(person()), "p1"),
             "count",
