@@ -337,7 +337,8 @@ pub enum SchemaError {
     #[error("{}line {line}, column {column}: {message}", path_prefix(.path))]
     Malformed {
         /// The JSON path of the value at fault, such as `sections[0].fields[2].type`; empty
-        /// when it is not known (without the `json-paths` feature).
+        /// for the document as a whole, or when it is not known (without the `json-paths`
+        /// feature).
         path: String,
         /// The line in the document, from 1.
         line: usize,
@@ -520,12 +521,8 @@ impl Form {
         let mut de = serde_json::Deserializer::from_str(text);
         let def = read_definition(&mut de)?;
         de.end().map_err(|e| SchemaError::Malformed {
-            // Something after the form: the document as a whole, as far as a path can say.
-            path: if cfg!(feature = "json-paths") {
-                "(document)".into()
-            } else {
-                String::new()
-            },
+            // Something after the form: the document as a whole.
+            path: String::new(),
             line: e.line(),
             column: e.column(),
             message: strip_position(&e.to_string()),
@@ -1164,11 +1161,8 @@ fn read_definition(
         let path = e.path().to_string();
         let inner = e.into_inner();
         SchemaError::Malformed {
-            path: if path == "." {
-                "(document)".into()
-            } else {
-                path
-            },
+            // The document as a whole has no path to name.
+            path: if path == "." { String::new() } else { path },
             line: inner.line(),
             column: inner.column(),
             message: strip_position(&inner.to_string()),
