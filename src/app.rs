@@ -1325,22 +1325,16 @@ pub fn app() -> Html {
     // A person added at the door whose certificate number is on the roster: they are visited
     // through their line of the roster (a record added for them would count them twice).
     // Looked up again only when the number or the roster changes, not at every redraw.
-    let typed_cert = state
-        .draft
-        .as_ref()
-        .filter(|d| d.meta.off_roster && d.status == Status::Draft)
-        .and_then(|draft| {
-            let key = state.form.as_ref()?.0.def.record.as_ref()?.key.clone()?;
-            Some(draft.answers.get(&key)?.as_str()?.to_string())
-        });
+    let typed_cert = state.draft.as_ref().and_then(|draft| {
+        let form = &state.form.as_ref()?.0;
+        let (_, key) = doorstep_core::record::off_roster_key(form, &draft.answers, &draft.meta)?;
+        Some((draft.status, key.to_string()))
+    });
     let on_roster = {
-        let roster = state.roster.clone();
+        let state = state.clone();
         use_memo(
             (typed_cert, Rc::as_ptr(&state.roster) as usize),
-            move |(cert, _)| {
-                let cert = cert.as_deref()?;
-                crate::roster::person_by_cert(&roster, cert).cloned()
-            },
+            move |_| state.listed_walk_in().cloned(),
         )
     };
     let on_roster = (*on_roster).clone().map(|person| {

@@ -561,6 +561,15 @@ impl State {
         self.refused_on_roster = None;
     }
 
+    /// The roster's person whose certificate number the record in hand holds, when it is a
+    /// draft of a person added at the door ([`off_roster_key`]): they are visited through
+    /// their line, not as someone added.
+    pub fn listed_walk_in(&self) -> Option<&RosterPerson> {
+        let draft = self.draft.as_ref().filter(|d| d.status == Status::Draft)?;
+        let (_, key) = off_roster_key(&self.form.as_ref()?.0, &draft.answers, &draft.meta)?;
+        crate::roster::person_by_cert(&self.roster, key)
+    }
+
     /// The newest record the server holds, from elsewhere, about the subject of the record in
     /// hand, in roster mode (see [`crate::roster::elsewhere`]).
     pub fn delivered_elsewhere(&self) -> Option<crate::roster::Elsewhere> {
@@ -834,10 +843,7 @@ impl State {
                 let held = form.0.def.record.as_ref().is_some_and(|definition| {
                     draft.awaits_reconfirmation(definition, context.today)
                 });
-                let listed = !held
-                    && off_roster_key(&form.0, &draft.answers, &draft.meta).is_some_and(
-                        |(_, key)| crate::roster::person_by_cert(&self.roster, key).is_some(),
-                    );
+                let listed = !held && self.listed_walk_in().is_some();
                 if result.is_ok() && listed {
                     let times = match &self.refused_on_roster {
                         Some((id, times)) if *id == draft.id => times + 1,
