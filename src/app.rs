@@ -316,10 +316,7 @@ async fn start(dispatch: UseReducerDispatcher<DrawnState>) -> Option<Started> {
     let queued = stored
         .iter()
         .filter(|r| r.status == Status::Queued)
-        .map(|r| Event::Queued {
-            id: r.id.clone(),
-            collector: r.meta.collector.clone(),
-        })
+        .map(crate::outbox::queued)
         .collect();
     let token = session.as_ref().map(|s| s.token.clone());
     let collector = session.as_ref().map(|s| s.collector.clone());
@@ -520,10 +517,7 @@ impl DeviceWrites {
                         d.handle_all(records.iter().zip(&before).filter_map(|(r, before)| match (
                             r.status, before,
                         ) {
-                            (Status::Queued, _) => Some(Event::Queued {
-                                id: r.id.clone(),
-                                collector: r.meta.collector.clone(),
-                            }),
+                            (Status::Queued, _) => Some(crate::outbox::queued(r)),
                             (Status::Draft, Some(Status::Queued)) => {
                                 Some(Event::Withdrawn(r.id.clone()))
                             }

@@ -10,12 +10,20 @@ use std::rc::Rc;
 
 use doorstep_core::protocol::SubmissionBatch;
 use doorstep_core::sync::{Command, Event, Outbox};
-use doorstep_core::{Issue, Status};
+use doorstep_core::{Issue, Record, Status};
 use yew::Callback;
 
 use crate::state::UploadStatus;
 use crate::store::DeviceStore;
 use crate::{device, net};
+
+/// What the outbox is told of a record put in it: its id and the collector who completed it.
+pub fn queued(record: &Record) -> Event {
+    Event::Queued {
+        id: record.id.clone(),
+        collector: record.meta.collector.clone(),
+    }
+}
 
 /// The outbox and what it needs to act.
 #[derive(Clone)]
