@@ -183,6 +183,12 @@ impl Outbox {
         self.waiting.iter().map(|q| q.id.as_str()).collect()
     }
 
+    /// Whether nothing is being uploaded or waits to be with the sign-in now: a record queued
+    /// then begins a new burst.
+    fn idle(&self) -> bool {
+        self.in_flight.is_none() && self.waiting.iter().all(|q| self.holds(q))
+    }
+
     /// Whether the record is in the outbox, held or not.
     fn is_waiting(&self, id: &str) -> bool {
         self.waiting.iter().any(|q| q.id == id)
@@ -203,7 +209,7 @@ impl Outbox {
         let mut commands = Vec::new();
         match event {
             Event::Queued { id, collector } => {
-                if self.in_flight.is_none() && self.waiting.iter().all(|q| self.holds(q)) {
+                if self.idle() {
                     self.done = 0;
                 }
                 match self.waiting.iter_mut().find(|q| q.id == id) {
@@ -287,7 +293,7 @@ impl Outbox {
                 }
             }
             Event::SignedIn { collector } => {
-                let idle = self.in_flight.is_none() && self.waiting.iter().all(|q| self.holds(q));
+                let idle = self.idle();
                 self.collector = Some(collector);
                 // A burst begins with this collector's records, if it had nothing to upload
                 // before: the count is of theirs, not of the last one's.
