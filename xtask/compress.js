@@ -1,5 +1,5 @@
-// Writes a Brotli (`.br`, quality 11) and a gzip (`.gz`, level 9) copy beside every text file
-// of the built app, once per build, for the server to send to browsers that accept them; and
+// Writes a Brotli (`.br`, quality 11) and a gzip (`.gz`, made by Zopfli) copy beside every text
+// file of the built app, once per build, for the server to send to browsers that accept them; and
 // prints what the app shell weighs raw, gzipped and in Brotli.
 //
 //   node xtask/compress.js dist
@@ -7,10 +7,15 @@
 // Called by `cargo xtask build-app` after the service worker's precache list is written (the
 // list names the plain files only). Node's zlib is used because node is already needed to
 // build the app (wasm-opt comes from npm), and the xtask itself stays free of dependencies.
+//
+// The gzip copies come from Zopfli (npm `@gfx/zopfli`, built to WebAssembly): the same gzip
+// format every browser reads, about 5% smaller than zlib's level 9 (on the app's wasm: 336.1
+// against 353.3 KB), for about 3 s more per build. The server sends these copies as they are.
 "use strict";
 const fs = require("fs");
 const path = require("path");
 const zlib = require("zlib");
+const zopfli = require("@gfx/zopfli");
 
 // Files worth compressing; images and fonts are compressed already.
 const TEXT = new Set([".wasm", ".js", ".css", ".html", ".json", ".svg", ".txt", ".webmanifest"]);
@@ -33,28 +38,38 @@ if (!dist) {
   console.error("usage: node xtask/compress.js <dist folder>");
   process.exit(2);
 }
-let raw = 0;
-let gzip = 0;
-let brotli = 0;
-const shell = [];
-for (const file of files(dist).sort()) {
-  const body = fs.readFileSync(file);
-  const gz = zlib.gzipSync(body, { level: 9 });
-  const br = zlib.brotliCompressSync(body, {
-    params: {
-      [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
-      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length,
-    },
-  });
-  if (body.length >= MIN_BYTES) {
-    fs.writeFileSync(`${file}.gz`, gz);
-    fs.writeFileSync(`${file}.br`, br);
+// Zopfli's iterations: past 15 the wasm shrinks by under 0.1 KB more, for much longer.
+const ZOPFLI = { numiterations: 15 };
+
+async function main() {
+  let raw = 0;
+  let gzip = 0;
+  let brotli = 0;
+  const shell = [];
+  for (const file of files(dist).sort()) {
+    const body = fs.readFileSync(file);
+    const gz = Buffer.from(await zopfli.gzipAsync(body, ZOPFLI));
+    const br = zlib.brotliCompressSync(body, {
+      params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+      },
+    });
+    if (body.length >= MIN_BYTES) {
+      fs.writeFileSync(`${file}.gz`, gz);
+      fs.writeFileSync(`${file}.br`, br);
+    }
+    raw += body.length;
+    gzip += gz.length;
+    brotli += br.length;
+    shell.push(`${path.relative(dist, file)} ${(gz.length / 1024).toFixed(1)}`);
   }
-  raw += body.length;
-  gzip += gz.length;
-  brotli += br.length;
-  shell.push(`${path.relative(dist, file)} ${(gz.length / 1024).toFixed(1)}`);
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  console.error(`xtask: app shell (${shell.length} files): ${kb(raw)} raw, ${kb(gzip)} gzip, ${kb(brotli)} brotli`);
+  console.error(`xtask: gzip KB by file: ${shell.join(", ")}`);
 }
-const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-console.error(`xtask: app shell (${shell.length} files): ${kb(raw)} raw, ${kb(gzip)} gzip, ${kb(brotli)} brotli`);
-console.error(`xtask: gzip KB by file: ${shell.join(", ")}`);
+
+main().catch((e) => {
+  console.error(`xtask: compress: ${e && e.stack ? e.stack : e}`);
+  process.exit(1);
+});
