@@ -5,6 +5,7 @@
 // touches (沿山河社区, 横板桥社区), so that what the server holds from other tests does not
 // matter.
 const { test, expect } = require("@playwright/test");
+const { goOffline, goOnline } = require("./network");
 const { openSignedIn } = require("./session");
 const { fillByLabels } = require("./fill");
 const { deviceRecords, keeps, keptDelivered, setToken } = require("./device");
@@ -66,7 +67,7 @@ test("a village's record delivered from one tablet shows on the others as upload
   await back(b);
   await expect(village(b)).toContainText("已上传");
   // Offline, it still knows: the list is kept on the device.
-  await tabletB.setOffline(true);
+  await goOffline(tabletB);
   await b.reload();
   await expect(village(b)).toContainText("已上传");
   await expect(village(b).locator(".badge.delivered")).toHaveText("上传人：e2e");
@@ -116,7 +117,7 @@ test("the network back while a record is open brings word of a delivery from els
   await openSignedIn(b, "/");
   await expect(villageOf(b)).toContainText("未开始");
   await expect.poll(() => keeps(b, "delivered")).toBe(true);
-  await tabletB.setOffline(true);
+  await goOffline(tabletB);
 
   // Meanwhile tablet A delivers the village's community form.
   const a = await context.newPage();
@@ -133,7 +134,7 @@ test("the network back while a record is open brings word of a delivery from els
   await fillByLabels(b, "community", COMMUNITY);
   await expect(b.locator(".notice.delivered-elsewhere")).toHaveCount(0);
   // The network comes back with the record still open: the alert comes, and 完成 asks.
-  await tabletB.setOffline(false);
+  await goOnline(tabletB);
   await expect(b.getByRole("alert").filter({ hasText: "服务器已收到" })).toContainText("上传人：e2e");
   await b.getByRole("button", { name: "完成" }).click();
   await expect(b.getByRole("button", { name: "确需再登记，完成" })).toBeFocused();

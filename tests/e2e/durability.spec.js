@@ -1,6 +1,7 @@
 // Nothing typed is lost: a page closed without unload handlers running, 300 ms after the last
 // keystroke, reopens with that keystroke in the draft.
 const { test, expect } = require("@playwright/test");
+const { goOffline, goOnline } = require("./network");
 const { openSignedIn } = require("./session");
 const { deviceRecords } = require("./device");
 
@@ -74,7 +75,7 @@ test("a record completed right after an answer is written when the app draws aga
   await expect.poll(async () => (await deviceRecords(page))
     .some((r) => r.status === "draft" && r.answers.name === name)).toBe(true);
   // Offline, so the record stays in the outbox (queued) and the check below sees it there.
-  await context.setOffline(true);
+  await goOffline(context);
   const held = await page.evaluate(() => {
     const later = window.setTimeout;
     const now = Date.now;
@@ -105,5 +106,5 @@ test("a record completed right after an answer is written when the app draws aga
   await expect.poll(async () => (await deviceRecords(page))
     .filter((r) => r.answers.name === name).map((r) => [r.status, r.answers.age]), { timeout: 5000 })
     .toEqual([["queued", 51]]);
-  await context.setOffline(false);
+  await goOnline(context);
 });

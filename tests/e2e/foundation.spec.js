@@ -1,6 +1,7 @@
 // The foundation path as a collector lives it: fill the demo form, reload, go offline,
 // submit, reload offline, come back online, and the server holds exactly one record.
 const { test, expect } = require("@playwright/test");
+const { goOffline, goOnline } = require("./network");
 const { openSignedIn } = require("./session");
 const { storedRecords } = require("./server");
 
@@ -31,7 +32,7 @@ test("fill, reload, submit offline, reload offline, sync once online", async ({ 
   await expect(page.getByRole("radio", { name: "是" })).toBeChecked();
   await expect(page.getByLabel("年龄")).toHaveValue("67");
 
-  await context.setOffline(true);
+  await goOffline(context);
   await expect(page.getByText("离线", { exact: true })).toBeVisible();
   await page.getByRole("button", { name: "完成" }).click();
   await expect(page.getByText("已完成，等待网络连接后自动上传")).toBeVisible();
@@ -44,7 +45,7 @@ test("fill, reload, submit offline, reload offline, sync once online", async ({ 
   await expect(page.getByLabel("姓名")).toHaveValue("");
   expect(storedRecords().length).toBe(before);
 
-  await context.setOffline(false);
+  await goOnline(context);
   await expect(page.locator(".record", { hasText: "王小明" })).toContainText("已上传", { timeout: 20_000 });
   const records = storedRecords().filter((r) => r.answers.name === "王小明");
   expect(records).toHaveLength(1);

@@ -7,6 +7,7 @@
 // IndexedDB runs before the app's later reads of the same store, so that the app is held at
 // exactly that point of its start while the network comes back.
 const { test, expect } = require("@playwright/test");
+const { goOffline, goOnline } = require("./network");
 const { openSignedIn } = require("./session");
 const { seedQueued } = require("./device");
 const { storedRecords } = require("./server");
@@ -46,7 +47,7 @@ test("the network back during the start uploads a record queued offline", async 
   const holder = await context.newPage();
   await holder.goto("/api/v1/health");
 
-  await context.setOffline(true);
+  await goOffline(context);
   await seedQueued(page, run, 1, "启动");
   // The app's start reads the sign-in, then the records, then (with the outbox made) the kept
   // roster. Held at the records until its reads of the forms and regions (offline, from the
@@ -65,7 +66,7 @@ test("the network back during the start uploads a record queued offline", async 
   await release(holder, "records");
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
 
-  await context.setOffline(false);
+  await goOnline(context);
   await page.waitForTimeout(300);
   await release(holder, "session");
 

@@ -2,6 +2,7 @@
 // each message goes once the collector changes the answer it is about (it stayed until the
 // record was completed again, even on a field already put right).
 const { test, expect } = require("@playwright/test");
+const { goOffline, goOnline } = require("./network");
 const { openSignedIn } = require("./session");
 const { storedRecords } = require("./server");
 
@@ -11,7 +12,7 @@ test("a returned record shows the server's messages until the answers they are a
   await openSignedIn(page, "/?form=demo");
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
   await page.evaluate(() => navigator.serviceWorker.ready);
-  await context.setOffline(true);
+  await goOffline(context);
   // A completed record that the server's check refuses: 130 years old. (The app's own check
   // would not have completed it; an older app, or another device, might have.)
   await page.evaluate(async (name) => {
@@ -34,7 +35,7 @@ test("a returned record shows the server's messages until the answers they are a
     db.close();
   }, name);
   await page.reload();
-  await context.setOffline(false);
+  await goOnline(context);
 
   const line = page.locator(".record", { hasText: name });
   await expect(line).toHaveClass(/status-draft/, { timeout: 20_000 });

@@ -2,6 +2,7 @@
 // keystroke; the roster's search, filters and counts; a person not on the roster; a village's
 // community form; and no serious accessibility violation on the roster or the form.
 const { test, expect } = require("@playwright/test");
+const { goOffline, goOnline } = require("./network");
 const { seriousViolations } = require("./axe");
 const { openSignedIn, signIn } = require("./session");
 const { fillByLabels, showSection } = require("./fill");
@@ -76,7 +77,7 @@ test("a collector visits a person of the roster, offline, without losing a keyst
   await expect(page.getByRole("group", { name: "目前就业帮扶需求" }).getByRole("checkbox", { name: "无", exact: true })).toBeChecked();
 
   // Offline: the rest of the form, then 完成. The warning must be confirmed first.
-  await context.setOffline(true);
+  await goOffline(context);
   given += await fillByLabels(page, "individual", PART_THREE);
   await page.getByRole("button", { name: "完成" }).click();
   const summary = page.locator(".error-summary");
@@ -115,7 +116,7 @@ test("a collector visits a person of the roster, offline, without losing a keyst
   await expect(person(page, "李四")).toContainText("待上传");
 
   // Online again: it is uploaded once, with what the app records besides answers.
-  await context.setOffline(false);
+  await goOnline(context);
   await expect(person(page, "李四")).toContainText("已上传", { timeout: 30_000 });
   // The device's record of 李四, by its id: a server kept from an earlier run may hold others.
   const ids = (await deviceRecords(page)).filter((r) => r.meta.subject === CERT).map((r) => r.id);

@@ -2,6 +2,7 @@
 // sign-in, not with the next collector's, which the server would file as the other's (or refuse
 // as of villages not theirs). The bar says what waits for whom.
 const { test, expect } = require("@playwright/test");
+const { goOffline, goOnline } = require("./network");
 const { openSignedIn, signIn } = require("./session");
 const { forgetSession } = require("./device");
 const { storedRecords } = require("./server");
@@ -19,7 +20,7 @@ test("records one collector left queued wait for them while another is signed in
   // offline: an upload begun before (the emulated network let one through 69 ms after 完成
   // in one CI run) would reach the server as the first collector's, rightly, and leave nothing
   // to wait.
-  await context.setOffline(true);
+  await goOffline(context);
   await expect(page.getByRole("banner").getByRole("status")).toHaveText("离线");
   await page.getByLabel("姓名").fill(name);
   await page.getByRole("radio", { name: "是" }).check();
@@ -33,7 +34,7 @@ test("records one collector left queued wait for them while another is signed in
   await forgetSession(page);
   await page.reload();
   await expect(page.getByRole("heading", { name: "登录" })).toBeVisible();
-  await context.setOffline(false);
+  await goOnline(context);
   await signIn(page, SECOND);
   await expect(page.locator(".uploads")).toContainText("其他采集员的记录，待其本人登录后上传：1", { timeout: 20_000 });
   await expect(line).toContainText("待上传");

@@ -3,6 +3,7 @@
 // completing (the record waits and goes once it is back); the number of keystrokes is printed
 // for the note.
 const { test, expect } = require("@playwright/test");
+const { goOffline, goOnline } = require("./network");
 const { COLLECTOR } = require("./session");
 const { storedRecords } = require("./server");
 const { deviceRecords } = require("./device");
@@ -76,7 +77,7 @@ test("an individual form completed at the service window with the keyboard alone
     await press("Enter");
   }
   await expect(page.locator("#submit")).toBeFocused();
-  await page.context().setOffline(true);
+  await goOffline(page.context());
   await press("Enter");
   if (elsewhere) {
     // The server holds a record of 李四 from another device (an earlier test's): 完成 asks
@@ -94,7 +95,7 @@ test("an individual form completed at the service window with the keyboard alone
     .some((r) => r.meta.subject === CERT && r.status === "queued")).toBe(true);
   await page.reload().catch(() => undefined);
   await expect(page.locator(".persons .person", { hasText: "李四" })).toContainText("待上传");
-  await page.context().setOffline(false);
+  await goOnline(page.context());
 
   await expect(page.locator(".persons .person", { hasText: "李四" })).toContainText("已上传", { timeout: 20_000 });
   // The device's record of 李四, by its id: a server kept from an earlier run may hold others.

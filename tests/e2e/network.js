@@ -1,0 +1,68 @@
+// Takes a tablet (a browser context) off the network and brings it back, for the tests of
+// offline work.
+//
+// `context.setOffline` alone does not always keep requests from the server: Chromium applies
+// the emulation to the page and, separately, to the service worker, and a request that passes
+// through the worker can slip past it (microsoft/playwright#2311). Twice in CI a record
+// completed "offline" reached the server tens of milliseconds later. So, while a tablet is
+// offline, its requests to the API are also refused here, as a real lost network would refuse
+// them; the app's forms and its shell come from the service worker's cache, as on a tablet.
+//
+// Each page also notes the `online` and `offline` events the browser fires. An `online` event
+// while the test has the tablet offline is not the app's doing; it is reported, so that a
+// failure it causes can be told from the app's own.
+
+const API = /\/api\//;
+const refuse = (route) => route.abort("internetdisconnected");
+
+/// Begins noting the browser's `online` and `offline` events in each page of `context`.
+async function noteNetworkEvents(context) {
+  for (const page of context.pages()) {
+    await page
+      .evaluate(() => {
+        if (window.__networkEvents) return;
+        window.__networkEvents = [];
+        for (const type of ["online", "offline"]) {
+          window.addEventListener(type, () => window.__networkEvents.push({ type, at: Date.now() }));
+        }
+      })
+      .catch(() => undefined);
+  }
+}
+
+/// Reports any `online` event a page heard since `since` (a time in ms).
+async function reportStrayOnline(context, since) {
+  for (const page of context.pages()) {
+    const events = await page.evaluate(() => window.__networkEvents || []).catch(() => []);
+    const stray = events.filter((e) => e.type === "online" && e.at >= since);
+    if (stray.length > 0) {
+      console.warn(
+        `network.js: ${page.url()} heard "online" ${stray.length} time(s) while the test had it offline, ` +
+          `${stray.map((e) => e.at - since).join(", ")} ms after going offline`,
+      );
+    }
+  }
+}
+
+const offlineSince = new WeakMap();
+
+/// Takes `context` off the network: the browser reports it offline, and its API requests fail.
+async function goOffline(context) {
+  await noteNetworkEvents(context);
+  await context.route(API, refuse);
+  await context.setOffline(true);
+  offlineSince.set(context, Date.now());
+}
+
+/// Brings `context` back on the network.
+async function goOnline(context) {
+  const since = offlineSince.get(context);
+  if (since !== undefined) {
+    await reportStrayOnline(context, since);
+    offlineSince.delete(context);
+  }
+  await context.unroute(API, refuse);
+  await context.setOffline(false);
+}
+
+module.exports = { goOffline, goOnline };
