@@ -563,11 +563,17 @@ impl State {
 
     /// The roster's person whose certificate number the record in hand holds, when it is a
     /// draft of a person added at the door ([`off_roster_key`]): they are visited through
-    /// their line, not as someone added.
+    /// their line, not as someone added. A number reissued since the roster was made is the
+    /// same person's when the form says which part of it names them
+    /// ([`doorstep_core::schema::RecordDefinition::key_prefix`]).
     pub fn listed_walk_in(&self) -> Option<&RosterPerson> {
         let draft = self.draft.as_ref().filter(|d| d.status == Status::Draft)?;
-        let (_, key) = off_roster_key(&self.form.as_ref()?.0, &draft.answers, &draft.meta)?;
-        crate::roster::person_by_cert(&self.roster, key)
+        let form = &self.form.as_ref()?.0;
+        let (_, key) = off_roster_key(form, &draft.answers, &draft.meta)?;
+        let def = form.def.record.as_ref()?;
+        self.roster
+            .iter()
+            .find(|p| def.same_person(&p.cert_no, key))
     }
 
     /// The newest record the server holds, from elsewhere, about the subject of the record in
@@ -1367,7 +1373,7 @@ mod tests {
         Rc::new(
             Form::from_json(
                 &json!({"id": "person", "version": "1", "title": {"zh-CN": "个人"},
-                    "record": {"unit": "person", "key": "cert", "title": "name", "region": "region",
+                    "record": {"unit": "person", "key": "cert", "key_prefix": 18, "title": "name", "region": "region",
                                "method": "method", "home_visit": ["1"], "reference_date": "ref"},
                     "sections": [
                         {"id": "a", "title": {"zh-CN": "一"}, "fields": [
@@ -1722,6 +1728,10 @@ mod tests {
         // A change forgets the refusal: it was about the answers as they were.
         let state = answer(state, "count", json!(3));
         assert_eq!(state.refused_on_roster, None);
+        // The number reissued with another level since the roster was made is the same
+        // person's: the first 18 characters, the ID number, name them.
+        let state = submit(fill(state, "33011019800101001X12"));
+        assert_eq!(state.refused_on_roster, Some(("w1".to_string(), 1)));
         // A number not on the roster completes.
         let state = submit(fill(state, "33011019800101002X11"));
         assert_eq!(state.screen, Screen::Home);

@@ -92,6 +92,13 @@ pub struct RecordDefinition {
     /// For persons: the field holding the roster's key (the certificate number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// For persons: how many leading characters of the key name the person, when what follows
+    /// them may be issued anew. A certificate number is an 18-character ID number followed by
+    /// the category and the level, and a reassessment reissues it: with 18 here, a person
+    /// added at the door under a reissued number is still found on the roster. Without it, two
+    /// keys are the same person's only when they are the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_prefix: Option<usize>,
     /// The field that names a record in lists (the person's name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -127,6 +134,22 @@ impl RecordDefinition {
             RecordUnit::Person => None,
             RecordUnit::Village => Some(&self.region),
         }
+    }
+
+    /// The part of a key that names the person ([`RecordDefinition::key_prefix`]), without
+    /// the spaces around it: the whole key without a prefix, or when it is shorter.
+    pub fn key_stem<'a>(&self, key: &'a str) -> &'a str {
+        let key = key.trim();
+        match self.key_prefix.and_then(|n| key.char_indices().nth(n)) {
+            Some((end, _)) => &key[..end],
+            None => key,
+        }
+    }
+
+    /// Whether two keys name the same person: their stems agree, letters in either case (an
+    /// ID number's check character X is typed as x too).
+    pub fn same_person(&self, a: &str, b: &str) -> bool {
+        self.key_stem(a).eq_ignore_ascii_case(self.key_stem(b))
     }
 }
 
@@ -559,6 +582,19 @@ impl Form {
                     "record".into(),
                     "a form with one record per person needs `key`, the field of the roster's key",
                 ));
+            }
+            match (record.key_prefix, &record.key) {
+                (Some(0), _) => return Err(invalid(
+                    "record.key_prefix".into(),
+                    "must be at least 1: the count of the key's characters that name the person",
+                )),
+                (Some(_), None) => {
+                    return Err(invalid(
+                        "record.key_prefix".into(),
+                        "is a part of `key`, which the form does not have",
+                    ))
+                }
+                _ => {}
             }
         }
 

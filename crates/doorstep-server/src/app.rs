@@ -514,8 +514,9 @@ fn outside_villages(
     })
 }
 
-/// Refuses a person added off the roster whose certificate number is on the collector's roster
-/// after all: the rule the tablet applies with the same roster
+/// Refuses a person added off the roster whose certificate number (or its ID part, when the form
+/// names one: `key_prefix`) is on the collector's roster after all: the rule the tablet applies
+/// with the same roster
 /// ([`doorstep_core::record::on_roster_issue`]). A person of another collector's villages is
 /// not refused (that line is theirs to visit, and this collector could not open it).
 fn listed_off_roster(
@@ -530,9 +531,11 @@ fn listed_off_roster(
     let Some((field, key)) = off_roster_key(form, &record.answers, &record.meta) else {
         return Ok(None);
     };
-    // The roster keeps numbers in capitals, as the forms' key fields normally do.
+    // The roster keeps numbers in capitals, as the forms' key fields normally do. A number
+    // reissued since the roster was made is found by the part of it that names the person.
+    let prefix = form.def.record.as_ref().and_then(|r| r.key_prefix);
     Ok(store
-        .roster_person(&key.to_ascii_uppercase())?
+        .roster_person(&key.to_ascii_uppercase(), prefix)?
         .filter(|person| collector.villages.contains(&person.region_code))
         .map(|person| SubmissionResult {
             id: record.id.clone(),

@@ -553,13 +553,18 @@ fn walk_in(state: &AppState, id: &str, revision: u32, phone: &str) -> Value {
 
 /// 张建国 on the roster, in this village.
 fn roster_zhang(state: &AppState, village: &str) {
+    roster_zhang_as(state, "33011019850315013343", village);
+}
+
+/// 张建国 on the roster under this certificate number, in this village.
+fn roster_zhang_as(state: &AppState, cert_no: &str, village: &str) {
     state
         .store
         .lock()
         .expect("lock")
         .import_roster(
             &[doorstep_core::protocol::RosterPerson {
-                cert_no: "33011019850315013343".into(),
+                cert_no: cert_no.into(),
                 name: "张建国".into(),
                 region_code: village.into(),
                 prefill: Default::default(),
@@ -603,6 +608,27 @@ async fn a_person_added_at_the_door_who_is_on_the_collectors_roster_is_refused()
     let (_, answer) = send(walk_in(&f.state, "w-3", 1, "13812345678")).await;
     assert_eq!(outcome(&answer), "accepted", "{answer}");
     assert_eq!(stored(&f.state), 2);
+}
+
+#[tokio::test]
+async fn a_person_added_at_the_door_under_a_number_reissued_since_the_roster_is_refused() {
+    let outcome_with_roster = |roster_cert: &'static str| async move {
+        let f = fixture();
+        roster_zhang_as(&f.state, roster_cert, "330110005001");
+        let record = walk_in(&f.state, "w-1", 1, "13812345678");
+        assert_eq!(record["answers"]["cert_no"], "33011019850315013343");
+        let (_, answer) = post(&f.state, json!({ "records": [record] }).to_string()).await;
+        answer["results"][0].clone()
+    };
+    // The roster was made before a reassessment, when 张建国's number ended in level 2; the
+    // collector types the number reissued since, ending in 3. The same ID number is the same
+    // person (the individual form's `key_prefix`).
+    let result = outcome_with_roster("33011019850315013342").await;
+    assert_eq!(result["outcome"], "rejected", "{result}");
+    assert_eq!(result["issues"][0]["code"], "on_roster");
+    // Another ID number with the same category and level is someone else.
+    let result = outcome_with_roster("33011019850315023343").await;
+    assert_eq!(result["outcome"], "accepted", "{result}");
 }
 
 /// Gets the assignments with an optional `If-None-Match`: the status, the entity tag and the

@@ -187,11 +187,25 @@ fn exercise(store: &mut Store) {
     );
     // One person by certificate number, in whichever village.
     let found = store
-        .roster_person("33011019900101001211")
+        .roster_person("33011019900101001211", None)
         .expect("roster person");
     assert_eq!(found.map(|p| p.name), Some("赵六".to_string()));
     assert_eq!(
-        store.roster_person("33011019900101001299").expect("none"),
+        store
+            .roster_person("33011019900101001299", None)
+            .expect("none"),
+        None
+    );
+    // With the first 18 characters naming the person, a number reissued with another
+    // category and level is theirs; another ID number is no one's.
+    let reissued = store
+        .roster_person("33011019900101001299", Some(18))
+        .expect("reissued");
+    assert_eq!(reissued.map(|p| p.name), Some("赵六".to_string()));
+    assert_eq!(
+        store
+            .roster_person("33011019900101002211", Some(18))
+            .expect("other"),
         None
     );
 

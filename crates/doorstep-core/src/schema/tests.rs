@@ -343,3 +343,51 @@ fn an_upper_case_question_keeps_its_letters_in_capitals() {
         Ok(_) => panic!("an integer field was allowed upper_case"),
     }
 }
+
+/// A form of one record per person, keyed by `cert`, with these extra record properties.
+fn person_form(record: serde_json::Value) -> String {
+    let mut form: Json = serde_json::from_str(&minimal(serde_json::json!([
+        field("cert", "text"),
+        field("village", "region")
+    ])))
+    .expect("minimal form");
+    let mut def = serde_json::json!({"unit": "person", "key": "cert", "region": "village"});
+    if let (Some(def), Some(extra)) = (def.as_object_mut(), record.as_object()) {
+        def.extend(extra.clone());
+    }
+    form["record"] = def;
+    form.to_string()
+}
+
+#[test]
+fn a_key_prefix_names_the_person_whatever_follows_it() {
+    let form = Form::from_json(&person_form(serde_json::json!({"key_prefix": 18}))).expect("form");
+    let def = form.def.record.as_ref().expect("record");
+    // A certificate reissued with another category or level; the X typed in either case.
+    assert_eq!(def.key_stem(" 33011019800101001X11 "), "33011019800101001X");
+    assert!(def.same_person("33011019800101001X11", "33011019800101001x42"));
+    assert!(!def.same_person("33011019800101001X11", "33011019800101002X11"));
+    // A key shorter than the prefix is compared whole.
+    assert!(def.same_person("3301", "3301"));
+    assert!(!def.same_person("3301", "33011019800101001X11"));
+    // Without a prefix the whole key names the person.
+    let whole = Form::from_json(&person_form(serde_json::json!({}))).expect("form");
+    let def = whole.def.record.as_ref().expect("record");
+    assert!(def.same_person("33011019800101001x11", "33011019800101001X11"));
+    assert!(!def.same_person("33011019800101001X11", "33011019800101001X12"));
+}
+
+#[test]
+fn a_key_prefix_is_refused_when_it_names_nothing() {
+    let invalid_at = |record: serde_json::Value| match Form::from_json(&person_form(record)) {
+        Err(SchemaError::Invalid { place, .. }) => place,
+        other => panic!("expected an invalid form, got {other:?}"),
+    };
+    assert_eq!(
+        invalid_at(serde_json::json!({"key_prefix": 0})),
+        "record.key_prefix"
+    );
+    let mut village = serde_json::json!({"unit": "village", "key_prefix": 18});
+    village["key"] = Json::Null;
+    assert_eq!(invalid_at(village), "record.key_prefix");
+}

@@ -216,11 +216,24 @@ impl Backend for Postgres {
         rows.iter().map(roster_person_of).collect()
     }
 
-    fn roster_person(&mut self, cert_no: &str) -> Result<Option<RosterPerson>, StoreError> {
-        let row = self.client.query_opt(
-            "SELECT cert_no, name, region_code, prefill FROM roster WHERE cert_no = $1",
-            &[&cert_no],
-        )?;
+    fn roster_person(
+        &mut self,
+        cert_no: &str,
+        prefix: Option<usize>,
+    ) -> Result<Option<RosterPerson>, StoreError> {
+        let row = match prefix {
+            None => self.client.query_opt(
+                "SELECT cert_no, name, region_code, prefill FROM roster WHERE cert_no = $1",
+                &[&cert_no],
+            )?,
+            // `left` counts characters, as the form's prefix does.
+            Some(prefix) => self.client.query_opt(
+                "SELECT cert_no, name, region_code, prefill FROM roster
+                 WHERE left(cert_no, $2) = left($1, $2)
+                 ORDER BY cert_no LIMIT 1",
+                &[&cert_no, &i32::try_from(prefix).unwrap_or(i32::MAX)],
+            )?,
+        };
         row.as_ref().map(roster_person_of).transpose()
     }
 

@@ -210,11 +210,33 @@ impl Backend for Sqlite {
         rows.map(|row| roster_person_of(row?)).collect()
     }
 
-    fn roster_person(&mut self, cert_no: &str) -> Result<Option<RosterPerson>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT cert_no, name, region_code, prefill FROM roster WHERE cert_no = ?1",
-        )?;
-        let row = stmt.query_row([cert_no], roster_columns).optional()?;
+    fn roster_person(
+        &mut self,
+        cert_no: &str,
+        prefix: Option<usize>,
+    ) -> Result<Option<RosterPerson>, StoreError> {
+        let row = match prefix {
+            None => self
+                .conn
+                .prepare_cached(
+                    "SELECT cert_no, name, region_code, prefill FROM roster WHERE cert_no = ?1",
+                )?
+                .query_row([cert_no], roster_columns)
+                .optional()?,
+            // `substr` counts characters, as the form's prefix does.
+            Some(prefix) => self
+                .conn
+                .prepare_cached(
+                    "SELECT cert_no, name, region_code, prefill FROM roster
+                     WHERE substr(cert_no, 1, ?2) = substr(?1, 1, ?2)
+                     ORDER BY cert_no LIMIT 1",
+                )?
+                .query_row(
+                    params![cert_no, i64::try_from(prefix).unwrap_or(i64::MAX)],
+                    roster_columns,
+                )
+                .optional()?,
+        };
         row.map(roster_person_of).transpose()
     }
 
