@@ -1,6 +1,7 @@
 // Writes a Brotli (`.br`, quality 11) and a gzip (`.gz`, made by Zopfli) copy beside every text
 // file of the built app, once per build, for the server to send to browsers that accept them; and
-// prints what the app shell weighs raw, gzipped and in Brotli.
+// prints what the app shell weighs raw, gzipped and in Brotli: the page, the service worker and
+// the files it keeps for offline use (its PRECACHE list), which is what a tablet downloads.
 //
 //   node xtask/compress.js dist
 //
@@ -41,7 +42,17 @@ if (!dist) {
 // Zopfli's iterations: past 15 the wasm shrinks by under 0.1 KB more, for much longer.
 const ZOPFLI = { numiterations: 15 };
 
+// The files of the app shell, as paths relative to `dist`.
+function shellFiles() {
+  const sw = fs.readFileSync(path.join(dist, "sw.js"), "utf8");
+  const line = sw.split("\n").find((l) => l.startsWith("const PRECACHE = "));
+  if (!line) throw new Error("sw.js: no PRECACHE line");
+  const precached = JSON.parse(line.slice("const PRECACHE = ".length).replace(/;\s*$/, ""));
+  return new Set(["index.html", "sw.js", ...precached.map((url) => url.replace(/^\//, ""))]);
+}
+
 async function main() {
+  const inShell = shellFiles();
   let raw = 0;
   let gzip = 0;
   let brotli = 0;
@@ -59,10 +70,12 @@ async function main() {
       fs.writeFileSync(`${file}.gz`, gz);
       fs.writeFileSync(`${file}.br`, br);
     }
+    const name = path.relative(dist, file);
+    if (!inShell.has(name)) continue;
     raw += body.length;
     gzip += gz.length;
     brotli += br.length;
-    shell.push(`${path.relative(dist, file)} ${(gz.length / 1024).toFixed(1)}`);
+    shell.push(`${name} ${(gz.length / 1024).toFixed(1)}`);
   }
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
   console.error(`xtask: app shell (${shell.length} files): ${kb(raw)} raw, ${kb(gzip)} gzip, ${kb(brotli)} brotli`);

@@ -414,12 +414,18 @@ fn build_app() -> Result {
     exec(cmd("node").arg("xtask/compress.js").arg(&dist))
 }
 
+/// The files of `dist/` the service worker does not keep for offline use.
+const NOT_PRECACHED: [&str; 2] = ["/sw.js", "/embed-example.html"];
+
 /// Fills in the service worker's list of files and its version (a hash of their contents).
 fn write_precache(dist: &Path) -> Result {
     let mut files = Vec::new();
     collect_files(dist, dist, &mut files)?;
-    // The worker itself is not cached by itself; compressed copies are the server's business.
-    files.retain(|f| f != "/sw.js" && !f.ends_with(".br") && !f.ends_with(".gz"));
+    // The worker itself is not cached by itself; compressed copies are the server's business;
+    // the example page of an embedding host is not part of the app a tablet keeps.
+    files.retain(|f| {
+        !NOT_PRECACHED.contains(&f.as_str()) && !f.ends_with(".br") && !f.ends_with(".gz")
+    });
     files.sort();
     let mut hasher = DefaultHasher::new();
     for file in &files {
