@@ -321,8 +321,8 @@ impl Text {
             Text::AddPerson => ("添加名册外人员", "Add a person not on the roster"),
             Text::Matching => ("符合条件：", "Matching:"),
             Text::OnRoster => (
-                "此残疾人证号在名册中，请从名册打开此人，不要另行添加",
-                "This certificate number is on the roster: open the person from the roster rather than adding them",
+                "名册中已有此人，请从名册打开此人，不要另行添加",
+                "This person is on the roster: open them from the roster rather than adding them",
             ),
             Text::ReopenedDraft => (
                 "修改后的记录现为草稿，再次完成后才会上传",

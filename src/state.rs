@@ -570,10 +570,7 @@ impl State {
         let draft = self.draft.as_ref().filter(|d| d.status == Status::Draft)?;
         let form = &self.form.as_ref()?.0;
         let (_, key) = off_roster_key(form, &draft.answers, &draft.meta)?;
-        let def = form.def.record.as_ref()?;
-        self.roster
-            .iter()
-            .find(|p| def.same_person(&p.cert_no, key))
+        crate::roster::person_by_cert(&self.roster, form.def.record.as_ref()?, key)
     }
 
     /// The newest record the server holds, from elsewhere, about the subject of the record in

@@ -105,6 +105,8 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(networkFirst(event));
     return;
   }
-  if (url.pathname.startsWith("/api/")) return;
+  // The API, and the example page of an embedding host (not kept: it is not the app, and the
+  // shell must not stand in for it), go to the network.
+  if (url.pathname.startsWith("/api/") || url.pathname === "/embed-example.html") return;
   event.respondWith(shellFirst(request));
 });

@@ -52,6 +52,8 @@ function shellFiles() {
 }
 
 async function main() {
+  // A failure anywhere, even a promise that never settles, leaves the build failed.
+  process.exitCode = 1;
   const inShell = shellFiles();
   let raw = 0;
   let gzip = 0;
@@ -80,6 +82,7 @@ async function main() {
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
   console.error(`xtask: app shell (${shell.length} files): ${kb(raw)} raw, ${kb(gzip)} gzip, ${kb(brotli)} brotli`);
   console.error(`xtask: gzip KB by file: ${shell.join(", ")}`);
+  process.exitCode = 0;
 }
 
 main().catch((e) => {

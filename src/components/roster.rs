@@ -71,6 +71,10 @@ pub struct RosterProps {
     pub villages: Rc<Vec<VillageLine>>,
     /// Whether a form for villages is loaded.
     pub has_village_form: bool,
+    /// How many leading characters of a certificate number name the person (the person
+    /// form's `key_prefix`): a search by a number reissued since finds the person's line.
+    #[prop_or_default]
+    pub key_prefix: Option<usize>,
     /// Whether this is the service window: search first, Enter opens the first match.
     #[prop_or_default]
     pub window: bool,
@@ -165,7 +169,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
             shown_max.set(PAGE);
         })
     };
-    let matching: Vec<&Line> = filter.apply(&props.lines.0);
+    let matching: Vec<&Line> = filter.apply(&props.lines.0, props.key_prefix);
     // The community forms go by the same filters.
     let villages_shown: Vec<&VillageLine> = props
         .villages

@@ -160,3 +160,13 @@ test("a native host that calls init while the app is still starting is signed in
   await expect(next.locator(".persons .person")).toHaveCount(2);
   await expect(next.getByRole("heading", { name: "登录" })).toHaveCount(0);
 });
+
+// The example page is not part of the app a tablet keeps: once the app's service worker runs,
+// the page still comes from the server, not the app's shell in its place.
+test("the example host page is itself once the app's service worker runs", async ({ page }) => {
+  await page.goto("/");
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+  await page.goto("/embed-example.html");
+  await expect(page.getByRole("heading", { name: "嵌入示例" })).toBeVisible();
+});

@@ -15,18 +15,26 @@
 const API = /\/api\//;
 const refuse = (route) => route.abort("internetdisconnected");
 
-/// Begins noting the browser's `online` and `offline` events in each page of `context`.
+// Notes the page's `online` and `offline` events in `window.__networkEvents`.
+function listen() {
+  if (window.__networkEvents) return;
+  window.__networkEvents = [];
+  for (const type of ["online", "offline"]) {
+    window.addEventListener(type, () => window.__networkEvents.push({ type, at: Date.now() }));
+  }
+}
+
+const noting = new WeakSet();
+
+/// Begins noting the browser's `online` and `offline` events in each page of `context`, those
+/// open now and those loaded later (a reload while offline among them).
 async function noteNetworkEvents(context) {
+  if (!noting.has(context)) {
+    noting.add(context);
+    await context.addInitScript(listen);
+  }
   for (const page of context.pages()) {
-    await page
-      .evaluate(() => {
-        if (window.__networkEvents) return;
-        window.__networkEvents = [];
-        for (const type of ["online", "offline"]) {
-          window.addEventListener(type, () => window.__networkEvents.push({ type, at: Date.now() }));
-        }
-      })
-      .catch(() => undefined);
+    await page.evaluate(listen).catch(() => undefined);
   }
 }
 

@@ -247,7 +247,7 @@ test("a person added at the door whose number is on the roster is sent to their 
   await cert.fill("33011019800515003642");
   await expect(notice).toHaveCount(0);
   await cert.fill(LI_SI.cert);
-  await expect(notice).toContainText("此残疾人证号在名册中");
+  await expect(notice).toContainText("名册中已有此人");
   await expect(notice).toContainText("李四");
   await notice.getByRole("button", { name: "打开名册中的此人" }).click();
   await showSection(page, "基本信息");

@@ -166,9 +166,9 @@ pub fn on_roster_issue(field: &str, name: &str) -> validate::Issue {
         severity: crate::schema::Severity::Error,
         code: "on_roster".to_string(),
         message: crate::schema::Localized::zh_en(
-            format!("此残疾人证号在名册中（{name}），请从名册中打开此人登记，不要作为名册外人员"),
+            format!("名册中已有此人（{name}），请从名册中打开此人登记，不要作为名册外人员"),
             format!(
-                "This number is on the roster ({name}): visit the person from the roster, not as someone added"
+                "This person is on the roster ({name}): visit them from the roster, not as someone added"
             ),
         ),
     }

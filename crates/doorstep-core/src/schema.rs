@@ -98,6 +98,7 @@ pub struct RecordDefinition {
     /// added at the door under a reissued number is still found on the roster. Without it, two
     /// keys are the same person's only when they are the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub key_prefix: Option<usize>,
     /// The field that names a record in lists (the person's name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -583,18 +584,18 @@ impl Form {
                     "a form with one record per person needs `key`, the field of the roster's key",
                 ));
             }
-            match (record.key_prefix, &record.key) {
-                (Some(0), _) => return Err(invalid(
-                    "record.key_prefix".into(),
+            let prefix_trouble = match (record.key_prefix, record.unit) {
+                (None, _) => None,
+                (Some(0), _) => Some(
                     "must be at least 1: the count of the key's characters that name the person",
-                )),
-                (Some(_), None) => {
-                    return Err(invalid(
-                        "record.key_prefix".into(),
-                        "is a part of `key`, which the form does not have",
-                    ))
+                ),
+                (Some(_), RecordUnit::Village) => {
+                    Some("names a person by a part of `key`: a form for villages has none")
                 }
-                _ => {}
+                (Some(_), RecordUnit::Person) => None,
+            };
+            if let Some(message) = prefix_trouble {
+                return Err(invalid("record.key_prefix".into(), message));
             }
         }
 

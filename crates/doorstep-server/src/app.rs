@@ -533,10 +533,13 @@ fn listed_off_roster(
     };
     // The roster keeps numbers in capitals, as the forms' key fields normally do. A number
     // reissued since the roster was made is found by the part of it that names the person.
+    // A roster imported again after a reissue may hold the person twice, once per number:
+    // the line in this collector's villages is the one to point to.
     let prefix = form.def.record.as_ref().and_then(|r| r.key_prefix);
     Ok(store
-        .roster_person(&key.to_ascii_uppercase(), prefix)?
-        .filter(|person| collector.villages.contains(&person.region_code))
+        .roster_persons(&key.to_ascii_uppercase(), prefix)?
+        .into_iter()
+        .find(|person| collector.villages.contains(&person.region_code))
         .map(|person| SubmissionResult {
             id: record.id.clone(),
             outcome: Outcome::Rejected,

@@ -612,9 +612,11 @@ async fn a_person_added_at_the_door_who_is_on_the_collectors_roster_is_refused()
 
 #[tokio::test]
 async fn a_person_added_at_the_door_under_a_number_reissued_since_the_roster_is_refused() {
-    let outcome_with_roster = |roster_cert: &'static str| async move {
+    let outcome_with_roster = |lines: &'static [(&'static str, &'static str)]| async move {
         let f = fixture();
-        roster_zhang_as(&f.state, roster_cert, "330110005001");
+        for (cert_no, village) in lines {
+            roster_zhang_as(&f.state, cert_no, village);
+        }
         let record = walk_in(&f.state, "w-1", 1, "13812345678");
         assert_eq!(record["answers"]["cert_no"], "33011019850315013343");
         let (_, answer) = post(&f.state, json!({ "records": [record] }).to_string()).await;
@@ -623,11 +625,19 @@ async fn a_person_added_at_the_door_under_a_number_reissued_since_the_roster_is_
     // The roster was made before a reassessment, when 张建国's number ended in level 2; the
     // collector types the number reissued since, ending in 3. The same ID number is the same
     // person (the individual form's `key_prefix`).
-    let result = outcome_with_roster("33011019850315013342").await;
+    let result = outcome_with_roster(&[("33011019850315013342", "330110005001")]).await;
     assert_eq!(result["outcome"], "rejected", "{result}");
     assert_eq!(result["issues"][0]["code"], "on_roster");
+    // A roster imported again after an earlier reissue holds him twice, the first line in
+    // another collector's village: the line in this collector's is found all the same.
+    let result = outcome_with_roster(&[
+        ("33011019850315013341", "330110009001"),
+        ("33011019850315013342", "330110005001"),
+    ])
+    .await;
+    assert_eq!(result["outcome"], "rejected", "{result}");
     // Another ID number with the same category and level is someone else.
-    let result = outcome_with_roster("33011019850315023343").await;
+    let result = outcome_with_roster(&[("33011019850315023343", "330110005001")]).await;
     assert_eq!(result["outcome"], "accepted", "{result}");
 }
 
