@@ -2,8 +2,9 @@
 //! answers are lost, requests are delivered twice, stale copies of old requests arrive late
 //! (reordering), the server answers 503, 413 when a batch is too large, and 401 when the
 //! sign-in has expired; the browser goes offline and online; records are queued while uploads
-//! run. Whatever happens, every record ends up stored exactly once, with the content it was
-//! queued with, and the outbox ends empty.
+//! run; two collectors share the tablet and sign in in turn. Whatever happens, every record ends
+//! up stored exactly once, with the content it was queued with, uploaded under the sign-in of
+//! the collector who completed it, and the outbox ends empty.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -81,8 +82,28 @@ fn simulate(seed: u64, records: usize, batch_size: usize, max_batch: usize) -> R
         ..Server::default()
     };
     let content = |id: &str| format!("answers of {id}");
+    // Two collectors share the tablet: each record is one's, by the parity of its number.
+    let collector_of = |id: &str| {
+        let even = id.bytes().last().is_some_and(|b| b % 2 == 0);
+        if even { "a" } else { "b" }.to_string()
+    };
+    let queued = |id: String| Event::Queued {
+        collector: Some(collector_of(&id)),
+        id,
+    };
+    let mut signed_in = "a".to_string();
     let mut outbox = Outbox::new(true).with_batch_size(batch_size);
-    let mut pending: Vec<Command> = Vec::new();
+    // Each command with the sign-in of the moment the outbox issued it: the app takes the
+    // token of an upload then, not when the request goes.
+    let issued = |commands: Vec<Command>, by: &str| -> Vec<(Command, String)> {
+        commands.into_iter().map(|c| (c, by.to_string())).collect()
+    };
+    let mut pending: Vec<(Command, String)> = issued(
+        outbox.handle(Event::SignedIn {
+            collector: signed_in.clone(),
+        }),
+        &signed_in,
+    );
     let mut to_queue: Vec<String> = (0..records).map(|i| format!("r{i:05}")).collect();
     to_queue.reverse();
     let mut sent: HashSet<String> = HashSet::new();
@@ -93,9 +114,12 @@ fn simulate(seed: u64, records: usize, batch_size: usize, max_batch: usize) -> R
         // Now and then something happens outside the upload loop.
         let roll = random.percent();
         let event = if roll < 10 && !to_queue.is_empty() {
-            to_queue.pop().map(|id| Event::Queued {
-                id,
-                collector: None,
+            to_queue.pop().map(queued)
+        } else if roll < 11 {
+            // The other collector signs in on the tablet.
+            signed_in = if signed_in == "a" { "b" } else { "a" }.to_string();
+            Some(Event::SignedIn {
+                collector: signed_in.clone(),
             })
         } else if roll < 12 {
             online = !online;
@@ -117,28 +141,42 @@ fn simulate(seed: u64, records: usize, batch_size: usize, max_batch: usize) -> R
             None
         };
         if let Some(event) = event {
-            pending.extend(outbox.handle(event));
+            pending.extend(issued(outbox.handle(event), &signed_in));
             continue;
         }
-        let Some(command) = pending.pop() else {
+        let Some((command, token_of)) = pending.pop() else {
             if to_queue.is_empty() && outbox.waiting().is_empty() {
                 break;
             }
             if !online {
                 online = true;
-                pending.extend(outbox.handle(Event::Online));
+                pending.extend(issued(outbox.handle(Event::Online), &signed_in));
             } else if let Some(id) = to_queue.pop() {
-                pending.extend(outbox.handle(Event::Queued {
-                    id,
-                    collector: None,
-                }));
+                pending.extend(issued(outbox.handle(queued(id)), &signed_in));
+            } else if outbox.progress().held > 0 && !outbox.is_uploading() {
+                // What is left waits for the other collector: they sign in.
+                signed_in = if signed_in == "a" { "b" } else { "a" }.to_string();
+                pending.extend(issued(
+                    outbox.handle(Event::SignedIn {
+                        collector: signed_in.clone(),
+                    }),
+                    &signed_in,
+                ));
             } else {
-                pending.extend(outbox.handle(Event::Retry));
+                pending.extend(issued(outbox.handle(Event::Retry), &signed_in));
             }
             continue;
         };
         let event = match command {
             Command::Upload(ids) => {
+                // The batch goes with the sign-in of the moment the outbox chose it: every
+                // record in it must be that collector's.
+                if let Some(other) = ids.iter().find(|id| collector_of(id) != token_of) {
+                    return Err(format!(
+                        "{other}, {}'s record, was uploaded with {token_of}'s sign-in",
+                        collector_of(other)
+                    ));
+                }
                 let request: Vec<(String, String)> =
                     ids.iter().map(|id| (id.clone(), content(id))).collect();
                 let fate = random.percent();
@@ -183,13 +221,14 @@ fn simulate(seed: u64, records: usize, batch_size: usize, max_batch: usize) -> R
             }
             Command::RetryAfter(_) => Event::Retry,
             Command::SignIn => {
+                // The collector signed in signs in again.
                 server.expired = false;
                 Event::SignedIn {
-                    collector: "c".into(),
+                    collector: signed_in.clone(),
                 }
             }
         };
-        pending.extend(outbox.handle(event));
+        pending.extend(issued(outbox.handle(event), &signed_in));
     }
     if !outbox.waiting().is_empty() || !to_queue.is_empty() {
         return Err(format!(
