@@ -1345,12 +1345,14 @@ pub fn app() -> Html {
             let on_person = on_person.clone();
             Callback::from(move |_: MouseEvent| on_person.emit(person.clone()))
         };
-        // 完成 was refused: why, tied to the button that leads to the person's line.
+        // 完成 was refused: why, tied to the button that leads to the person's line. Only the
+        // first paragraph is a live region: the refusal is read once, as the description of
+        // the button the focus moves to, not a second time as a change of the alert.
         let refused = matches!((&state.refused_on_roster, &state.draft),
             (Some((id, _)), Some(draft)) if *id == draft.id);
         html! {
-            <div class="notice returned on-roster" role="alert">
-                <p>{ text }</p>
+            <div class="notice returned on-roster">
+                <p role="alert">{ text }</p>
                 if refused {
                     <p id="on-roster-refused">{ t(Text::OnRosterRefused) }</p>
                 }
@@ -1399,9 +1401,11 @@ pub fn app() -> Html {
                 on_submit.emit(());
             })
         };
+        // As for the person on the roster: the question is read once, as the description of
+        // the button the focus moves to.
         html! {
-            <div class={class} role="alert">
-                <p>{ format!("{}{}{by}", t(text), t(Text::LabelSeparator)) }</p>
+            <div class={class}>
+                <p role="alert">{ format!("{}{}{by}", t(text), t(Text::LabelSeparator)) }</p>
                 if asked {
                     <p id="second-record-question">{ t(Text::SecondRecordAsk) }</p>
                     <button type="button" id="second-record" onclick={meant}

@@ -138,6 +138,10 @@ test("the network back while a record is open brings word of a delivery from els
   await expect(b.getByRole("alert").filter({ hasText: "服务器已收到" })).toContainText("上传人：e2e");
   await b.getByRole("button", { name: "完成" }).click();
   await expect(b.getByRole("button", { name: "确需再登记，完成" })).toBeFocused();
+  // The question is read once, as the button's description, not again by the alert.
+  await expect(b.getByRole("alert").filter({ hasText: "服务器已收到" })).not.toContainText(
+    await b.locator("#second-record-question").innerText(),
+  );
   await expect.poll(async () => (await deviceRecords(b)).filter((r) => r.form_id === "community").map((r) => r.status))
     .toEqual(["draft"]);
   await tabletB.close();

@@ -278,6 +278,9 @@ test("a person added at the door whose number is on the roster cannot be complet
   const open = notice.getByRole("button", { name: "打开名册中的此人" });
   await expect(open).toBeFocused();
   await expect(open).toHaveAttribute("aria-describedby", "on-roster-refused");
+  // Read once, as the button's description: the refusal is not in the alert's live region.
+  await expect(page.getByRole("alert").filter({ hasText: "本记录未完成" })).toHaveCount(0);
+  await expect(page.getByRole("alert").filter({ hasText: "名册中已有此人" })).toHaveCount(1);
   expect(await seriousViolations(page)).toEqual([]);
   await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
   await expect.poll(async () => (await deviceRecords(page))
