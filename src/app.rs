@@ -1290,12 +1290,9 @@ pub fn app() -> Html {
         },
         Phase::Ready if state.mode == Mode::Roster && state.screen == Screen::Home => {
             let (lines, villages, has_village_form) = (*roster).clone();
-            let key_prefix = state
-                .form_for(RecordUnit::Person)
-                .and_then(|form| form.0.def.record.as_ref()?.key_prefix);
             html! {
                 <RosterView lines={LinesRef(lines)} villages={villages} has_village_form={has_village_form}
-                    window={state.window} key_prefix={key_prefix}
+                    window={state.window} person_form={state.form_for(RecordUnit::Person)}
                     locale={locale} on_person={on_person.clone()} on_record={on_open.clone()}
                     on_add={on_add} on_village={on_village} />
             }

@@ -400,14 +400,8 @@ fn open(
             let form = state
                 .form_for(RecordUnit::Person)
                 .ok_or_else(|| not_now("open", "no form for persons is loaded"))?;
-            let definition = form
-                .0
-                .def
-                .record
-                .as_ref()
-                .ok_or_else(|| not_now("open", "the form for persons has no record block"))?;
             // A number reissued since the roster was made finds the person's line too.
-            let person = crate::roster::person_by_cert(&state.roster, definition, &cert)
+            let person = doorstep_core::record::listed_person(&form.0, &state.roster, &cert)
                 .cloned()
                 .ok_or_else(|| {
                     bad(

@@ -72,27 +72,6 @@ impl Progress {
     }
 }
 
-/// The person of the roster with this certificate number, its X in either case and spaces
-/// around it ignored; else, when the form names the part of the number that names the person
-/// (`key_prefix`, the ID number), the one whose number shares it: the number was reissued
-/// after a reassessment since the roster was made.
-pub fn person_by_cert<'a>(
-    roster: &'a [RosterPerson],
-    definition: &RecordDefinition,
-    cert: &str,
-) -> Option<&'a RosterPerson> {
-    let cert = cert.trim();
-    roster
-        .iter()
-        .find(|p| p.cert_no.eq_ignore_ascii_case(cert))
-        .or_else(|| {
-            definition.key_prefix?;
-            roster
-                .iter()
-                .find(|p| definition.same_person(&p.cert_no, cert))
-        })
-}
-
 /// The newest record of each subject (a person's key or a village code) of one form.
 pub fn latest_by_subject<'a>(
     records: impl IntoIterator<Item = &'a Record>,
@@ -302,25 +281,18 @@ pub struct Filter {
 
 impl Filter {
     /// The lines that pass, in order. Certificate numbers match without regard to the case of
-    /// their X, and no line's text is copied to compare it. With `key_prefix` (the person
-    /// form's), a search as long as it finds the person whose number shares its beginning: a
-    /// number reissued since the roster was made finds its line.
-    pub fn apply<'a>(&self, lines: &'a [Line], key_prefix: Option<usize>) -> Vec<&'a Line> {
+    /// their X, and no line's text is copied to compare it. With the person form's record
+    /// block, a whole number typed also finds the person it names by the form's `key_prefix`
+    /// ([`RecordDefinition::same_person`]): a number reissued since the roster was made finds
+    /// its line.
+    pub fn apply<'a>(&self, lines: &'a [Line], person: Option<&RecordDefinition>) -> Vec<&'a Line> {
         let search = self.search.trim();
-        let stem = key_prefix
-            .and_then(|n| n.checked_sub(1))
-            .and_then(|last| search.char_indices().nth(last))
-            .map(|(at, c)| at + c.len_utf8())
-            .map(|end| &search.as_bytes()[..end]);
+        let by_prefix = person.filter(|d| d.key_prefix.is_some());
         let cert_matches = |cert: &str| {
             cert.as_bytes()
                 .windows(search.len())
                 .any(|w| w.eq_ignore_ascii_case(search.as_bytes()))
-                || stem.is_some_and(|stem| {
-                    cert.as_bytes()
-                        .get(..stem.len())
-                        .is_some_and(|start| start.eq_ignore_ascii_case(stem))
-                })
+                || by_prefix.is_some_and(|d| d.same_person(cert, search))
         };
         lines
             .iter()
@@ -521,49 +493,31 @@ mod tests {
     }
 
     #[test]
-    fn a_person_is_found_by_certificate_number_whatever_the_case_of_its_x() {
-        let roster = [
-            person("33011019800101001X11", "张三", "330110005001"),
-            person("33011019800101002X12", "李四", "330110005001"),
-        ];
-        let whole = definition();
-        let name = |def: &RecordDefinition, cert: &str| {
-            person_by_cert(&roster, def, cert).map(|p| p.name.clone())
-        };
-        assert_eq!(name(&whole, " 33011019800101001x11 "), Some("张三".into()));
-        assert_eq!(name(&whole, "33011019800101001X12"), None);
-        // With the ID number naming the person, a reissued number is theirs; the exact number
-        // is preferred to another line of the same ID.
-        let by_id = RecordDefinition {
-            key_prefix: Some(18),
-            ..definition()
-        };
-        assert_eq!(name(&by_id, "33011019800101001X12"), Some("张三".into()));
-        assert_eq!(name(&by_id, "33011019800101002X12"), Some("李四".into()));
-        assert_eq!(name(&by_id, "33011019800101003X12"), None);
-    }
-
-    #[test]
     fn a_search_by_a_reissued_number_finds_the_persons_line() {
         let roster = [
             person("33011019800101001X11", "张三", "330110005001"),
             person("33011019800101002X12", "李四", "330110005001"),
         ];
-        let lines = lines(&roster, &[], &[], "person", &definition(), None);
-        let found = |search: &str, prefix: Option<usize>| -> Vec<String> {
+        let whole = definition();
+        let by_id = RecordDefinition {
+            key_prefix: Some(18),
+            ..definition()
+        };
+        let lines = lines(&roster, &[], &[], "person", &whole, None);
+        let found = |search: &str, person: &RecordDefinition| -> Vec<String> {
             Filter {
                 search: search.into(),
                 ..Filter::default()
             }
-            .apply(&lines, prefix)
+            .apply(&lines, Some(person))
             .into_iter()
             .map(|l| l.name.clone())
             .collect()
         };
-        assert_eq!(found("33011019800101001x42", Some(18)), ["张三"]);
-        assert_eq!(found("33011019800101001x42", None), Vec::<String>::new());
+        assert_eq!(found("33011019800101001x42", &by_id), ["张三"]);
+        assert_eq!(found("33011019800101001x42", &whole), Vec::<String>::new());
         // Shorter than the prefix, a search is a part of a number as before.
-        assert_eq!(found("0101002", Some(18)), ["李四"]);
+        assert_eq!(found("0101002", &by_id), ["李四"]);
     }
 
     #[test]
@@ -732,7 +686,7 @@ mod tests {
 
         let shown = |filter: Filter| -> Vec<String> {
             filter
-                .apply(&lines, None)
+                .apply(&lines, Some(&definition))
                 .into_iter()
                 .map(|l| l.name.clone())
                 .collect()

@@ -563,14 +563,13 @@ impl State {
 
     /// The roster's person whose certificate number the record in hand holds, when it is a
     /// draft of a person added at the door ([`off_roster_key`]): they are visited through
-    /// their line, not as someone added. A number reissued since the roster was made is the
-    /// same person's when the form says which part of it names them
-    /// ([`doorstep_core::schema::RecordDefinition::key_prefix`]).
+    /// their line, not as someone added; by the rule the server applies too
+    /// ([`doorstep_core::record::listed_person`]).
     pub fn listed_walk_in(&self) -> Option<&RosterPerson> {
         let draft = self.draft.as_ref().filter(|d| d.status == Status::Draft)?;
         let form = &self.form.as_ref()?.0;
         let (_, key) = off_roster_key(form, &draft.answers, &draft.meta)?;
-        crate::roster::person_by_cert(&self.roster, form.def.record.as_ref()?, key)
+        doorstep_core::record::listed_person(form, &self.roster, key)
     }
 
     /// The newest record the server holds, from elsewhere, about the subject of the record in
@@ -843,10 +842,10 @@ impl State {
                 // their line (the server refuses such a record as well): refused once nothing
                 // else keeps it from completing. Not one the server holds already, reopened to
                 // be re-confirmed: that stays the record of them it is.
-                let held = form.0.def.record.as_ref().is_some_and(|definition| {
+                let reconfirming = form.0.def.record.as_ref().is_some_and(|definition| {
                     draft.awaits_reconfirmation(definition, context.today)
                 });
-                let listed = !held && self.listed_walk_in().is_some();
+                let listed = !reconfirming && self.listed_walk_in().is_some();
                 if result.is_ok() && listed {
                     let times = match &self.refused_on_roster {
                         Some((id, times)) if *id == draft.id => times + 1,

@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use crate::i18n::{Locale, Text};
 use crate::roster::{Counts, Elsewhere, Filter, Line, Progress};
+use crate::state::FormRef;
 
 /// The status filter's value for the records that wait to be re-confirmed.
 const RECONFIRM: &str = "reconfirm";
@@ -71,10 +72,10 @@ pub struct RosterProps {
     pub villages: Rc<Vec<VillageLine>>,
     /// Whether a form for villages is loaded.
     pub has_village_form: bool,
-    /// How many leading characters of a certificate number name the person (the person
-    /// form's `key_prefix`): a search by a number reissued since finds the person's line.
+    /// The form for persons, whose record block says which part of a certificate number names
+    /// the person: a search by a number reissued since finds the person's line.
     #[prop_or_default]
-    pub key_prefix: Option<usize>,
+    pub person_form: Option<FormRef>,
     /// Whether this is the service window: search first, Enter opens the first match.
     #[prop_or_default]
     pub window: bool,
@@ -169,7 +170,11 @@ pub fn roster_view(props: &RosterProps) -> Html {
             shown_max.set(PAGE);
         })
     };
-    let matching: Vec<&Line> = filter.apply(&props.lines.0, props.key_prefix);
+    let person = props
+        .person_form
+        .as_ref()
+        .and_then(|form| form.0.def.record.as_ref());
+    let matching: Vec<&Line> = filter.apply(&props.lines.0, person);
     // The community forms go by the same filters.
     let villages_shown: Vec<&VillageLine> = props
         .villages

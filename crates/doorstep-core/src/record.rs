@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use thiserror::Error;
 
 use crate::expr::Context;
-use crate::protocol::Submission;
+use crate::protocol::{RosterPerson, Submission};
 use crate::schema::{Form, RecordDefinition};
 use crate::validate::{self, Report};
 
@@ -155,6 +155,32 @@ pub fn off_roster_key<'a>(
     let field = form.def.record.as_ref()?.key.as_deref()?;
     let key = answers.get(field)?.as_str()?.trim();
     (!key.is_empty()).then_some((field, key))
+}
+
+/// The roster's person a key of `form`'s records names: the one with this very key (its X in
+/// either case, spaces around it ignored); else, when the form names the part of a key that
+/// names the person ([`RecordDefinition::key_prefix`]), the first whose key shares it, as a
+/// certificate reissued since the roster was made does. The tablet looks a person up in the
+/// roster it holds, the server in the collector's, both with this.
+pub fn listed_person<'a>(
+    form: &Form,
+    roster: &'a [RosterPerson],
+    key: &str,
+) -> Option<&'a RosterPerson> {
+    let key = key.trim();
+    roster
+        .iter()
+        .find(|p| p.cert_no.eq_ignore_ascii_case(key))
+        .or_else(|| {
+            let definition = form
+                .def
+                .record
+                .as_ref()
+                .filter(|d| d.key_prefix.is_some())?;
+            roster
+                .iter()
+                .find(|p| definition.same_person(&p.cert_no, key))
+        })
 }
 
 /// The error of a person added off the roster whose key ([`off_roster_key`]) is on the roster
@@ -824,6 +850,49 @@ mod tests {
         );
         assert_eq!(issue.severity, crate::schema::Severity::Error);
         assert!(issue.message.get("zh-CN").contains("李四"));
+    }
+
+    #[test]
+    fn a_person_is_found_on_the_roster_by_their_key_or_its_id_part() {
+        let person = |cert: &str, name: &str| RosterPerson {
+            cert_no: cert.into(),
+            name: name.into(),
+            region_code: "330110005001".into(),
+            prefill: Default::default(),
+        };
+        let roster = [
+            person("33011019800101001X11", "张三"),
+            person("33011019800101002X12", "李四"),
+            person("33011019800101002X13", "李四换证后"),
+        ];
+        let whole = visit_form();
+        let by_id = Form::from_json(
+            &serde_json::to_string(&{
+                let mut def = whole.def.clone();
+                if let Some(record) = def.record.as_mut() {
+                    record.key_prefix = Some(18);
+                }
+                def
+            })
+            .expect("form JSON"),
+        )
+        .expect("form with key_prefix");
+        let name =
+            |form: &Form, key: &str| listed_person(form, &roster, key).map(|p| p.name.clone());
+        // The very key, its X in either case, spaces around it ignored.
+        assert_eq!(name(&whole, " 33011019800101001x11 "), Some("张三".into()));
+        // Reissued with another level: the same person only when the form says the first 18
+        // characters name them.
+        assert_eq!(name(&whole, "33011019800101001X12"), None);
+        assert_eq!(name(&by_id, "33011019800101001X12"), Some("张三".into()));
+        // The very key is preferred to another line of the same ID; otherwise the first line.
+        assert_eq!(
+            name(&by_id, "33011019800101002X13"),
+            Some("李四换证后".into())
+        );
+        assert_eq!(name(&by_id, "33011019800101002X14"), Some("李四".into()));
+        // Another ID number is no one's.
+        assert_eq!(name(&by_id, "33011019800101003X12"), None);
     }
 
     #[test]

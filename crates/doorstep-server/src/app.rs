@@ -14,11 +14,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use doorstep_core::protocol::{
-    answers_hash, AssignedVillage, Assignments, Delivered, FormSummary, Outcome, Session, SignIn,
-    Submission, SubmissionBatch, SubmissionResponse, SubmissionResult, MAX_BATCH_RECORDS,
-    MAX_BODY_BYTES,
+    answers_hash, AssignedVillage, Assignments, Delivered, FormSummary, Outcome, RosterPerson,
+    Session, SignIn, Submission, SubmissionBatch, SubmissionResponse, SubmissionResult,
+    MAX_BATCH_RECORDS, MAX_BODY_BYTES,
 };
-use doorstep_core::record::{off_roster_key, on_roster_issue};
+use doorstep_core::record::{listed_person, off_roster_key, on_roster_issue};
 use doorstep_core::region::RegionList;
 use doorstep_core::schema::FieldType;
 use doorstep_core::{Context, Evaluation, Issue, Localized, Severity};
@@ -514,15 +514,16 @@ fn outside_villages(
     })
 }
 
-/// Refuses a person added off the roster whose certificate number (or its ID part, when the form
-/// names one: `key_prefix`) is on the collector's roster after all: the rule the tablet applies
-/// with the same roster
-/// ([`doorstep_core::record::on_roster_issue`]). A person of another collector's villages is
+/// Refuses a person added off the roster who is on the collector's roster after all, by the
+/// rule the tablet applies with the same roster ([`doorstep_core::record::listed_person`],
+/// [`doorstep_core::record::on_roster_issue`]). A person of another collector's villages is
 /// not refused (that line is theirs to visit, and this collector could not open it).
+/// `roster` is the collector's roster, read at the first record that needs it.
 fn listed_off_roster(
     state: &AppState,
     store: &mut Store,
     collector: &Collector,
+    roster: &mut Option<Vec<RosterPerson>>,
     record: &Submission,
 ) -> Result<Option<SubmissionResult>, crate::store::StoreError> {
     let Some(form) = state.forms.get(&record.form) else {
@@ -531,20 +532,17 @@ fn listed_off_roster(
     let Some((field, key)) = off_roster_key(form, &record.answers, &record.meta) else {
         return Ok(None);
     };
-    // The roster keeps numbers in capitals, as the forms' key fields normally do. A number
-    // reissued since the roster was made is found by the part of it that names the person.
-    // A roster imported again after a reissue may hold the person twice, once per number:
-    // the line in this collector's villages is the one to point to.
-    let prefix = form.def.record.as_ref().and_then(|r| r.key_prefix);
-    Ok(store
-        .roster_persons(&key.to_ascii_uppercase(), prefix)?
-        .into_iter()
-        .find(|person| collector.villages.contains(&person.region_code))
-        .map(|person| SubmissionResult {
+    let roster = match roster {
+        Some(roster) => roster,
+        None => roster.insert(store.roster(&collector.villages)?),
+    };
+    Ok(
+        listed_person(form, roster, key).map(|person| SubmissionResult {
             id: record.id.clone(),
             outcome: Outcome::Rejected,
             issues: vec![on_roster_issue(field, &person.name)],
-        }))
+        }),
+    )
 }
 
 /// What becomes of each record of a batch, in order.
@@ -558,6 +556,7 @@ fn answer_batch(
     let stored = store.stored_answers(&ids)?;
     let mut results: Vec<Option<SubmissionResult>> = Vec::with_capacity(records.len());
     let mut to_store = Vec::new();
+    let mut roster = None;
     for (i, record) in records.iter().enumerate() {
         // Answers that do not match their hash were damaged on the way: nothing of them is
         // trusted, and the device keeps the record to send again.
@@ -598,7 +597,8 @@ fn answer_batch(
         // record it is.
         let checked = match checked {
             Ok(()) if !stored.contains_key(&record.id) => {
-                listed_off_roster(state, &mut store, collector, record)?.map_or(Ok(()), Err)
+                listed_off_roster(state, &mut store, collector, &mut roster, record)?
+                    .map_or(Ok(()), Err)
             }
             other => other,
         };

@@ -160,15 +160,6 @@ pub trait Backend: Send + std::fmt::Debug {
     fn import_roster(&mut self, persons: &[RosterPerson], now: i64) -> Result<(), StoreError>;
     /// The roster's persons in these villages, by village and certificate number.
     fn roster(&mut self, villages: &[String]) -> Result<Vec<RosterPerson>, StoreError>;
-    /// The roster's persons with this certificate number, in whichever village; with `prefix`,
-    /// those whose number begins with the same that many characters (the ID number, which a
-    /// roster imported again after a reissue may hold twice:
-    /// [`doorstep_core::schema::RecordDefinition::key_prefix`]). By certificate number.
-    fn roster_persons(
-        &mut self,
-        cert_no: &str,
-        prefix: Option<usize>,
-    ) -> Result<Vec<RosterPerson>, StoreError>;
     /// Stores the checked records of one batch in one transaction and says what became of
     /// each; `collector` is who sent them.
     fn insert(
@@ -272,15 +263,6 @@ impl Store {
     /// See [`Backend::roster`].
     pub fn roster(&mut self, villages: &[String]) -> Result<Vec<RosterPerson>, StoreError> {
         self.backend.roster(villages)
-    }
-
-    /// See [`Backend::roster_persons`].
-    pub fn roster_persons(
-        &mut self,
-        cert_no: &str,
-        prefix: Option<usize>,
-    ) -> Result<Vec<RosterPerson>, StoreError> {
-        self.backend.roster_persons(cert_no, prefix)
     }
 
     /// See [`Backend::insert`].

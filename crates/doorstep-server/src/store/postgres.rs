@@ -216,23 +216,6 @@ impl Backend for Postgres {
         rows.iter().map(roster_person_of).collect()
     }
 
-    fn roster_persons(
-        &mut self,
-        cert_no: &str,
-        prefix: Option<usize>,
-    ) -> Result<Vec<RosterPerson>, StoreError> {
-        // `left` counts characters, as the form's prefix does.
-        let prefix = prefix.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
-        let rows = self.client.query(
-            "SELECT cert_no, name, region_code, prefill FROM roster
-             WHERE CASE WHEN $2::INT4 IS NULL THEN cert_no = $1
-                        ELSE left(cert_no, $2) = left($1, $2) END
-             ORDER BY cert_no",
-            &[&cert_no, &prefix],
-        )?;
-        rows.iter().map(roster_person_of).collect()
-    }
-
     fn insert(
         &mut self,
         records: &[&Submission],

@@ -210,24 +210,6 @@ impl Backend for Sqlite {
         rows.map(|row| roster_person_of(row?)).collect()
     }
 
-    fn roster_persons(
-        &mut self,
-        cert_no: &str,
-        prefix: Option<usize>,
-    ) -> Result<Vec<RosterPerson>, StoreError> {
-        // A scan of the roster (a district's: some tens of thousands of lines), made only for a
-        // person added at the door. `substr` counts characters, as the form's prefix does.
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT cert_no, name, region_code, prefill FROM roster
-             WHERE CASE WHEN ?2 IS NULL THEN cert_no = ?1
-                        ELSE substr(cert_no, 1, ?2) = substr(?1, 1, ?2) END
-             ORDER BY cert_no",
-        )?;
-        let prefix = prefix.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-        let rows = stmt.query_map(params![cert_no, prefix], roster_columns)?;
-        rows.map(|row| roster_person_of(row?)).collect()
-    }
-
     /// Stores the checked records of one batch in one transaction and says what became of each.
     /// `collector` is who sent them.
     fn insert(
