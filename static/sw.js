@@ -87,9 +87,16 @@ async function networkFirst(event) {
 async function shellFirst(request) {
   const cached = await caches.match(request, { ignoreSearch: request.mode === "navigate" });
   if (cached) return cached;
+  // A page the worker does not keep (the example page of an embedding host, say) comes from
+  // the network; the app's shell stands in for it only when the network cannot answer.
   if (request.mode === "navigate") {
-    const shell = await caches.match("/");
-    if (shell) return shell;
+    try {
+      return await fetch(request);
+    } catch (error) {
+      const shell = await caches.match("/");
+      if (shell) return shell;
+      throw error;
+    }
   }
   return fetch(request);
 }
@@ -105,8 +112,6 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(networkFirst(event));
     return;
   }
-  // The API, and the example page of an embedding host (not kept: it is not the app, and the
-  // shell must not stand in for it), go to the network.
-  if (url.pathname.startsWith("/api/") || url.pathname === "/embed-example.html") return;
+  if (url.pathname.startsWith("/api/")) return;
   event.respondWith(shellFirst(request));
 });
