@@ -91,6 +91,7 @@ fn simulate(seed: u64, records: usize, batch_size: usize, max_batch: usize) -> R
         collector: Some(collector_of(&id)),
         id,
     };
+    let other_than = |collector: &str| if collector == "a" { "b" } else { "a" }.to_string();
     let mut signed_in = "a".to_string();
     let mut outbox = Outbox::new(true).with_batch_size(batch_size);
     // Each command with the sign-in of the moment the outbox issued it: the app takes the
@@ -117,7 +118,7 @@ fn simulate(seed: u64, records: usize, batch_size: usize, max_batch: usize) -> R
             to_queue.pop().map(queued)
         } else if roll < 11 {
             // The other collector signs in on the tablet.
-            signed_in = if signed_in == "a" { "b" } else { "a" }.to_string();
+            signed_in = other_than(&signed_in);
             Some(Event::SignedIn {
                 collector: signed_in.clone(),
             })
@@ -155,7 +156,7 @@ fn simulate(seed: u64, records: usize, batch_size: usize, max_batch: usize) -> R
                 pending.extend(issued(outbox.handle(queued(id)), &signed_in));
             } else if outbox.progress().held > 0 && !outbox.is_uploading() {
                 // What is left waits for the other collector: they sign in.
-                signed_in = if signed_in == "a" { "b" } else { "a" }.to_string();
+                signed_in = other_than(&signed_in);
                 pending.extend(issued(
                     outbox.handle(Event::SignedIn {
                         collector: signed_in.clone(),
