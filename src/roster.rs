@@ -287,7 +287,13 @@ impl Filter {
     /// its line.
     pub fn apply<'a>(&self, lines: &'a [Line], person: Option<&RecordDefinition>) -> Vec<&'a Line> {
         let search = self.search.trim();
-        let by_prefix = person.filter(|d| d.key_prefix.is_some());
+        // Only a search as long as the prefix can name a person by it: a name, or part of a
+        // number, costs no comparison per line.
+        let by_prefix = person.filter(|d| {
+            d.key_prefix
+                .and_then(|n| n.checked_sub(1))
+                .is_some_and(|last| search.chars().nth(last).is_some())
+        });
         let cert_matches = |cert: &str| {
             cert.as_bytes()
                 .windows(search.len())
