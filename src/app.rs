@@ -1002,6 +1002,17 @@ pub fn app() -> Html {
         });
     }
 
+    // 完成 refused for errors or unconfirmed warnings: the summary of what stops it takes the
+    // focus and comes into view, at each press (it is not a live region, so fixing an error
+    // while typing is not read out over the typing).
+    use_effect_with(state.refused, |refused| {
+        if *refused > 0 {
+            crate::components::form::focus_later(
+                crate::components::overview::SUMMARY_ID.to_string(),
+            );
+        }
+    });
+
     // 完成 refused for a person added at the door who is on the roster: the way to their line
     // takes the focus, at each press.
     use_effect_with(state.refused_on_roster.clone(), |refused| {
@@ -1252,7 +1263,16 @@ pub fn app() -> Html {
                         .dispatch(Action::SignInFailed(Text::SignInWrong.get(locale).into())),
                     Err(net::NetError::Unreachable(_)) => dispatch
                         .dispatch(Action::SignInFailed(Text::SignInOffline.get(locale).into())),
-                    Err(e) => dispatch.dispatch(Action::SignInFailed(e.to_string())),
+                    Err(e) => {
+                        // The collector is told in their language; the details are for
+                        // whoever looks at the console.
+                        web_sys::console::error_1(&e.to_string().into());
+                        let text = match e {
+                            net::NetError::Status { status: 429, .. } => Text::SignInBusy,
+                            _ => Text::SignInServerError,
+                        };
+                        dispatch.dispatch(Action::SignInFailed(text.get(locale).into()));
+                    }
                 }
             });
         })

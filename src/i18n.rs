@@ -116,6 +116,10 @@ pub enum Text {
     SignInOffline,
     /// The name or password is wrong.
     SignInWrong,
+    /// The server refuses sign-ins for a while (too many tries).
+    SignInBusy,
+    /// The server could not sign the collector in for a reason of its own.
+    SignInServerError,
     /// Label of the town list of a region question.
     Town,
     /// The empty choice of the town list.
@@ -301,6 +305,14 @@ impl Text {
                 "账号或密码错误",
                 "The account name or the password is wrong",
             ),
+            Text::SignInBusy => (
+                "登录尝试过多，请稍后再试",
+                "Too many sign-in attempts: try again in a while",
+            ),
+            Text::SignInServerError => (
+                "服务器暂时无法登录，请稍后再试；如仍不行，请联系管理员",
+                "The server cannot sign you in just now: try again later, or tell your administrator",
+            ),
             Text::Town => ("乡镇（街道）", "Town or street"),
             Text::ChooseTown => ("请选择乡镇（街道）", "Choose the town"),
             Text::ChooseVillage => ("请选择村（社区）", "Choose the village"),
@@ -426,9 +438,26 @@ pub fn not_carried(locale: Locale, labels: &[&str], no_longer_asked: usize) -> S
     text
 }
 
+/// A page's count of errors in the list of pages, in words: a number in brackets alone says
+/// nothing to a screen reader, and its colour nothing to a collector who cannot tell it.
+pub fn error_count(locale: Locale, errors: usize) -> String {
+    match locale {
+        Locale::ZhCn => format!("（{errors} 处错误）"),
+        Locale::En if errors == 1 => " (1 error)".to_string(),
+        Locale::En => format!(" ({errors} errors)"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_count_is_in_words() {
+        assert_eq!(error_count(Locale::ZhCn, 2), "（2 处错误）");
+        assert_eq!(error_count(Locale::En, 1), " (1 error)");
+        assert_eq!(error_count(Locale::En, 3), " (3 errors)");
+    }
 
     #[test]
     fn answers_lost_name_the_questions_still_asked_and_count_the_others() {

@@ -152,6 +152,9 @@ pub struct State {
     /// certificate number is on the roster, this many times (each refusal moves the focus to
     /// the way to their line again); forgotten when the record is put away.
     pub refused_on_roster: Option<(String, u32)>,
+    /// How many times 完成 was refused for errors or unconfirmed warnings since the record in
+    /// hand was opened: each refusal moves the focus to the summary of what stops it.
+    pub refused: u32,
 }
 
 /// Completing a record of a subject the server holds a record of from elsewhere, which would
@@ -215,6 +218,7 @@ impl Default for State {
             delivered_tag: None,
             second_record: None,
             refused_on_roster: None,
+            refused: 0,
         }
     }
 }
@@ -559,6 +563,7 @@ impl State {
         self.page = 0;
         self.second_record = None;
         self.refused_on_roster = None;
+        self.refused = 0;
     }
 
     /// The roster's person whose certificate number the record in hand holds, when it is a
@@ -618,6 +623,7 @@ impl State {
         self.draft = Some(record);
         self.evaluation = evaluate(&self.form, &self.draft, context);
         self.attempted = self.draft.as_ref().is_some_and(|r| !r.returned.is_empty());
+        self.refused = 0;
         self.screen = Screen::Record;
         self.page = 0;
         true
@@ -884,6 +890,7 @@ impl State {
                                 self.draft = Some(new_draft(next_id, &form.0, now, &context));
                                 Rc::make_mut(&mut self.records).insert(0, completed);
                                 self.attempted = false;
+                                self.refused = 0;
                                 self.page = 0;
                                 self.evaluation = evaluate(&self.form, &self.draft, context);
                             }
@@ -899,6 +906,7 @@ impl State {
                         // exactly those that blocked it; from now on all of them are shown.
                         self.evaluation = evaluate(&self.form, &self.draft, context);
                         self.attempted = true;
+                        self.refused += 1;
                     }
                     Err(_) => {}
                 }
@@ -1159,6 +1167,14 @@ mod tests {
             context: Context::default(),
         });
         assert!(state.attempted);
+        // Each refusal is counted: each moves the focus to the summary again.
+        assert_eq!(state.refused, 1);
+        let state = state.apply(Action::Submit {
+            now: 3,
+            next_id: "next".into(),
+            context: Context::default(),
+        });
+        assert_eq!(state.refused, 2);
         let form = state.form.clone().expect("form");
         let report = state
             .evaluation
@@ -1177,6 +1193,8 @@ mod tests {
         assert_eq!(state.records[0].status, Status::Queued);
         assert_eq!(state.draft.as_ref().map(|d| d.id.as_str()), Some("next"));
         assert_eq!(state.notice, Some(Notice::Queued));
+        // The next record starts with none.
+        assert_eq!(state.refused, 0);
 
         let id = state.records[0].id.clone();
         let state = state.apply(Action::Sent(vec![id]));

@@ -343,8 +343,8 @@ pub fn field_view(props: &FieldProps) -> Html {
             _ => Vec::new(),
         };
         html! {
-            <fieldset class="choices" aria-invalid={aria_invalid} aria-describedby={described.clone()}
-                onkeydown={on_code.clone()}>
+            <fieldset class="choices" id={format!("{input_id}-options")} aria-invalid={aria_invalid}
+                aria-describedby={described.clone()} onkeydown={on_code.clone()}>
                 <legend>{ label }{ required_mark.clone() }</legend>
                 { required_note.clone() }
                 { for field.options.iter().enumerate().map(|(n, option)| {
@@ -361,10 +361,12 @@ pub fn field_view(props: &FieldProps) -> Html {
                             if multiple {
                                 <input type="checkbox" id={option_id} name={input_id.clone()}
                                     value={option.code.clone()} checked={checked}
+                                    aria-invalid={aria_invalid} aria-describedby={described.clone()}
                                     onchange={on_toggle.clone()} />
                             } else {
                                 <input type="radio" id={option_id} name={input_id.clone()}
                                     value={option.code.clone()} checked={checked}
+                                    aria-invalid={aria_invalid} aria-describedby={described.clone()}
                                     onchange={on_choice.clone()} />
                             }
                             <span>{ option.label.get(locale) }</span>

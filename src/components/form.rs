@@ -115,7 +115,8 @@ pub(crate) fn focus_later(id: String) {
 pub(super) fn issue_target(form: &doorstep_core::Form, path: &str) -> Option<(String, usize)> {
     let field = form.field_by_id(field_of_path(path))?;
     let target = if field.def.field_type.has_options() {
-        format!("{}-0", input_id(path))
+        // The group, not its first option: that one may not be offered, and not drawn.
+        format!("{}-options", input_id(path))
     } else if field.def.field_type == FieldType::Repeat {
         format!("{}-add", input_id(path))
     } else {
@@ -131,11 +132,15 @@ pub(super) fn focus(id: &str) {
     else {
         return;
     };
-    // A control that cannot be used yet (a village's list before its town is chosen) cannot
-    // take the focus: its question's first control that can takes it.
-    let target = if element.has_attribute("disabled") {
+    // A group of options takes the focus on its chosen option, or its first one drawn. A
+    // control that cannot be used (a village's list before its town is chosen, a group's add
+    // button once it is full) cannot take the focus: its question's first control that can
+    // takes it.
+    let target = if element.tag_name() == "FIELDSET" {
+        focus_target(&element)
+    } else if element.has_attribute("disabled") {
         element
-            .closest(".field")
+            .closest(".field, .repeat")
             .ok()
             .flatten()
             .and_then(|field| focus_target(&field))

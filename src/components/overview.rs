@@ -134,7 +134,7 @@ fn jump_list(props: &JumpListProps) -> Html {
                             onclick={Callback::from(move |_| on_page.emit(s))}>
                             { section.title.get(tag) }
                             if errors > 0 {
-                                <span class="jump-errors">{ format!(" ({errors})") }</span>
+                                <span class="jump-errors">{ crate::i18n::error_count(props.locale, errors) }</span>
                             }
                         </button>
                     </li>
@@ -188,6 +188,9 @@ pub fn warnings_panel(props: &OverviewProps) -> Html {
                     let confirmed = part.confirmed.iter().find(|c| c.field == w.field && c.code == w.code);
                     let box_id = format!("confirm-{}-{}", input_id(&w.field), w.code);
                     let note_id = format!("note-{}-{}", input_id(&w.field), w.code);
+                    // The warning's text describes its box and its note: each warning's are
+                    // told apart by what they confirm, not only by their shared names.
+                    let text_id = format!("warning-{}-{}", input_id(&w.field), w.code);
                     let label = label_of(&props.form, &w.field, tag);
                     let (target, section) = issue_target(&props.form.0, &w.field)
                         .unwrap_or(("submit".into(), props.page));
@@ -225,18 +228,19 @@ pub fn warnings_panel(props: &OverviewProps) -> Html {
                         <li class={classes!("warning-item", confirmed.is_some().then_some("confirmed"),
                             (part.attempted && confirmed.is_none()).then_some("unconfirmed"))}
                             key={format!("{}|{}", w.field, w.code)}>
-                            <a href={format!("#{target}")}
+                            <a href={format!("#{target}")} id={text_id.clone()}
                                 onclick={link(&props.on_page, props.page, target.clone(), section)}>
                                 { format!("{label}{}{}", Text::LabelSeparator.get(locale), w.message.get(tag)) }
                             </a>
                             <label class="confirm" for={box_id.clone()}>
-                                <input type="checkbox" id={box_id} checked={confirmed.is_some()} onchange={on_box} />
+                                <input type="checkbox" id={box_id} checked={confirmed.is_some()}
+                                    aria-describedby={text_id.clone()} onchange={on_box} />
                                 <span>{ Text::ConfirmWarning.get(locale) }</span>
                             </label>
                             <label class="note" for={note_id.clone()}>{ Text::Note.get(locale) }</label>
                             <input type="text" id={note_id} class="note-input"
                                 value={confirmed.map(|c| c.note.clone())}
-                                oninput={on_note} />
+                                aria-describedby={text_id} oninput={on_note} />
                         </li>
                     }
                 }) }
@@ -280,6 +284,10 @@ impl SummaryPart {
     }
 }
 
+/// The DOM id of the error summary, which takes the focus when 完成 is refused.
+pub(crate) const SUMMARY_ID: &str = "error-summary";
+const SUMMARY_TITLE_ID: &str = "error-summary-title";
+
 /// What stops the record from being completed, each linking to its question or its warning.
 #[function_component(ErrorSummary)]
 pub fn error_summary(props: &OverviewProps) -> Html {
@@ -291,8 +299,9 @@ pub fn error_summary(props: &OverviewProps) -> Html {
     let tag = locale.tag();
     let link = |target: String, section: usize| link(&props.on_page, props.page, target, section);
     html! {
-        <div class="error-summary" role="alert" tabindex="-1">
-            <h2>{ Text::FixErrors.get(locale) }</h2>
+        <div id={SUMMARY_ID} class="error-summary" role="region" aria-labelledby={SUMMARY_TITLE_ID}
+            tabindex="-1">
+            <h2 id={SUMMARY_TITLE_ID}>{ Text::FixErrors.get(locale) }</h2>
             <ul>
                 { for part.errors.iter().map(|issue| {
                     let message = issue.message.get(tag);

@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use yew::prelude::*;
 
 use crate::components::field::{input_id, FieldView};
+use crate::components::form::focus_later;
 use crate::i18n::{Locale, Text};
 use crate::state::FormRef;
 
@@ -69,6 +70,8 @@ pub fn repeat_view(props: &RepeatProps) -> Html {
         .limits
         .max
         .is_some_and(|max| current.len() >= max as usize);
+    let add_id = format!("{}-add", input_id(&group));
+    let issues_id = format!("{}-issues", input_id(&group));
     html! {
         <div class="repeat" id={input_id(&group)}>
             { for current.iter().enumerate().map(|(k, item)| {
@@ -88,12 +91,16 @@ pub fn repeat_view(props: &RepeatProps) -> Html {
                 };
                 let on_remove = {
                     let (emit, current) = (emit.clone(), current.clone());
+                    let add_id = add_id.clone();
                     Callback::from(move |_| {
                         let mut list = current.clone();
                         if k < list.len() {
                             list.remove(k);
                         }
                         emit(list);
+                        // The button pressed goes with its instance: the focus goes on to the
+                        // group's add button rather than being lost to the page.
+                        focus_later(add_id.clone());
                     })
                 };
                 let instance = props.instances.get(k).cloned().unwrap_or_default();
@@ -139,14 +146,17 @@ pub fn repeat_view(props: &RepeatProps) -> Html {
             }) }
             // Always there (empty when there is nothing to say), so the nodes around the
             // instances never shift under the collector's focus.
-            <ul class="issues" id={format!("{}-issues", input_id(&group))}>
+            <ul class="issues" id={issues_id.clone()}>
                 { for props.issues.iter().map(|i| html! {
                     <li class={classes!("issue", if i.severity == Severity::Error { "error" } else { "warning" })}>
                         { i.message.get(tag) }
                     </li>
                 }) }
             </ul>
-            <button type="button" class="add" id={format!("{}-add", input_id(&group))} onclick={on_add} disabled={at_max}>
+            // The group's own issues (too few, too many) are read with its add button, where
+            // the summary's link to the group leads.
+            <button type="button" class="add" id={add_id} onclick={on_add} disabled={at_max}
+                aria-describedby={(!props.issues.is_empty()).then_some(issues_id)}>
                 { format!("{} {title}", Text::AddInstance.get(locale)) }
             </button>
         </div>

@@ -95,8 +95,19 @@ test("derived fields, filters, exclusive options and repeat groups", async ({ pa
   // Removing the child removes the problem; the draft keeps one member after a reload.
   await second.getByRole("button", { name: /删除/ }).click();
   await expect(page.getByRole("group", { name: "家庭成员 2" })).toHaveCount(0);
+  // The button pressed went with its member: the focus is on the group's add button, not lost.
+  const add = page.getByRole("button", { name: "添加 家庭成员" });
+  await expect(add).toBeFocused();
+  await expect(add).not.toHaveAttribute("aria-describedby");
   await page.reload();
   await showSection(page, "家庭成员");
   await expect(page.getByRole("group", { name: "家庭成员 1" }).getByLabel("成员姓名")).toHaveValue("张三");
   await expect(page.getByRole("group", { name: "家庭成员 2" })).toHaveCount(0);
+
+  // With none left, the group's own error is read with its add button, where its link leads.
+  await page.getByRole("group", { name: "家庭成员 1" }).getByRole("button", { name: /删除/ }).click();
+  await page.getByRole("button", { name: "完成" }).click();
+  await page.locator(".error-summary a", { hasText: "至少应填写 1 条" }).click();
+  await expect(add).toBeFocused();
+  await expect(add).toHaveAccessibleDescription(/至少应填写 1 条/);
 });

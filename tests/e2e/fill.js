@@ -25,7 +25,7 @@ async function showSection(page, title) {
 /// The sections the jump list offers, in order, without their error counts.
 async function pages(page) {
   return (await page.getByRole("navigation", { name: "章节" }).getByRole("button").allInnerTexts())
-    .map((t) => t.replace(/\s*\(\d+\)$/, "").trim());
+    .map((t) => t.replace(/\s*[（(]\d+[^)）]*[)）]$/, "").trim());
 }
 
 /// Fills `answers` (field id → answer, as stored) in form order; returns the number of

@@ -85,6 +85,9 @@ test("a collector visits a person of the roster, offline, without losing a keyst
   await expect(page.locator(".warnings")).toContainText("社会救助情况");
   const confirmBox = page.locator(".warnings").getByRole("checkbox", { name: "已核实无误" });
   const note = page.locator(".warnings").getByLabel("说明（可选）");
+  // Both are told apart from another warning's by the warning they are about.
+  await expect(confirmBox).toHaveAccessibleDescription(/社会救助情况/);
+  await expect(note).toHaveAccessibleDescription(/社会救助情况/);
   await note.fill("危房改造已完成，房屋状况一般");
   await confirmBox.check();
   // Once confirmed, the note goes to the device as it is typed, spaces and all, without
@@ -301,6 +304,24 @@ test("an error's link to a village not yet choosable leads to the town to choose
   await page.getByRole("button", { name: "完成" }).click();
   await page.locator(".error-summary a", { hasText: "所在村(社区)" }).click();
   await expect.poll(() => page.evaluate(() => document.activeElement.id)).toBe("f-region_code-town");
+});
+
+test("an error's link to a choice question leads to an option drawn, which tells its error", async ({ page }) => {
+  await openSignedIn(page, "/?form=individual");
+  // Category 4 (肢体): 辅助器具需求 does not offer its first option, 盲杖.
+  await fillByLabels(page, "individual", { cert_no: "33011019900101001241", rehab_need: ["4"] });
+  await page.getByRole("button", { name: "完成" }).click();
+  await page.locator(".error-summary a", { hasText: "辅助器具需求" }).click();
+  const group = page.getByRole("group", { name: "辅助器具需求", exact: true });
+  await expect(group.getByRole("checkbox", { name: "盲杖" })).toHaveCount(0);
+  const wheelchair = group.getByRole("checkbox", { name: "轮椅", exact: true });
+  await expect(wheelchair).toBeFocused();
+  // The option itself says that its question is in error, and what the error is.
+  await expect(wheelchair).toHaveAttribute("aria-invalid", "true");
+  const described = (await wheelchair.getAttribute("aria-describedby")).split(" ");
+  await expect(page.locator(described.map((id) => `#${id}`).join(", ")).filter({ hasText: "此项必填" })).toHaveCount(1);
+  // The jump list says how many errors a page has in words, not by a bare number.
+  await expect(page.getByRole("navigation", { name: "章节" }).getByRole("button", { name: /基本医疗与康复（\d+ 处错误）/ })).toBeVisible();
 });
 
 // At 200% zoom a tablet 800 CSS pixels wide shows 400: nothing may need sideways scrolling, and
