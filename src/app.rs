@@ -21,6 +21,7 @@ use crate::components::live::{RecordFeed, Snapshot};
 use crate::components::region::AreaRef;
 use crate::components::roster::{LinesRef, RosterView, VillageLine};
 use crate::components::sign_in::SignInView;
+use crate::device_lock::{self, DeviceLock};
 use crate::i18n::{Locale, Text};
 use crate::outbox::OutboxDriver;
 use crate::roster::Progress;
@@ -272,7 +273,18 @@ async fn load_forms(mode: &Mode) -> Result<(Vec<Rc<Form>>, Vec<String>), String>
     Ok((forms, failed))
 }
 
-async fn start(dispatch: UseReducerDispatcher<DrawnState>) -> Option<Started> {
+async fn start(dispatch: UseReducerDispatcher<DrawnState>, lock: DeviceLock) -> Option<Started> {
+    // Nothing is read before this copy holds the device: another open copy may be writing.
+    // If that takes a moment, the collector is told why the app waits.
+    let waiting = {
+        let dispatch = dispatch.clone();
+        gloo_timers::callback::Timeout::new(device_lock::PATIENCE_MS as u32, move || {
+            dispatch.dispatch(Action::HeldElsewhere(true))
+        })
+    };
+    lock.held().await;
+    drop(waiting);
+    dispatch.dispatch(Action::HeldElsewhere(false));
     let store = match DeviceStore::open(DATABASE).await {
         Ok(store) => store,
         Err(e) => {
@@ -636,6 +648,8 @@ pub fn app() -> Html {
         driver: driver.clone(),
         dispatch: state.dispatcher(),
     };
+    // The device's lock this copy holds or waits for: its collector may take it over.
+    let device_lock = use_mut_ref(|| None::<DeviceLock>);
     // The store as last drawn, for the flush when the page is hidden or left.
     let store_now = use_mut_ref(|| None::<DeviceStore>);
     *store_now.borrow_mut() = (*store).clone();
@@ -666,11 +680,14 @@ pub fn app() -> Html {
         let store = store.clone();
         let driver = driver.clone();
         let persisted = persisted.clone();
+        let device_lock = device_lock.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 // Read before the app rewrites the address with the record in hand.
                 let address_config = host::config_from_address();
-                let Some(started) = start(dispatch.clone()).await else {
+                let lock = DeviceLock::ask();
+                *device_lock.borrow_mut() = Some(lock.clone());
+                let Some(started) = start(dispatch.clone(), lock).await else {
                     host::started(None);
                     return;
                 };
@@ -1102,21 +1119,29 @@ pub fn app() -> Html {
             later.ask();
         })
     };
-    // What is asked for later is drawn at once when the page is hidden or left (a tablet put
-    // away, an app switched, a tab closed), and the draft's write starts in that same task: a
-    // page being left may run no more timers, nor the drawing if Yew put it off to one.
+    // When the page is hidden or left (a tablet put away, an app switched, a tab closed), every
+    // record changed since its last write is written at once, and what is asked for later is
+    // drawn: a page being left may run no more timers, nor the drawing if Yew put it off to
+    // one, nor the effect that writes after a drawing if Yew yielded between the two.
     {
         let (later, writes, state) = (later.clone(), writes.clone(), state.clone());
         use_effect_with((), move |_| {
             let flush = Rc::new(move || {
-                if later.pending() {
-                    let current = state.clone();
-                    let store = store_now.borrow().clone();
-                    if let (Some(store), Some(draft)) = (store, current.draft.as_ref()) {
-                        if writes.unsaved(draft) {
-                            writes.write(store, vec![draft.clone()]);
-                        }
+                let current = state.clone();
+                let store = store_now.borrow().clone();
+                if let Some(store) = store {
+                    let changed: Vec<Record> = current
+                        .draft
+                        .iter()
+                        .chain(current.records.iter())
+                        .filter(|r| writes.unsaved(r))
+                        .cloned()
+                        .collect();
+                    if !changed.is_empty() {
+                        writes.write(store, changed);
                     }
+                }
+                if later.pending() {
                     later.now();
                 }
             });
@@ -1299,6 +1324,23 @@ pub fn app() -> Html {
     let t = |text: Text| text.get(locale);
     let main = match &state.phase {
         Phase::Loading => html! { <p class="loading" role="status">{ t(Text::Loading) }</p> },
+        Phase::HeldElsewhere => {
+            let take_over = {
+                let device_lock = device_lock.clone();
+                Callback::from(move |_: MouseEvent| {
+                    if let Some(lock) = device_lock.borrow().as_ref() {
+                        lock.take_over();
+                    }
+                })
+            };
+            html! {
+                <div class="held-elsewhere" role="alert">
+                    <h1>{ t(Text::HeldElsewhere) }</h1>
+                    <p>{ t(Text::HeldElsewhereHint) }</p>
+                    <button type="button" onclick={take_over}>{ t(Text::UseHere) }</button>
+                </div>
+            }
+        }
         Phase::Failed(message) => html! {
             <div class="load-error" role="alert">
                 <h1>{ t(Text::FormFailed) }</h1>

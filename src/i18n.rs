@@ -116,6 +116,12 @@ pub enum Text {
     SignInOffline,
     /// The name or password is wrong.
     SignInWrong,
+    /// Another open copy of the app holds the device.
+    HeldElsewhere,
+    /// What to do about it.
+    HeldElsewhereHint,
+    /// Takes the device over from the other copy.
+    UseHere,
     /// The server refuses sign-ins for a while (too many tries).
     SignInBusy,
     /// The server could not sign the collector in for a reason of its own.
@@ -305,6 +311,15 @@ impl Text {
                 "账号或密码错误",
                 "The account name or the password is wrong",
             ),
+            Text::HeldElsewhere => (
+                "入户登记已在另一个窗口中打开",
+                "doorstep is open in another window",
+            ),
+            Text::HeldElsewhereHint => (
+                "同一时间只能在一个窗口中填写，以免记录互相覆盖。关闭另一个窗口后，这里会自动继续；也可以改在这里使用，另一个窗口会停下等待。",
+                "Records are filled in one window at a time, so that neither overwrites the other. Close the other window and this one goes on by itself; or use this one, and the other stops to wait.",
+            ),
+            Text::UseHere => ("在此窗口中使用", "Use this window"),
             Text::SignInBusy => (
                 "登录尝试过多，请稍后再试",
                 "Too many sign-in attempts: try again in a while",

@@ -36,6 +36,9 @@ impl PartialEq for FormRef {
 pub enum Phase {
     /// Opening storage and loading the forms.
     Loading,
+    /// Another open copy of the app holds the device: this one waits for it (see
+    /// `device_lock`).
+    HeldElsewhere,
     /// The app is usable.
     Ready,
     /// A form could not be loaded; the message says why and where.
@@ -381,6 +384,8 @@ pub enum Action {
     SetLocale(Locale),
     /// Device storage failed.
     StorageFailed(String),
+    /// Another open copy of the app holds the device (`true`), or no longer (`false`).
+    HeldElsewhere(bool),
     /// Device storage refused a write, usually because it is full.
     StorageFull,
     /// Device storage wrote again after failing: what it said no longer holds.
@@ -974,6 +979,14 @@ impl State {
             }
             Action::Online(online) => self.online = online,
             Action::SetLocale(locale) => self.locale = locale,
+            // Only while starting: a copy that holds the device never waits again.
+            Action::HeldElsewhere(true) if self.phase == Phase::Loading => {
+                self.phase = Phase::HeldElsewhere
+            }
+            Action::HeldElsewhere(false) if self.phase == Phase::HeldElsewhere => {
+                self.phase = Phase::Loading
+            }
+            Action::HeldElsewhere(_) => {}
             Action::StorageFailed(message) => {
                 self.storage_error = Some(StorageTrouble::Failed(message))
             }

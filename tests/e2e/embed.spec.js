@@ -154,7 +154,9 @@ test("a native host that calls init while the app is still starting is signed in
   await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
   await expect(page.locator(".persons .person")).toHaveCount(2);
   // Kept on the device, and read back: the next start is signed in without the host.
-  const next = await page.context().newPage();
+  const context = page.context();
+  await page.close();
+  const next = await context.newPage();
   await next.goto("/");
   await expect(next.getByRole("heading", { name: "调查名册" })).toBeVisible();
   await expect(next.locator(".persons .person")).toHaveCount(2);

@@ -1,0 +1,33 @@
+// Two open copies of the app on one device: only one writes at a time, so neither writes the
+// records it holds over the other's newer ones. The second waits and says why; its collector
+// may take the device over; a copy closed lets the waiting one go on by itself.
+const { test, expect } = require("@playwright/test");
+const { openSignedIn } = require("./session");
+
+const waiting = (page) => page.getByRole("heading", { name: "入户登记已在另一个窗口中打开" });
+
+test("a second copy of the app waits for the first, may take over, and goes on once the other closes", async ({ context }) => {
+  const first = await context.newPage();
+  await openSignedIn(first, "/?form=demo");
+  await expect(first.getByRole("heading", { name: "演示登记表" })).toBeVisible();
+  await first.getByLabel("姓名").fill("第一个窗口");
+
+  // The second copy does not start: it says the device is held, and reads nothing.
+  const second = await context.newPage();
+  await second.goto("/?form=demo");
+  await expect(waiting(second)).toBeVisible();
+  await expect(second.getByLabel("姓名")).toHaveCount(0);
+  await expect(first.getByLabel("姓名")).toHaveValue("第一个窗口");
+
+  // Taken over: the second copy starts with what the first wrote; the first waits in turn.
+  await second.getByRole("button", { name: "在此窗口中使用" }).click();
+  await expect(second.getByLabel("姓名")).toHaveValue("第一个窗口");
+  await expect(waiting(first)).toBeVisible();
+  await second.getByLabel("姓名").fill("第二个窗口");
+
+  // Closed, without its unload handlers: the waiting copy goes on by itself, with the change.
+  await second.waitForTimeout(300);
+  await second.close({ runBeforeUnload: false });
+  await expect(first.getByLabel("姓名")).toHaveValue("第二个窗口");
+  await expect(waiting(first)).toHaveCount(0);
+});
