@@ -27,7 +27,7 @@ use crate::outbox::OutboxDriver;
 use crate::roster::Progress;
 use crate::state::{
     Action, DrawnState, Mode, Notice, Phase, Screen, SecondRecord, State, StorageTrouble, Subject,
-    UploadStatus,
+    UploadStatus, Uploaded,
 };
 use crate::store::{DeviceStore, KeptAnswer, StorageUsage, StoreError, DATABASE};
 use crate::{device, host, net};
@@ -693,24 +693,27 @@ pub fn app() -> Html {
                 };
                 let on_sent = {
                     let dispatch = dispatch.clone();
-                    Callback::from(move |ids: Vec<String>| {
+                    Callback::from(move |sent: Vec<Uploaded>| {
+                        let ids: Vec<&str> = sent.iter().map(|u| u.id.as_str()).collect();
                         host::emit("synced", serde_json::json!({ "recordIds": ids }));
-                        dispatch.dispatch(Action::Sent(ids))
+                        dispatch.dispatch(Action::Sent(sent))
                     })
                 };
                 let on_returned = {
                     let dispatch = dispatch.clone();
-                    Callback::from(move |(id, issues): (String, Vec<doorstep_core::Issue>)| {
-                        host::emit(
-                            "rejected",
-                            serde_json::json!({ "recordId": id, "issues": issues }),
-                        );
-                        dispatch.dispatch(Action::Returned {
-                            id,
-                            issues,
-                            now: device::now_millis(),
-                        })
-                    })
+                    Callback::from(
+                        move |(record, issues): (Uploaded, Vec<doorstep_core::Issue>)| {
+                            host::emit(
+                                "rejected",
+                                serde_json::json!({ "recordId": record.id, "issues": issues }),
+                            );
+                            dispatch.dispatch(Action::Returned {
+                                record,
+                                issues,
+                                now: device::now_millis(),
+                            })
+                        },
+                    )
                 };
                 let on_status = {
                     let dispatch = dispatch.clone();

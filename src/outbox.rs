@@ -6,6 +6,7 @@
 //! tells it who completed each record queued and who signed in.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use doorstep_core::protocol::SubmissionBatch;
@@ -13,7 +14,7 @@ use doorstep_core::sync::{Command, Event, Outbox};
 use doorstep_core::{Issue, Record, Status};
 use yew::Callback;
 
-use crate::state::UploadStatus;
+use crate::state::{UploadStatus, Uploaded};
 use crate::store::DeviceStore;
 use crate::{device, net};
 
@@ -30,20 +31,23 @@ pub fn queued(record: &Record) -> Event {
 pub struct OutboxDriver {
     outbox: Rc<RefCell<Outbox>>,
     store: DeviceStore,
-    on_sent: Callback<Vec<String>>,
-    on_returned: Callback<(String, Vec<Issue>)>,
+    on_sent: Callback<Vec<Uploaded>>,
+    on_returned: Callback<(Uploaded, Vec<Issue>)>,
     on_status: Callback<UploadStatus>,
     on_sign_in: Callback<()>,
     last_success: Rc<RefCell<Option<i64>>>,
     token: Rc<RefCell<Option<String>>>,
+    /// The revision of each record of the upload under way, as read from the device for it:
+    /// the server's answer is about that revision, not one completed again since.
+    uploading: Rc<RefCell<HashMap<String, u32>>>,
 }
 
 impl OutboxDriver {
     /// A driver for an empty outbox.
     pub fn new(
         store: DeviceStore,
-        on_sent: Callback<Vec<String>>,
-        on_returned: Callback<(String, Vec<Issue>)>,
+        on_sent: Callback<Vec<Uploaded>>,
+        on_returned: Callback<(Uploaded, Vec<Issue>)>,
         on_status: Callback<UploadStatus>,
         on_sign_in: Callback<()>,
     ) -> OutboxDriver {
@@ -56,6 +60,7 @@ impl OutboxDriver {
             on_sign_in,
             last_success: Rc::new(RefCell::new(None)),
             token: Rc::new(RefCell::new(None)),
+            uploading: Rc::new(RefCell::new(HashMap::new())),
         }
     }
 
@@ -97,9 +102,17 @@ impl OutboxDriver {
         // The records one answer delivered are reported together: one change of state (and
         // one write to the device) per upload, not one per record.
         let mut sent = Vec::new();
+        // The records answered for, with the revision each answer is about (none when not
+        // known): any changed since its upload goes back in the outbox.
+        let mut answered = Vec::new();
+        let mut uploaded = |id: String| {
+            let revision = self.uploading.borrow_mut().remove(&id);
+            answered.push((id.clone(), revision));
+            revision.map(|revision| Uploaded { id, revision })
+        };
         for command in commands {
             match command {
-                Command::MarkSent(id) => sent.push(id),
+                Command::MarkSent(id) => sent.extend(uploaded(id)),
                 Command::Upload(ids) => {
                     let this = self.clone();
                     // The token of the sign-in the outbox chose the batch for, taken now: a
@@ -110,7 +123,11 @@ impl OutboxDriver {
                         this.handle_all(events);
                     });
                 }
-                Command::Return { id, issues } => self.on_returned.emit((id, issues)),
+                Command::Return { id, issues } => {
+                    if let Some(record) = uploaded(id) {
+                        self.on_returned.emit((record, issues));
+                    }
+                }
                 Command::SignIn => {
                     self.token.borrow_mut().take();
                     self.on_sign_in.emit(());
@@ -125,6 +142,35 @@ impl OutboxDriver {
         }
         if !sent.is_empty() {
             self.on_sent.emit(sent);
+        }
+        if !answered.is_empty() {
+            let this = self.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                this.queue_again_if_changed(answered).await
+            });
+        }
+    }
+
+    /// Puts back in the outbox the records answered for that are queued on the device in
+    /// another revision than the one uploaded (reopened and completed again while it was on
+    /// its way, with a write of the reopening that failed and so told the outbox nothing). Their
+    /// answer was about the earlier revision: this one has not reached the server yet.
+    async fn queue_again_if_changed(&self, answered: Vec<(String, Option<u32>)>) {
+        let ids: Vec<String> = answered.iter().map(|(id, _)| id.clone()).collect();
+        // Unreadable now: the device's queued records are all put back at the next start.
+        let Ok(found) = self.store.get_many(&ids).await else {
+            return;
+        };
+        // Read in the order asked for.
+        let again: Vec<Event> = found
+            .iter()
+            .zip(&answered)
+            .filter_map(|(record, (_, revision))| record.as_ref().zip(Some(revision)))
+            .filter(|(r, revision)| r.status == Status::Queued && **revision != Some(r.revision))
+            .map(|(r, _)| queued(r))
+            .collect();
+        if !again.is_empty() {
+            self.handle_all(again);
         }
     }
 
@@ -147,6 +193,9 @@ impl OutboxDriver {
         for (id, record) in ids.iter().zip(found) {
             match record {
                 Some(record) if record.status == Status::Queued => {
+                    self.uploading
+                        .borrow_mut()
+                        .insert(record.id.clone(), record.revision);
                     records.push(record.to_submission())
                 }
                 // Reopened, or already marked sent: it leaves the outbox.

@@ -6,7 +6,7 @@
 //! With `?form=ID` it shows one form filled record after record, for forms without a roster.
 //! Either way a form's sections are its pages.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -29,6 +29,17 @@ impl PartialEq for FormRef {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
+}
+
+/// A record as it was uploaded: what the server's answer is about. A record changed since
+/// (reopened and completed again while the upload was under way) is another revision, which
+/// the answer does not touch: it is uploaded in its turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    /// The record's id.
+    pub id: String,
+    /// The revision uploaded.
+    pub revision: u32,
 }
 
 /// Where the app is in starting up.
@@ -367,12 +378,12 @@ pub enum Action {
         /// The time.
         now: i64,
     },
-    /// The server has these records.
-    Sent(Vec<String>),
-    /// The server refused the record.
+    /// The server has these revisions of records.
+    Sent(Vec<Uploaded>),
+    /// The server refused this revision of a record.
     Returned {
-        /// The record's id.
-        id: String,
+        /// The record and the revision uploaded.
+        record: Uploaded,
         /// Why.
         issues: Vec<Issue>,
         /// The time.
@@ -947,31 +958,40 @@ impl State {
                     }
                 }
             }
-            Action::Sent(ids) => {
-                let ids: std::collections::HashSet<String> = ids.into_iter().collect();
+            Action::Sent(uploaded) => {
+                let sent: HashMap<&str, u32> = uploaded
+                    .iter()
+                    .map(|u| (u.id.as_str(), u.revision))
+                    .collect();
+                let was_sent = |r: &Record| sent.get(r.id.as_str()) == Some(&r.revision);
                 let mut any = false;
                 for record in Rc::make_mut(&mut self.records) {
-                    if ids.contains(&record.id) && record.mark_sent().is_ok() {
+                    if was_sent(record) && record.mark_sent().is_ok() {
                         any = true;
                     }
                 }
-                if let Some(draft) = self.draft.as_mut().filter(|d| ids.contains(&d.id)) {
+                if let Some(draft) = self.draft.as_mut().filter(|d| was_sent(d)) {
                     any |= draft.mark_sent().is_ok();
                 }
                 if any && self.notice == Some(Notice::Queued) {
                     self.notice = Some(Notice::Sent);
                 }
             }
-            Action::Returned { id, issues, now } => {
+            Action::Returned {
+                record: uploaded,
+                issues,
+                now,
+            } => {
                 // The record goes back to draft with the server's issues, where it is: in the
-                // list (the roster shows it as 被退回) or in hand.
-                let in_hand = self.draft.as_mut().filter(|d| d.id == id);
+                // list (the roster shows it as 被退回) or in hand; unless it changed since.
+                let is_it = |r: &Record| r.id == uploaded.id && r.revision == uploaded.revision;
+                let in_hand = self.draft.as_mut().filter(|d| d.id == uploaded.id);
                 let returned = match in_hand {
-                    Some(draft) => draft.send_back(issues.clone(), now).is_ok(),
+                    Some(draft) => is_it(draft) && draft.send_back(issues.clone(), now).is_ok(),
                     None => Rc::make_mut(&mut self.records)
                         .iter_mut()
-                        .find(|r| r.id == id)
-                        .is_some_and(|r| r.send_back(issues.clone(), now).is_ok()),
+                        .find(|r| r.id == uploaded.id)
+                        .is_some_and(|r| is_it(r) && r.send_back(issues.clone(), now).is_ok()),
                 };
                 if returned {
                     self.notice = Some(Notice::Returned);
@@ -1121,6 +1141,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    impl State {
+        /// The server's answer that it has the record of this id, as it is now.
+        fn sent(self, id: &str) -> State {
+            let revision = self
+                .records
+                .iter()
+                .chain(self.draft.iter())
+                .find(|r| r.id == id)
+                .map_or(0, |r| r.revision);
+            self.apply(Action::Sent(vec![Uploaded {
+                id: id.into(),
+                revision,
+            }]))
+        }
+    }
+
     fn loaded(stored: Vec<Record>) -> State {
         let form = Rc::new(Form::from_json(include_str!("../schemas/demo.json")).expect("demo"));
         State::default().apply(Action::Loaded {
@@ -1210,9 +1246,42 @@ mod tests {
         assert_eq!(state.refused, 0);
 
         let id = state.records[0].id.clone();
-        let state = state.apply(Action::Sent(vec![id]));
+        let state = state.sent(&id);
         assert_eq!(state.records[0].status, Status::Sent);
         assert_eq!(state.notice, Some(Notice::Sent));
+    }
+
+    #[test]
+    fn an_answer_about_an_earlier_revision_leaves_the_record_as_it_is_now() {
+        let state = answer(
+            answer(loaded(vec![]), "name", json!("张三")),
+            "visited",
+            json!("1"),
+        );
+        let state = answer(state, "age", json!(30)).apply(Action::Submit {
+            now: 4,
+            next_id: "next".into(),
+            context: Context::default(),
+        });
+        assert_eq!(state.records[0].status, Status::Queued);
+        let (id, uploaded) = (state.records[0].id.clone(), state.records[0].revision);
+        // Reopened and completed again while that revision was being uploaded.
+        let mut state = state;
+        Rc::make_mut(&mut state.records)[0].revision += 1;
+        let earlier = Uploaded {
+            id: id.clone(),
+            revision: uploaded,
+        };
+        let state = state.apply(Action::Sent(vec![earlier.clone()]));
+        assert_eq!(state.records[0].status, Status::Queued, "not marked sent");
+        let state = state.apply(Action::Returned {
+            record: earlier,
+            issues: Vec::new(),
+            now: 5,
+        });
+        assert_eq!(state.records[0].status, Status::Queued, "not sent back");
+        let state = state.sent(&id);
+        assert_eq!(state.records[0].status, Status::Sent);
     }
 
     #[test]
@@ -1611,8 +1680,12 @@ mod tests {
             code: "x".into(),
             message: doorstep_core::Localized::zh_en("错", "wrong"),
         };
+        let revision = state.records[0].revision;
         let state = state.apply(Action::Returned {
-            id: "p1".into(),
+            record: Uploaded {
+                id: "p1".into(),
+                revision,
+            },
             issues: vec![issue],
             now: 11,
         });
@@ -1710,7 +1783,7 @@ mod tests {
                 next_id: "n".into(),
                 context: Context::default(),
             })
-            .apply(Action::Sent(vec!["p1".into()]));
+            .sent("p1");
         let state = state.apply(Action::OpenRecord {
             id: "p1".into(),
             now: 13,
@@ -1778,7 +1851,7 @@ mod tests {
                 next_id: "n".into(),
                 context: on("2026-09-15"),
             })
-            .apply(Action::Sent(vec!["w1".into()]));
+            .sent("w1");
         // Now it does; the record is due to be re-confirmed, and is, as the record it is.
         let state = with_roster(state)
             .apply(Action::OpenRecord {
@@ -1876,7 +1949,7 @@ mod tests {
             next_id: "n".into(),
             context: Context::default(),
         })
-        .apply(Action::Sent(vec!["p1".into()]))
+        .sent("p1")
         // Another tablet's record of the same person, and this one's, as the server lists them.
         .apply(Action::Delivered {
             records: vec![held("x1", "赵七"), held("p1", "e2e")],
@@ -1919,7 +1992,7 @@ mod tests {
                 next_id: "n".into(),
                 context: on("2026-09-15"),
             })
-            .apply(Action::Sent(vec!["p1".into()]));
+            .sent("p1");
         let open = |state: State, now: i64, day: &str| {
             state
                 .apply(Action::OpenRecord {
