@@ -1179,6 +1179,16 @@ pub fn app() -> Html {
             })
         })
     };
+    let on_new = {
+        let dispatch = state.dispatcher();
+        use_callback((), move |_: MouseEvent, _| {
+            dispatch.dispatch(Action::NewRecord {
+                new_id: device::new_record_id(),
+                now: device::now_millis(),
+                context: device::context(),
+            })
+        })
+    };
     let on_confirm = {
         let dispatch = state.dispatcher();
         use_callback(
@@ -1539,6 +1549,7 @@ pub fn app() -> Html {
                 </ContextProvider<AreaRef>>
                 if let Some(form_id) = free_form {
                     <RecordList records={RecordsRef(state.records.clone())} form_id={form_id} locale={locale} on_open={on_open}
+                        on_new={state.draft.as_ref().filter(|d| d.status != Status::Draft || crate::state::touched(d)).map(|_| on_new.clone())}
                         title_field={state.form.as_ref().and_then(|f| f.0.fields.iter()
                             .find(|field| field.def.field_type == doorstep_core::schema::FieldType::Text)
                             .map(|field| field.def.id.clone()))} />
@@ -1628,8 +1639,11 @@ struct RecordListProps {
     locale: Locale,
     /// The field whose answer names a record in the list: the form's first text field.
     title_field: Option<String>,
-    /// Takes up a draft from the list.
+    /// Takes up a record from the list: a draft to go on with, another to view (and edit with
+    /// 修改 until it is sent).
     on_open: Callback<String>,
+    /// Puts the record in hand away for a new one; none while the one in hand is new.
+    on_new: Option<Callback<MouseEvent>>,
 }
 
 /// The completed records on this device and where each one is.
@@ -1642,7 +1656,9 @@ fn record_list(props: &RecordListProps) -> Html {
         .filter(|r| r.form_id == props.form_id)
         .filter(|r| r.status != Status::Draft || crate::state::touched(r))
         .collect();
-    if records.is_empty() {
+    // The record in hand is not in the list: viewing the only one leaves the list empty, with
+    // the way to a new record still there.
+    if records.is_empty() && props.on_new.is_none() {
         return html! {};
     }
     let locale = props.locale;
@@ -1651,6 +1667,9 @@ fn record_list(props: &RecordListProps) -> Html {
     html! {
         <section class="records" aria-labelledby="records-title">
             <h2 id="records-title">{ Text::RecordsOnDevice.get(locale) }</h2>
+            if let Some(on_new) = props.on_new.clone() {
+                <button type="button" class="new-record" onclick={on_new}>{ Text::NewRecord.get(locale) }</button>
+            }
             <p class="record-counts">
                 { format!("{} {} · {} {} · {} {}",
                     Text::StatusDraft.get(locale), count(Status::Draft),
@@ -1670,12 +1689,10 @@ fn record_list(props: &RecordListProps) -> Html {
                         <li key={r.id.clone()} class={classes!("record", format!("status-{:?}", r.status).to_lowercase())} data-id={r.id.clone()}>
                             <span class="record-name">{ name }</span>
                             <span class="record-status">{ status.get(locale) }</span>
-                            if r.status == Status::Draft {
-                                <button type="button" class="open" onclick={
-                                    let (on_open, id) = (props.on_open.clone(), r.id.clone());
-                                    Callback::from(move |_| on_open.emit(id.clone()))
-                                }>{ Text::ContinueDraft.get(locale) }</button>
-                            }
+                            <button type="button" class="open" onclick={
+                                let (on_open, id) = (props.on_open.clone(), r.id.clone());
+                                Callback::from(move |_| on_open.emit(id.clone()))
+                            }>{ if r.status == Status::Draft { Text::ContinueDraft.get(locale) } else { Text::ViewRecord.get(locale) } }</button>
                         </li>
                     }
                 }) }

@@ -218,6 +218,10 @@ pub enum Text {
     RecordSentView,
     /// Reopens a completed record.
     Edit,
+    /// Takes up a completed record from the list, to view it (and edit it until it is sent).
+    ViewRecord,
+    /// Starts a new record of the form, putting the one in hand away.
+    NewRecord,
     /// Says a record must be confirmed again after the reference date.
     Reconfirm,
     /// Says a record completed before the reference date waits to be re-confirmed now, and how.
@@ -391,6 +395,8 @@ impl Text {
             Text::RecordDone => ("此记录已完成。发送前仍可修改。", "This record is completed. It can still be edited until it is sent."),
             Text::RecordSentView => ("此记录已上传，不能再修改。", "This record has been sent and can no longer be edited."),
             Text::Edit => ("修改", "Edit"),
+            Text::ViewRecord => ("查看", "View"),
+            Text::NewRecord => ("新建记录", "New record"),
             Text::Reconfirm => ("需在标准时点后重新确认", "Must be re-confirmed after the reference date"),
             Text::ReconfirmDue => ("此记录在标准时点前采集，现须重新确认：逐项核实在标准时点是否仍然属实，更正有变化的答案，再次完成。", "This record was collected before the reference date and must now be re-confirmed: check that each answer holds as of the reference date, correct what changed, and complete it again."),
             Text::ReconfirmNow => ("重新确认", "Re-confirm"),

@@ -359,6 +359,15 @@ pub enum Action {
     },
     /// Put the record in hand away and show the roster.
     Close,
+    /// In the one-form mode: put the record in hand away and start a new one of its form.
+    NewRecord {
+        /// The new record's id.
+        new_id: String,
+        /// The time.
+        now: i64,
+        /// The device's context.
+        context: Context,
+    },
     /// The collector says the record in hand is meant as a second record of its subject, which
     /// the server holds a record of from elsewhere: 完成 completes it from now on.
     SecondRecordMeant,
@@ -779,6 +788,20 @@ impl State {
                     }
                     self.put_away();
                     self.screen = Screen::Home;
+                }
+            }
+            Action::NewRecord {
+                new_id,
+                now,
+                context,
+            } => {
+                if let (Mode::Free, Some(form)) = (&self.mode, self.form.clone()) {
+                    let context = self.context(context);
+                    self.put_away();
+                    self.draft = Some(new_draft(new_id, &form.0, now, &context));
+                    self.form = Some(form);
+                    self.evaluation = evaluate(&self.form, &self.draft, context);
+                    self.notice = None;
                 }
             }
             Action::SecondRecordMeant => {
@@ -1249,6 +1272,56 @@ mod tests {
         let state = state.sent(&id);
         assert_eq!(state.records[0].status, Status::Sent);
         assert_eq!(state.notice, Some(Notice::Sent));
+    }
+
+    #[test]
+    fn a_completed_record_is_viewed_and_edited_until_sent_and_a_new_one_started() {
+        let state = answer(
+            answer(loaded(vec![]), "name", json!("张三")),
+            "visited",
+            json!("1"),
+        );
+        let state = answer(state, "age", json!(30)).apply(Action::Submit {
+            now: 4,
+            next_id: "next".into(),
+            context: Context::default(),
+        });
+        let id = state.records[0].id.clone();
+        // Taken up from the list, reopened, changed and completed again: still one record.
+        let state = state.apply(Action::OpenRecord {
+            id: id.clone(),
+            now: 5,
+            context: Context::default(),
+        });
+        assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Queued));
+        let state = state.apply(Action::Reopen {
+            now: 6,
+            context: Context::default(),
+        });
+        let state = answer(state, "name", json!("张三丰")).apply(Action::Submit {
+            now: 7,
+            next_id: "third".into(),
+            context: Context::default(),
+        });
+        let ours: Vec<&Record> = state.records.iter().filter(|r| r.id == id).collect();
+        assert_eq!(ours.len(), 1);
+        assert_eq!(ours[0].status, Status::Queued);
+        assert_eq!(ours[0].answers["name"], json!("张三丰"));
+        // Viewed again, then left for a new record: the new one is blank, the viewed one kept.
+        let state = state
+            .apply(Action::OpenRecord {
+                id: id.clone(),
+                now: 8,
+                context: Context::default(),
+            })
+            .apply(Action::NewRecord {
+                new_id: "fourth".into(),
+                now: 9,
+                context: Context::default(),
+            });
+        let draft = state.draft.as_ref().expect("a new record");
+        assert_eq!((draft.id.as_str(), draft.answers.len()), ("fourth", 0));
+        assert_eq!(state.records.iter().filter(|r| r.id == id).count(), 1);
     }
 
     #[test]

@@ -53,6 +53,43 @@ test("fill, reload, submit offline, reload offline, sync once online", async ({ 
   expect(records[0].answers).toEqual({ name: "王小明", visited: "1", age: 67 });
 });
 
+test("a completed record is viewed from the list and edited until it is sent", async ({ page, context }) => {
+  const name = `查看${Date.now().toString(36)}`;
+  await openSignedIn(page, "/?form=demo");
+  await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
+  await goOffline(context);
+  await page.getByLabel("姓名").fill(name);
+  await page.getByRole("radio", { name: "是" }).check();
+  await page.getByLabel("年龄").fill("50");
+  await page.getByRole("button", { name: "完成" }).click();
+  const listed = page.locator(".record", { hasText: name });
+  await expect(listed).toContainText("待上传");
+
+  // Viewed: the form shows it, and 修改 opens it again while it waits to be uploaded.
+  await listed.getByRole("button", { name: "查看" }).click();
+  await expect(page.getByLabel("姓名")).toHaveValue(name);
+  await page.getByRole("button", { name: "修改" }).click();
+  await page.getByLabel("年龄").fill("51");
+  await page.getByRole("button", { name: "完成" }).click();
+  await expect(page.locator(".record", { hasText: name })).toHaveCount(1);
+  await expect(page.getByLabel("姓名")).toHaveValue("");
+
+  // Viewed again and left for a new record: a blank one, the viewed one still listed once.
+  await page.locator(".record", { hasText: name }).getByRole("button", { name: "查看" }).click();
+  await expect(page.getByLabel("年龄")).toHaveValue("51");
+  await page.getByRole("button", { name: "新建记录" }).click();
+  await expect(page.getByLabel("姓名")).toHaveValue("");
+  await expect(page.getByRole("button", { name: "新建记录" })).toHaveCount(0);
+  await expect(page.locator(".record", { hasText: name })).toHaveCount(1);
+
+  // Uploaded as edited, once.
+  await goOnline(context);
+  await expect(page.locator(".record", { hasText: name })).toContainText("已上传", { timeout: 20_000 });
+  const stored = storedRecords().filter((r) => r.answers.name === name);
+  expect(stored).toHaveLength(1);
+  expect(stored[0].answers.age).toBe(51);
+});
+
 test("a required question blocks submitting, and the summary links to it", async ({ page }) => {
   await openSignedIn(page, "/?form=demo");
   await page.getByLabel("姓名").fill("");
