@@ -1488,13 +1488,17 @@ pub fn app() -> Html {
             </div>
         }
     });
-    let notice = state.notice.map(|notice| {
+    let notice = state.notice.as_ref().map(|notice| {
         let (text, class) = match notice {
-            Notice::Queued => (t(Text::SubmittedWaiting), "notice waiting"),
-            Notice::Sent => (t(Text::SubmittedSent), "notice sent"),
-            Notice::Returned => (t(Text::Returned), "notice returned"),
-            Notice::Reopened => (t(Text::ReopenedDraft), "notice returned"),
-            Notice::Saved => (t(Text::Saved), "notice sent"),
+            Notice::Queued => (t(Text::SubmittedWaiting).to_string(), "notice waiting"),
+            Notice::Sent => (t(Text::SubmittedSent).to_string(), "notice sent"),
+            Notice::Returned => (t(Text::Returned).to_string(), "notice returned"),
+            Notice::Reopened => (t(Text::ReopenedDraft).to_string(), "notice returned"),
+            Notice::Saved => (t(Text::Saved).to_string(), "notice sent"),
+            Notice::NeedsNewerForm { version } => (
+                crate::i18n::needs_newer_form(locale, version),
+                "notice returned",
+            ),
         };
         html! { <p class={class}>{ text }</p> }
     });

@@ -459,6 +459,19 @@ pub fn not_carried(locale: Locale, labels: &[&str], no_longer_asked: usize) -> S
     text
 }
 
+/// Why a record does not open: it was made with a newer version of its form than the device
+/// has now.
+pub fn needs_newer_form(locale: Locale, version: &str) -> String {
+    match locale {
+        Locale::ZhCn => format!(
+            "此记录是用较新版本（{version}）的表单填写的，本机现有的表单较旧。记录已原样保留，请联网后重新打开应用再试。"
+        ),
+        Locale::En => format!(
+            "This record was made with a newer version ({version}) of its form than this device has now. It is kept as it is: connect to the network, start the app again and open it then."
+        ),
+    }
+}
+
 /// A page's count of errors in the list of pages, in words: a number in brackets alone says
 /// nothing to a screen reader, and its colour nothing to a collector who cannot tell it.
 pub fn error_count(locale: Locale, errors: usize) -> String {

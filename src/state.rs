@@ -77,7 +77,7 @@ pub enum Screen {
 }
 
 /// What the collector was last told about a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
     /// The record is complete and waits in the outbox.
     Queued,
@@ -90,6 +90,12 @@ pub enum Notice {
     /// A record completed, reopened with 修改 and left a draft: it is not uploaded until it
     /// is completed again.
     Reopened,
+    /// A record was made with a newer version of its form than the device has now (a stale
+    /// copy served): it is kept as it is, and opens once the device has that version again.
+    NeedsNewerForm {
+        /// The version the record was made with.
+        version: String,
+    },
 }
 
 /// Everything the screen shows.
@@ -630,6 +636,10 @@ impl State {
             if record.form_version != form.0.def.version {
                 match record.migrate(&form.0, now) {
                     Ok(lost) => not_carried = lost,
+                    Err(LifecycleError::OlderForm { record, .. }) => {
+                        self.notice = Some(Notice::NeedsNewerForm { version: record });
+                        return false;
+                    }
                     Err(_) => return false,
                 }
             }
@@ -953,6 +963,19 @@ impl State {
             Action::Reopen { now, context } => {
                 let context = self.context(context);
                 if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
+                    // Made with a newer version of the form than the device has now: reopened,
+                    // it could neither move onto this one nor be completed.
+                    if doorstep_core::schema::version_order(
+                        &form.0.def.version,
+                        &draft.form_version,
+                    )
+                    .is_lt()
+                    {
+                        self.notice = Some(Notice::NeedsNewerForm {
+                            version: draft.form_version.clone(),
+                        });
+                        return self;
+                    }
                     // One that waits to be re-confirmed, whether sent or not, is reopened for
                     // that (its warnings to be confirmed again); any other completed one until
                     // it is sent.
@@ -1322,6 +1345,34 @@ mod tests {
         let draft = state.draft.as_ref().expect("a new record");
         assert_eq!((draft.id.as_str(), draft.answers.len()), ("fourth", 0));
         assert_eq!(state.records.iter().filter(|r| r.id == id).count(), 1);
+    }
+
+    #[test]
+    fn a_record_of_a_newer_form_version_than_the_device_has_is_kept_as_it_is() {
+        let state = answer(loaded(vec![]), "name", json!("张三"));
+        let mut newer = state.draft.clone().expect("draft");
+        newer.id = "newer".into();
+        newer.form_version = "2".into();
+        newer.answers.insert("asked_in_2".into(), json!("x"));
+        let state = loaded(vec![newer.clone()]);
+        let state = state.apply(Action::OpenRecord {
+            id: "newer".into(),
+            now: 5,
+            context: Context::default(),
+        });
+        assert_eq!(
+            state.notice,
+            Some(Notice::NeedsNewerForm {
+                version: "2".into()
+            })
+        );
+        assert_ne!(state.draft.as_ref().map(|d| d.id.as_str()), Some("newer"));
+        let kept = state
+            .records
+            .iter()
+            .find(|r| r.id == "newer")
+            .expect("kept");
+        assert_eq!(kept, &newer);
     }
 
     #[test]

@@ -53,4 +53,15 @@ test("a draft of an older form version opens on the new one, naming what did not
   await expect.poll(async () => (await deviceRecords(page)).find((r) => r.answers.phone_mobile === "13900005555")?.form_version)
     .toBe("2026.2");
   await expect(notCarried).toContainText("请重新询问：民族。");
+
+  // The device is then served the older version again (a stale copy, a server rolled back):
+  // the draft is not moved back onto it, which would drop what only the newer one asks. It is
+  // kept as it is, and the collector is told why it does not open.
+  await context.unroute("**/schemas/individual.json");
+  await page.goto("/");
+  await person(page, "李四").getByRole("button").click();
+  await expect(page.getByText("此记录是用较新版本（2026.2）的表单填写的", { exact: false })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toHaveCount(0);
+  const kept = (await deviceRecords(page)).find((r) => r.answers.phone_mobile === "13900005555");
+  expect(kept.form_version).toBe("2026.2");
 });

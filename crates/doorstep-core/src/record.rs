@@ -219,6 +219,15 @@ pub enum LifecycleError {
         /// `id@version` of the form given.
         form: String,
     },
+    /// The record was made with a newer version of its form than the one given: moving it
+    /// onto the older one would drop the answers to what only the newer one asks.
+    #[error("the record was made with version {record} of its form, newer than version {form}")]
+    OlderForm {
+        /// The version the record was made with.
+        record: String,
+        /// The version given.
+        form: String,
+    },
     /// The answers still have errors.
     #[error("the record has {} error(s)", .0.errors().count())]
     Invalid(Report),
@@ -496,6 +505,14 @@ impl Record {
             return Err(LifecycleError::WrongForm {
                 record: format!("{}@{}", self.form_id, self.form_version),
                 form: format!("{}@{}", form.def.id, form.def.version),
+            });
+        }
+        // A device served an older copy of the form (a stale cache, a server rolled back) keeps
+        // the draft as it is, for when it has the newer one again.
+        if crate::schema::version_order(&form.def.version, &self.form_version).is_lt() {
+            return Err(LifecycleError::OlderForm {
+                record: self.form_version.clone(),
+                form: form.def.version.clone(),
             });
         }
         let mut answers = self.answers.clone();
@@ -794,6 +811,28 @@ mod tests {
         )
         .expect("other form");
         assert!(draft.migrate(&other, 4).is_err());
+        // Never back onto an older version: the draft stays as it is.
+        let before = draft.clone();
+        assert_eq!(
+            draft.migrate(&old, 5),
+            Err(LifecycleError::OlderForm {
+                record: "2".into(),
+                form: "1".into()
+            })
+        );
+        assert_eq!(draft, before);
+    }
+
+    #[test]
+    fn form_versions_are_ordered_part_by_part_numbers_as_numbers() {
+        use crate::schema::version_order;
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        assert_eq!(version_order("2026.10", "2026.9"), Greater);
+        assert_eq!(version_order("2026.1", "2026.1"), Equal);
+        assert_eq!(version_order("2026", "2026.1"), Less);
+        assert_eq!(version_order("2", "10"), Less);
+        assert_eq!(version_order("2026.1-b", "2026.1-a"), Greater);
+        assert_eq!(version_order("2027.1", "2026.12"), Greater);
     }
 
     fn visit_form() -> Form {

@@ -51,7 +51,9 @@ impl Localized {
 pub struct FormDefinition {
     /// A stable identifier, used by records and the server.
     pub id: String,
-    /// The version of this form; records remember which version they were made with.
+    /// The version of this form; records remember which version they were made with. Versions
+    /// are ordered part by part between the dots, numbers as numbers ("2026.10" comes after
+    /// "2026.9"): a draft moves onto a newer version of its form, never onto an older one.
     pub version: String,
     /// The form's title.
     pub title: Localized,
@@ -1237,6 +1239,29 @@ fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(at) => message[..at].to_string(),
         None => message.to_string(),
+    }
+}
+
+/// Orders two versions of a form: part by part between the dots, numbers as numbers ("2026.10"
+/// after "2026.9"), other parts as text, and a version before any longer one it begins ("2026"
+/// before "2026.1").
+pub fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut a, mut b) = (a.split('.'), b.split('.'));
+    loop {
+        let (p, q) = match (a.next(), b.next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(p), Some(q)) => (p, q),
+        };
+        let order = match (p.parse::<u64>(), q.parse::<u64>()) {
+            (Ok(m), Ok(n)) => m.cmp(&n),
+            _ => p.cmp(q),
+        };
+        if order != Ordering::Equal {
+            return order;
+        }
     }
 }
 
