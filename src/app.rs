@@ -709,6 +709,7 @@ pub fn app() -> Html {
                             );
                             dispatch.dispatch(Action::Returned {
                                 record,
+                                context: device::context(),
                                 issues,
                                 now: device::now_millis(),
                             })

@@ -399,6 +399,8 @@ pub enum Action {
     Returned {
         /// The record and the revision uploaded.
         record: Uploaded,
+        /// The device's context, to check the record again when it is in hand.
+        context: Context,
         /// Why.
         issues: Vec<Issue>,
         /// The time.
@@ -1025,6 +1027,7 @@ impl State {
             }
             Action::Returned {
                 record: uploaded,
+                context,
                 issues,
                 now,
             } => {
@@ -1041,6 +1044,26 @@ impl State {
                 };
                 if returned {
                     self.notice = Some(Notice::Returned);
+                }
+                // In hand, it is a draft to fix now: made with an older version of the form than
+                // the one loaded, it moves onto that, or 完成 could not take it.
+                let in_hand = self
+                    .draft
+                    .as_mut()
+                    .filter(|d| returned && d.id == uploaded.id && d.status == Status::Draft);
+                if let (Some(draft), Some(form)) = (in_hand, &self.form) {
+                    if draft.form_version != form.0.def.version {
+                        match draft.migrate(&form.0, now) {
+                            Ok(lost) => self.not_carried = lost,
+                            Err(LifecycleError::OlderForm { record, .. }) => {
+                                self.notice = Some(Notice::NeedsNewerForm { version: record })
+                            }
+                            Err(_) => {}
+                        }
+                    }
+                    let context = self.context(context);
+                    self.evaluation = evaluate(&self.form, &self.draft, context);
+                    self.attempted = true;
                 }
             }
             Action::Online(online) => self.online = online,
@@ -1376,6 +1399,44 @@ mod tests {
     }
 
     #[test]
+    fn a_record_returned_in_hand_moves_onto_the_form_loaded_and_can_be_completed() {
+        let state = answer(answer(loaded(vec![]), "name", json!("张三")), "visited", json!("1"));
+        let state = answer(state, "age", json!(30)).apply(Action::Submit {
+            now: 4,
+            next_id: "next".into(),
+            context: Context::default(),
+        });
+        // Completed with an older version of the form; viewed while the server answers.
+        let mut queued = state.records[0].clone();
+        queued.form_version = "0.9".into();
+        let state = loaded(vec![queued.clone()]).apply(Action::OpenRecord {
+            id: queued.id.clone(),
+            now: 5,
+            context: Context::default(),
+        });
+        assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Queued));
+        let state = state.apply(Action::Returned {
+            record: Uploaded {
+                id: queued.id.clone(),
+                revision: queued.revision,
+            },
+            context: Context::default(),
+            issues: Vec::new(),
+            now: 6,
+        });
+        let draft = state.draft.as_ref().expect("in hand");
+        assert_eq!((draft.status, draft.form_version.as_str()), (Status::Draft, "1"));
+        assert!(state.attempted);
+        let state = state.apply(Action::Submit {
+            now: 7,
+            next_id: "n".into(),
+            context: Context::default(),
+        });
+        let completed = state.records.iter().find(|r| r.id == queued.id).expect("listed");
+        assert_eq!(completed.status, Status::Queued);
+    }
+
+    #[test]
     fn an_answer_about_an_earlier_revision_leaves_the_record_as_it_is_now() {
         let state = answer(
             answer(loaded(vec![]), "name", json!("张三")),
@@ -1400,6 +1461,7 @@ mod tests {
         assert_eq!(state.records[0].status, Status::Queued, "not marked sent");
         let state = state.apply(Action::Returned {
             record: earlier,
+            context: Context::default(),
             issues: Vec::new(),
             now: 5,
         });
@@ -1810,6 +1872,7 @@ mod tests {
                 id: "p1".into(),
                 revision,
             },
+            context: Context::default(),
             issues: vec![issue],
             now: 11,
         });
