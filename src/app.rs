@@ -981,6 +981,33 @@ pub fn app() -> Html {
         }
     });
 
+    // The page's title names the screen, in the interface's language: what a screen reader
+    // announces and a tab shows.
+    {
+        let locale = state.locale;
+        let screen_title = match (&state.phase, state.session.is_some(), state.screen) {
+            (Phase::Ready, false, _) => Some(Text::SignIn.get(locale).to_string()),
+            (Phase::Ready, true, Screen::Home) if state.mode == Mode::Roster => {
+                Some(Text::Roster.get(locale).to_string())
+            }
+            (Phase::Ready, true, _) => state
+                .form
+                .as_ref()
+                .map(|f| f.0.def.title.get(locale.tag()).to_string()),
+            _ => None,
+        };
+        use_effect_with((screen_title, locale), |(screen_title, locale)| {
+            let app = Text::AppName.get(*locale);
+            let title = match screen_title {
+                Some(screen) => format!("{screen} · {app}"),
+                None => app.to_string(),
+            };
+            if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+                document.set_title(&title);
+            }
+        });
+    }
+
     // A new screen starts where the collector expects it, not at the scroll position of the one
     // before: a record at its top, the focus on its title; the roster at the row of the record
     // just left, focused, its status showing what became of it. (At the service window the

@@ -1400,7 +1400,11 @@ mod tests {
 
     #[test]
     fn a_record_returned_in_hand_moves_onto_the_form_loaded_and_can_be_completed() {
-        let state = answer(answer(loaded(vec![]), "name", json!("张三")), "visited", json!("1"));
+        let state = answer(
+            answer(loaded(vec![]), "name", json!("张三")),
+            "visited",
+            json!("1"),
+        );
         let state = answer(state, "age", json!(30)).apply(Action::Submit {
             now: 4,
             next_id: "next".into(),
@@ -1425,14 +1429,21 @@ mod tests {
             now: 6,
         });
         let draft = state.draft.as_ref().expect("in hand");
-        assert_eq!((draft.status, draft.form_version.as_str()), (Status::Draft, "1"));
+        assert_eq!(
+            (draft.status, draft.form_version.as_str()),
+            (Status::Draft, "1")
+        );
         assert!(state.attempted);
         let state = state.apply(Action::Submit {
             now: 7,
             next_id: "n".into(),
             context: Context::default(),
         });
-        let completed = state.records.iter().find(|r| r.id == queued.id).expect("listed");
+        let completed = state
+            .records
+            .iter()
+            .find(|r| r.id == queued.id)
+            .expect("listed");
         assert_eq!(completed.status, Status::Queued);
     }
 

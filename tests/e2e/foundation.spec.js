@@ -113,8 +113,11 @@ test("a required question blocks submitting, and the summary links to it", async
 
 test("English is available", async ({ page }) => {
   await openSignedIn(page, "/?form=demo");
+  // The page's title names the screen, in the interface's language.
+  await expect(page).toHaveTitle("演示登记表 · 入户登记");
   await page.getByRole("button", { name: "切换语言" }).click();
   await expect(page.getByRole("heading", { name: "Demo form" })).toBeVisible();
+  await expect(page).toHaveTitle("Demo form · doorstep");
   await expect(page.getByLabel("Name")).toBeVisible();
   await expect(page.locator("html")).toHaveAttribute("lang", "en");
   // The summary's lines read as English: a colon and a space, not the Chinese full-width one.

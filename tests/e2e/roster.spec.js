@@ -26,6 +26,7 @@ test("a collector visits a person of the roster, offline, without losing a keyst
   let page = await context.newPage();
   await openSignedIn(page, "/");
   await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await expect(page).toHaveTitle("调查名册 · 入户登记");
   await expect(page.locator(".persons .person")).toHaveCount(2);
   await expect(person(page, "李四")).toContainText("未开始");
   // 赵六 may have a record on the server already, sent from another device by an earlier test
