@@ -466,6 +466,11 @@ impl DeviceWrites {
     /// Writes the records in one transaction, then tells the outbox and the host what the
     /// write changed; a failed write is told to the reducer and taken again with the next.
     fn write(&self, store: DeviceStore, records: Vec<Record>) {
+        // Another copy of the app took the device over and may have read these records: this
+        // copy, about to reload, must not write its own over them.
+        if device_lock::lost() {
+            return;
+        }
         let DeviceWrites {
             persisted,
             unwritten,
@@ -509,10 +514,28 @@ impl DeviceWrites {
                         performance.clear_marks_with_mark_name("doorstep-saved");
                         let _ = performance.mark("doorstep-saved");
                     }
+                    // What the host is told follows what the device now holds: the server's
+                    // answer about a revision since changed told it nothing.
+                    let mut synced = Vec::new();
                     for (record, before) in records.iter().zip(&before) {
                         let about = host::describe(record);
                         match record.status {
-                            Status::Draft => host::emit("draft-saved", about),
+                            Status::Draft => {
+                                // Queued, and a draft again with the server's issues: returned.
+                                if *before == Some(Status::Queued) && !record.returned.is_empty() {
+                                    host::emit(
+                                        "rejected",
+                                        serde_json::json!({
+                                            "recordId": record.id,
+                                            "issues": record.returned,
+                                        }),
+                                    );
+                                }
+                                host::emit("draft-saved", about)
+                            }
+                            Status::Sent if *before == Some(Status::Queued) => {
+                                synced.push(record.id.clone())
+                            }
                             Status::Completed => host::emit("completed", about),
                             Status::Queued if *before != Some(Status::Queued) => {
                                 if *before != Some(Status::Completed) {
@@ -522,6 +545,9 @@ impl DeviceWrites {
                             }
                             _ => {}
                         }
+                    }
+                    if !synced.is_empty() {
+                        host::emit("synced", serde_json::json!({ "recordIds": synced }));
                     }
                     // Newly queued records join the outbox; a queued record reopened
                     // leaves it.
@@ -693,20 +719,14 @@ pub fn app() -> Html {
                 };
                 let on_sent = {
                     let dispatch = dispatch.clone();
-                    Callback::from(move |sent: Vec<Uploaded>| {
-                        let ids: Vec<&str> = sent.iter().map(|u| u.id.as_str()).collect();
-                        host::emit("synced", serde_json::json!({ "recordIds": ids }));
-                        dispatch.dispatch(Action::Sent(sent))
-                    })
+                    // The host hears `synced` and `rejected` once the device holds the change
+                    // (see `DeviceWrites::write`): only for the revision that was uploaded.
+                    Callback::from(move |sent: Vec<Uploaded>| dispatch.dispatch(Action::Sent(sent)))
                 };
                 let on_returned = {
                     let dispatch = dispatch.clone();
                     Callback::from(
                         move |(record, issues): (Uploaded, Vec<doorstep_core::Issue>)| {
-                            host::emit(
-                                "rejected",
-                                serde_json::json!({ "recordId": record.id, "issues": issues }),
-                            );
                             dispatch.dispatch(Action::Returned {
                                 record,
                                 context: device::context(),

@@ -6,7 +6,7 @@
 //! so; its collector may take the device over, and the copy that held it then reloads, to wait
 //! in turn. A browser without Web Locks (an old WebView, which shows one page) starts at once.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
@@ -21,6 +21,17 @@ const NAME: &str = "doorstep-device";
 /// closed or reloaded lets go of it within this.
 pub const PATIENCE_MS: i32 = 1500;
 
+thread_local! {
+    /// Set once another copy took the lock over from this one.
+    static LOST: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether another copy took the device over from this one: this one writes nothing more to
+/// the device (the other may have read it already), and reloads.
+pub fn lost() -> bool {
+    LOST.with(Cell::get)
+}
+
 /// A copy of the app waiting for the device's lock, or holding it.
 #[derive(Clone)]
 pub struct DeviceLock {
@@ -28,6 +39,8 @@ pub struct DeviceLock {
     granted: Rc<RefCell<Option<Function>>>,
     /// Resolves once this copy holds the lock, or at once without Web Locks.
     held: Promise,
+    /// Whether this copy asked to take the lock over already.
+    taking_over: Rc<Cell<bool>>,
 }
 
 impl DeviceLock {
@@ -39,7 +52,11 @@ impl DeviceLock {
         let held = Promise::new(&mut |resolve, _reject| {
             *slot.borrow_mut() = Some(resolve);
         });
-        let lock = DeviceLock { granted, held };
+        let lock = DeviceLock {
+            granted,
+            held,
+            taking_over: Rc::new(Cell::new(false)),
+        };
         if !lock.request(false) {
             lock.grant();
         }
@@ -52,8 +69,12 @@ impl DeviceLock {
         let _ = JsFuture::from(self.held.clone()).await;
     }
 
-    /// Takes the lock from the copy that holds it, which reloads.
+    /// Takes the lock from the copy that holds it, which reloads. Once only, and not when this
+    /// copy holds it already: a second press would take it from this copy itself.
     pub fn take_over(&self) {
+        if self.granted.borrow().is_none() || self.taking_over.replace(true) {
+            return;
+        }
         if !self.request(true) {
             self.grant();
         }
@@ -85,20 +106,36 @@ impl DeviceLock {
             return false;
         }
         let this = self.clone();
+        // Whether this request was granted: only a lock held can be taken over.
+        let held_here = Rc::new(Cell::new(false));
+        let granted_here = held_here.clone();
         // Held for the page's life: the callback's promise never settles.
         let on_granted = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+            granted_here.set(true);
             this.grant();
             Promise::new(&mut |_, _| {}).into()
         });
         let Ok(asked) = request.call3(&locks, &NAME.into(), &options, &on_granted) else {
             return false;
         };
-        // The request fails only when another copy took the lock over: this one reloads, and
-        // waits for it again, without writing over what the other copy writes.
+        let this = self.clone();
         if let Ok(asked) = asked.dyn_into::<Promise>() {
-            let on_lost = Closure::<dyn FnMut(JsValue)>::once(move |_error: JsValue| {
-                if let Some(window) = web_sys::window() {
-                    let _ = window.location().reload();
+            let on_lost = Closure::<dyn FnMut(JsValue)>::once(move |error: JsValue| {
+                let aborted = Reflect::get(&error, &"name".into())
+                    .ok()
+                    .and_then(|n| n.as_string())
+                    .is_some_and(|n| n == "AbortError");
+                if held_here.get() && aborted {
+                    // Another copy took the lock over: this one writes nothing more, and
+                    // reloads to wait for it again.
+                    LOST.with(|lost| lost.set(true));
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.location().reload();
+                    }
+                } else {
+                    // Refused outright (storage blocked, a sandboxed frame): the app starts
+                    // as without Web Locks, and says what it can about its storage.
+                    this.grant();
                 }
             });
             let _ = asked.catch(&on_lost);

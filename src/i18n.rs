@@ -329,7 +329,7 @@ impl Text {
                 "Too many sign-in attempts: try again in a while",
             ),
             Text::SignInServerError => (
-                "服务器暂时无法登录，请稍后再试；如仍不行，请联系管理员",
+                "暂时无法登录，请稍后再试；如仍不行，请联系管理员",
                 "The server cannot sign you in just now: try again later, or tell your administrator",
             ),
             Text::Town => ("乡镇（街道）", "Town or street"),

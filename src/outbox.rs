@@ -40,6 +40,9 @@ pub struct OutboxDriver {
     /// The revision of each record of the upload under way, as read from the device for it:
     /// the server's answer is about that revision, not one completed again since.
     uploading: Rc<RefCell<HashMap<String, u32>>>,
+    /// Answers whose records are being read again, to put back any changed since its upload:
+    /// until then the outbox is not said to have settled.
+    rechecking: Rc<std::cell::Cell<usize>>,
 }
 
 impl OutboxDriver {
@@ -61,6 +64,7 @@ impl OutboxDriver {
             last_success: Rc::new(RefCell::new(None)),
             token: Rc::new(RefCell::new(None)),
             uploading: Rc::new(RefCell::new(HashMap::new())),
+            rechecking: Rc::new(std::cell::Cell::new(0)),
         }
     }
 
@@ -86,13 +90,19 @@ impl OutboxDriver {
             }
             commands.extend(self.outbox.borrow_mut().handle(event));
         }
+        let answers = commands
+            .iter()
+            .any(|c| matches!(c, Command::MarkSent(_) | Command::Return { .. }));
+        if answers {
+            self.rechecking.set(self.rechecking.get() + 1);
+        }
         let status = {
             let outbox = self.outbox.borrow();
             let progress = outbox.progress();
             UploadStatus {
                 done: progress.done,
                 total: progress.total,
-                uploading: outbox.is_uploading(),
+                uploading: outbox.is_uploading() || self.rechecking.get() > 0,
                 needs_sign_in: outbox.needs_sign_in(),
                 last_success: *self.last_success.borrow(),
                 held: progress.held,
@@ -143,35 +153,35 @@ impl OutboxDriver {
         if !sent.is_empty() {
             self.on_sent.emit(sent);
         }
-        if !answered.is_empty() {
+        if answers {
             let this = self.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                this.queue_again_if_changed(answered).await
+                let again = this.changed_since_upload(answered).await;
+                this.rechecking.set(this.rechecking.get().saturating_sub(1));
+                // Told even when none changed: the status says the outbox settled.
+                this.handle_all(again);
             });
         }
     }
 
-    /// Puts back in the outbox the records answered for that are queued on the device in
-    /// another revision than the one uploaded (reopened and completed again while it was on
-    /// its way, with a write of the reopening that failed and so told the outbox nothing). Their
+    /// The records answered for that are queued on the device in another revision than the
+    /// one uploaded (reopened and completed again while it was on its way, with a write of the
+    /// reopening that failed and so told the outbox nothing), to put back in the outbox. Their
     /// answer was about the earlier revision: this one has not reached the server yet.
-    async fn queue_again_if_changed(&self, answered: Vec<(String, Option<u32>)>) {
+    async fn changed_since_upload(&self, answered: Vec<(String, Option<u32>)>) -> Vec<Event> {
         let ids: Vec<String> = answered.iter().map(|(id, _)| id.clone()).collect();
         // Unreadable now: the device's queued records are all put back at the next start.
         let Ok(found) = self.store.get_many(&ids).await else {
-            return;
+            return Vec::new();
         };
         // Read in the order asked for.
-        let again: Vec<Event> = found
+        found
             .iter()
             .zip(&answered)
             .filter_map(|(record, (_, revision))| record.as_ref().zip(Some(revision)))
             .filter(|(r, revision)| r.status == Status::Queued && **revision != Some(r.revision))
             .map(|(r, _)| queued(r))
-            .collect();
-        if !again.is_empty() {
-            self.handle_all(again);
-        }
+            .collect()
     }
 
     /// Uploads the records of a batch that are still queued. A record reopened since it was

@@ -959,6 +959,16 @@ impl State {
                         self.attempted = true;
                         self.refused += 1;
                     }
+                    // Made with a newer version of its form than the device has now (returned
+                    // by a server rolled back): it cannot be completed on this one, and the
+                    // collector is told why instead of 完成 doing nothing.
+                    Err(LifecycleError::WrongForm { .. }) => {
+                        if let Some(draft) = &self.draft {
+                            self.notice = Some(Notice::NeedsNewerForm {
+                                version: draft.form_version.clone(),
+                            });
+                        }
+                    }
                     Err(_) => {}
                 }
             }
@@ -1052,13 +1062,11 @@ impl State {
                     .as_mut()
                     .filter(|d| returned && d.id == uploaded.id && d.status == Status::Draft);
                 if let (Some(draft), Some(form)) = (in_hand, &self.form) {
+                    // One made with a newer version than the device has is left as it is,
+                    // the server's issues shown: 完成 says why it cannot take it.
                     if draft.form_version != form.0.def.version {
-                        match draft.migrate(&form.0, now) {
-                            Ok(lost) => self.not_carried = lost,
-                            Err(LifecycleError::OlderForm { record, .. }) => {
-                                self.notice = Some(Notice::NeedsNewerForm { version: record })
-                            }
-                            Err(_) => {}
+                        if let Ok(lost) = draft.migrate(&form.0, now) {
+                            self.not_carried = lost;
                         }
                     }
                     let context = self.context(context);
@@ -1226,6 +1234,17 @@ mod tests {
         }
     }
 
+    /// The one-form mode with a demo record completed (queued) and a new one in hand.
+    fn completed() -> State {
+        let state = answer(loaded(vec![]), "name", json!("张三"));
+        let state = answer(answer(state, "visited", json!("1")), "age", json!(30));
+        state.apply(Action::Submit {
+            now: 4,
+            next_id: "next".into(),
+            context: Context::default(),
+        })
+    }
+
     fn loaded(stored: Vec<Record>) -> State {
         let form = Rc::new(Form::from_json(include_str!("../schemas/demo.json")).expect("demo"));
         State::default().apply(Action::Loaded {
@@ -1322,16 +1341,7 @@ mod tests {
 
     #[test]
     fn a_completed_record_is_viewed_and_edited_until_sent_and_a_new_one_started() {
-        let state = answer(
-            answer(loaded(vec![]), "name", json!("张三")),
-            "visited",
-            json!("1"),
-        );
-        let state = answer(state, "age", json!(30)).apply(Action::Submit {
-            now: 4,
-            next_id: "next".into(),
-            context: Context::default(),
-        });
+        let state = completed();
         let id = state.records[0].id.clone();
         // Taken up from the list, reopened, changed and completed again: still one record.
         let state = state.apply(Action::OpenRecord {
@@ -1400,16 +1410,7 @@ mod tests {
 
     #[test]
     fn a_record_returned_in_hand_moves_onto_the_form_loaded_and_can_be_completed() {
-        let state = answer(
-            answer(loaded(vec![]), "name", json!("张三")),
-            "visited",
-            json!("1"),
-        );
-        let state = answer(state, "age", json!(30)).apply(Action::Submit {
-            now: 4,
-            next_id: "next".into(),
-            context: Context::default(),
-        });
+        let state = completed();
         // Completed with an older version of the form; viewed while the server answers.
         let mut queued = state.records[0].clone();
         queued.form_version = "0.9".into();
@@ -1448,17 +1449,47 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_about_an_earlier_revision_leaves_the_record_as_it_is_now() {
-        let state = answer(
-            answer(loaded(vec![]), "name", json!("张三")),
-            "visited",
-            json!("1"),
-        );
-        let state = answer(state, "age", json!(30)).apply(Action::Submit {
-            now: 4,
-            next_id: "next".into(),
+    fn a_record_of_a_newer_form_version_returned_in_hand_says_why_it_cannot_be_completed() {
+        let state = completed();
+        let mut queued = state.records[0].clone();
+        queued.form_version = "2".into();
+        let state = loaded(vec![queued.clone()])
+            .apply(Action::OpenRecord {
+                id: queued.id.clone(),
+                now: 5,
+                context: Context::default(),
+            })
+            .apply(Action::Returned {
+                record: Uploaded {
+                    id: queued.id.clone(),
+                    revision: queued.revision,
+                },
+                context: Context::default(),
+                issues: Vec::new(),
+                now: 6,
+            });
+        assert_eq!(state.notice, Some(Notice::Returned));
+        let state = state.apply(Action::Submit {
+            now: 7,
+            next_id: "n".into(),
             context: Context::default(),
         });
+        let draft = state.draft.as_ref().expect("still in hand");
+        assert_eq!(
+            (draft.status, draft.form_version.as_str()),
+            (Status::Draft, "2")
+        );
+        assert_eq!(
+            state.notice,
+            Some(Notice::NeedsNewerForm {
+                version: "2".into()
+            })
+        );
+    }
+
+    #[test]
+    fn an_answer_about_an_earlier_revision_leaves_the_record_as_it_is_now() {
+        let state = completed();
         assert_eq!(state.records[0].status, Status::Queued);
         let (id, uploaded) = (state.records[0].id.clone(), state.records[0].revision);
         // Reopened and completed again while that revision was being uploaded.

@@ -332,6 +332,9 @@ pub fn field_view(props: &FieldProps) -> Html {
         </ul>
     };
     let aria_invalid = if has_error { "true" } else { "false" };
+    // An option carries its question's errors only: the group's hint and required note are
+    // read once, with the group, not again with each option.
+    let option_described = has_error.then(|| error_id.clone());
     let options = |multiple: bool| {
         let chosen: Vec<String> = match &props.value {
             Some(Json::Array(items)) => items
@@ -361,12 +364,12 @@ pub fn field_view(props: &FieldProps) -> Html {
                             if multiple {
                                 <input type="checkbox" id={option_id} name={input_id.clone()}
                                     value={option.code.clone()} checked={checked}
-                                    aria-invalid={aria_invalid} aria-describedby={described.clone()}
+                                    aria-invalid={aria_invalid} aria-describedby={option_described.clone()}
                                     onchange={on_toggle.clone()} />
                             } else {
                                 <input type="radio" id={option_id} name={input_id.clone()}
                                     value={option.code.clone()} checked={checked}
-                                    aria-invalid={aria_invalid} aria-describedby={described.clone()}
+                                    aria-invalid={aria_invalid} aria-describedby={option_described.clone()}
                                     onchange={on_choice.clone()} />
                             }
                             <span>{ option.label.get(locale) }</span>

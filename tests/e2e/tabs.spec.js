@@ -25,7 +25,7 @@ test("a second copy of the app waits for the first, may take over, and goes on o
   await expect(waiting(first)).toBeVisible();
   await second.getByLabel("姓名").fill("第二个窗口");
 
-  // Closed, without its unload handlers: the waiting copy goes on by itself, with the change.
+  // Closed: the waiting copy goes on by itself, with the change.
   await second.waitForTimeout(300);
   await second.close({ runBeforeUnload: false });
   await expect(first.getByLabel("姓名")).toHaveValue("第二个窗口");
