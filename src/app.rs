@@ -678,7 +678,10 @@ pub fn app() -> Html {
     let device_lock = use_mut_ref(|| None::<DeviceLock>);
     // The store as last drawn, for the flush when the page is hidden or left.
     let store_now = use_mut_ref(|| None::<DeviceStore>);
-    *store_now.borrow_mut() = (*store).clone();
+    // Set early by the start, as soon as the records are read (see there); never unset.
+    if let Some(opened) = (*store).clone() {
+        *store_now.borrow_mut() = Some(opened);
+    }
 
     // The forms the server offers, for the switcher in the header of the one-form mode (the
     // service worker keeps the last list for offline use; without one, only the form on
@@ -707,6 +710,7 @@ pub fn app() -> Html {
         let driver = driver.clone();
         let persisted = persisted.clone();
         let device_lock = device_lock.clone();
+        let store_now = store_now.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 // Read before the app rewrites the address with the record in hand.
@@ -788,6 +792,9 @@ pub fn app() -> Html {
                 for (id, status, revision) in started.stored {
                     persisted.borrow_mut().insert(id, (status, revision));
                 }
+                // A record can be worked on from here: a page hidden or left before the store is
+                // handed on below still has its changes written.
+                *store_now.borrow_mut() = Some(started.store.clone());
                 outbox.handle_all(started.queued);
                 // The records delivered kept, for the roster offline: not read when one form is
                 // filled in, whose first changes it would only delay. Before the store is handed

@@ -1219,6 +1219,28 @@ mod tests {
     use serde_json::json;
 
     impl State {
+        /// The record of this id taken up from the list.
+        fn opened(self, id: &str, now: i64) -> State {
+            self.apply(Action::OpenRecord {
+                id: id.into(),
+                now,
+                context: Context::default(),
+            })
+        }
+
+        /// The server's answer that it returns this record, as it was uploaded, without issues.
+        fn returned(self, record: &Record, now: i64) -> State {
+            self.apply(Action::Returned {
+                record: Uploaded {
+                    id: record.id.clone(),
+                    revision: record.revision,
+                },
+                context: Context::default(),
+                issues: Vec::new(),
+                now,
+            })
+        }
+
         /// The server's answer that it has the record of this id, as it is now.
         fn sent(self, id: &str) -> State {
             let revision = self
@@ -1344,11 +1366,7 @@ mod tests {
         let state = completed();
         let id = state.records[0].id.clone();
         // Taken up from the list, reopened, changed and completed again: still one record.
-        let state = state.apply(Action::OpenRecord {
-            id: id.clone(),
-            now: 5,
-            context: Context::default(),
-        });
+        let state = state.opened(&id, 5);
         assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Queued));
         let state = state.apply(Action::Reopen {
             now: 6,
@@ -1364,17 +1382,11 @@ mod tests {
         assert_eq!(ours[0].status, Status::Queued);
         assert_eq!(ours[0].answers["name"], json!("张三丰"));
         // Viewed again, then left for a new record: the new one is blank, the viewed one kept.
-        let state = state
-            .apply(Action::OpenRecord {
-                id: id.clone(),
-                now: 8,
-                context: Context::default(),
-            })
-            .apply(Action::NewRecord {
-                new_id: "fourth".into(),
-                now: 9,
-                context: Context::default(),
-            });
+        let state = state.opened(&id, 8).apply(Action::NewRecord {
+            new_id: "fourth".into(),
+            now: 9,
+            context: Context::default(),
+        });
         let draft = state.draft.as_ref().expect("a new record");
         assert_eq!((draft.id.as_str(), draft.answers.len()), ("fourth", 0));
         assert_eq!(state.records.iter().filter(|r| r.id == id).count(), 1);
@@ -1388,11 +1400,7 @@ mod tests {
         newer.form_version = "2".into();
         newer.answers.insert("asked_in_2".into(), json!("x"));
         let state = loaded(vec![newer.clone()]);
-        let state = state.apply(Action::OpenRecord {
-            id: "newer".into(),
-            now: 5,
-            context: Context::default(),
-        });
+        let state = state.opened("newer", 5);
         assert_eq!(
             state.notice,
             Some(Notice::NeedsNewerForm {
@@ -1414,21 +1422,9 @@ mod tests {
         // Completed with an older version of the form; viewed while the server answers.
         let mut queued = state.records[0].clone();
         queued.form_version = "0.9".into();
-        let state = loaded(vec![queued.clone()]).apply(Action::OpenRecord {
-            id: queued.id.clone(),
-            now: 5,
-            context: Context::default(),
-        });
+        let state = loaded(vec![queued.clone()]).opened(&queued.id, 5);
         assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Queued));
-        let state = state.apply(Action::Returned {
-            record: Uploaded {
-                id: queued.id.clone(),
-                revision: queued.revision,
-            },
-            context: Context::default(),
-            issues: Vec::new(),
-            now: 6,
-        });
+        let state = state.returned(&queued, 6);
         let draft = state.draft.as_ref().expect("in hand");
         assert_eq!(
             (draft.status, draft.form_version.as_str()),
@@ -1454,20 +1450,8 @@ mod tests {
         let mut queued = state.records[0].clone();
         queued.form_version = "2".into();
         let state = loaded(vec![queued.clone()])
-            .apply(Action::OpenRecord {
-                id: queued.id.clone(),
-                now: 5,
-                context: Context::default(),
-            })
-            .apply(Action::Returned {
-                record: Uploaded {
-                    id: queued.id.clone(),
-                    revision: queued.revision,
-                },
-                context: Context::default(),
-                issues: Vec::new(),
-                now: 6,
-            });
+            .opened(&queued.id, 5)
+            .returned(&queued, 6);
         assert_eq!(state.notice, Some(Notice::Returned));
         let state = state.apply(Action::Submit {
             now: 7,
@@ -1649,11 +1633,7 @@ mod tests {
         let state = loaded(vec![old]);
         // Listed, since it holds answers, though not of the current version.
         assert_eq!(state.records.len(), 1);
-        let state = state.apply(Action::OpenRecord {
-            id: "old".into(),
-            now: 10,
-            context: Context::default(),
-        });
+        let state = state.opened("old", 10);
         let draft = state.draft.clone().expect("draft");
         assert_eq!(draft.id, "old");
         assert_eq!(draft.form_version, "1");
@@ -1683,11 +1663,7 @@ mod tests {
         let state = loaded(vec![first.clone(), second.clone()]);
         assert_eq!(in_hand(&state), Some(second.id.clone()));
         assert_eq!(listed(&state), vec![first.id.clone()]);
-        let state = state.apply(Action::OpenRecord {
-            id: first.id.clone(),
-            now: 10,
-            context: Context::default(),
-        });
+        let state = state.opened(&first.id, 10);
         assert_eq!(in_hand(&state), Some(first.id.clone()));
         assert_eq!(listed(&state), vec![second.id]);
         assert_eq!(state.draft.as_ref().map(|d| d.updated_at), Some(10));
@@ -1921,11 +1897,7 @@ mod tests {
         assert_eq!(state.notice, Some(Notice::Returned));
         assert_eq!(state.records[0].status, Status::Draft);
         assert_eq!(state.records[0].returned.len(), 1);
-        let state = state.apply(Action::OpenRecord {
-            id: "p1".into(),
-            now: 12,
-            context: Context::default(),
-        });
+        let state = state.opened("p1", 12);
         assert!(state.attempted, "the returned issues are shown at once");
         assert_eq!(state.draft.as_ref().map(|d| d.returned.len()), Some(1));
     }
@@ -1990,11 +1962,7 @@ mod tests {
             next_id: "n".into(),
             context: Context::default(),
         });
-        let state = state.apply(Action::OpenRecord {
-            id: "p1".into(),
-            now: 10,
-            context: Context::default(),
-        });
+        let state = state.opened("p1", 10);
         assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Queued));
         let state = state.apply(Action::Reopen {
             now: 11,
@@ -2013,11 +1981,7 @@ mod tests {
                 context: Context::default(),
             })
             .sent("p1");
-        let state = state.apply(Action::OpenRecord {
-            id: "p1".into(),
-            now: 13,
-            context: Context::default(),
-        });
+        let state = state.opened("p1", 13);
         let state = state.apply(Action::Reopen {
             now: 14,
             context: Context::default(),
@@ -2144,11 +2108,7 @@ mod tests {
         assert_eq!(state.draft.as_ref().map(|d| d.status), Some(Status::Draft));
         assert_eq!(state.screen, Screen::Record);
         // Put away and taken again, it is asked afresh.
-        let state = state.apply(Action::Close).apply(Action::OpenRecord {
-            id: "p1".into(),
-            now: 10,
-            context: Context::default(),
-        });
+        let state = state.apply(Action::Close).opened("p1", 10);
         assert_eq!(state.second_record, None);
         let state = submit(state);
         assert_eq!(state.second_record, asked(1));
