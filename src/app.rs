@@ -463,6 +463,26 @@ impl DeviceWrites {
             && self.persisted.borrow().get(&record.id) != Some(&(record.status, record.revision))
     }
 
+    /// Forgets the failed writes of records the state no longer holds (a new record left blank
+    /// is dropped, never written): they are not to be written again, nor keep the message
+    /// about a full device once the others are stored.
+    fn forget_gone(&self, state: &State) {
+        let mut unwritten = self.unwritten.borrow_mut();
+        if unwritten.is_empty() {
+            return;
+        }
+        unwritten.retain(|id| {
+            state
+                .draft
+                .iter()
+                .chain(state.records.iter())
+                .any(|r| r.id == *id)
+        });
+        if unwritten.is_empty() {
+            self.dispatch.dispatch(Action::StorageRecovered);
+        }
+    }
+
     /// Writes the records in one transaction, then tells the outbox and the host what the
     /// write changed; a failed write is told to the reducer and taken again with the next.
     fn write(&self, store: DeviceStore, records: Vec<Record>) {
@@ -979,6 +999,7 @@ pub fn app() -> Html {
                 if store.is_some() {
                     *last_records.borrow_mut() = records_now;
                 }
+                writes.forget_gone(&current);
                 if let (Some(store), false) = (store.clone(), changed.is_empty()) {
                     let wanted: HashMap<&str, (Status, u32)> = changed
                         .iter()
