@@ -534,28 +534,10 @@ impl DeviceWrites {
                         performance.clear_marks_with_mark_name("doorstep-saved");
                         let _ = performance.mark("doorstep-saved");
                     }
-                    // What the host is told follows what the device now holds: the server's
-                    // answer about a revision since changed told it nothing.
-                    let mut synced = Vec::new();
                     for (record, before) in records.iter().zip(&before) {
                         let about = host::describe(record);
                         match record.status {
-                            Status::Draft => {
-                                // Queued, and a draft again with the server's issues: returned.
-                                if *before == Some(Status::Queued) && !record.returned.is_empty() {
-                                    host::emit(
-                                        "rejected",
-                                        serde_json::json!({
-                                            "recordId": record.id,
-                                            "issues": record.returned,
-                                        }),
-                                    );
-                                }
-                                host::emit("draft-saved", about)
-                            }
-                            Status::Sent if *before == Some(Status::Queued) => {
-                                synced.push(record.id.clone())
-                            }
+                            Status::Draft => host::emit("draft-saved", about),
                             Status::Completed => host::emit("completed", about),
                             Status::Queued if *before != Some(Status::Queued) => {
                                 if *before != Some(Status::Completed) {
@@ -565,9 +547,6 @@ impl DeviceWrites {
                             }
                             _ => {}
                         }
-                    }
-                    if !synced.is_empty() {
-                        host::emit("synced", serde_json::json!({ "recordIds": synced }));
                     }
                     // Newly queued records join the outbox; a queued record reopened
                     // leaves it.
@@ -743,8 +722,8 @@ pub fn app() -> Html {
                 };
                 let on_sent = {
                     let dispatch = dispatch.clone();
-                    // The host hears `synced` and `rejected` once the device holds the change
-                    // (see `DeviceWrites::write`): only for the revision that was uploaded.
+                    // The host hears `synced` and `rejected` from the outbox driver, once it has
+                    // read the records again: only for the revision that was uploaded.
                     Callback::from(move |sent: Vec<Uploaded>| dispatch.dispatch(Action::Sent(sent)))
                 };
                 let on_returned = {

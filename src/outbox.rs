@@ -16,7 +16,7 @@ use yew::Callback;
 
 use crate::state::{UploadStatus, Uploaded};
 use crate::store::DeviceStore;
-use crate::{device, net};
+use crate::{device, host, net};
 
 /// What the outbox is told of a record put in it: its id and the collector who completed it.
 pub fn queued(record: &Record) -> Event {
@@ -25,6 +25,10 @@ pub fn queued(record: &Record) -> Event {
         collector: record.meta.collector.clone(),
     }
 }
+
+/// A record answered for: its id, the revision uploaded (when known), and the server's issues
+/// when it returned it.
+type Answered = (String, Option<u32>, Option<Vec<Issue>>);
 
 /// The outbox and what it needs to act.
 #[derive(Clone)]
@@ -113,16 +117,17 @@ impl OutboxDriver {
         // one write to the device) per upload, not one per record.
         let mut sent = Vec::new();
         // The records answered for, with the revision each answer is about (none when not
-        // known): any changed since its upload goes back in the outbox.
+        // known) and the issues of a record returned: any changed since its upload goes back
+        // in the outbox, the others are told to the host.
         let mut answered = Vec::new();
-        let mut uploaded = |id: String| {
+        let mut uploaded = |id: String, returned: Option<&Vec<Issue>>| {
             let revision = self.uploading.borrow_mut().remove(&id);
-            answered.push((id.clone(), revision));
+            answered.push((id.clone(), revision, returned.cloned()));
             revision.map(|revision| Uploaded { id, revision })
         };
         for command in commands {
             match command {
-                Command::MarkSent(id) => sent.extend(uploaded(id)),
+                Command::MarkSent(id) => sent.extend(uploaded(id, None)),
                 Command::Upload(ids) => {
                     let this = self.clone();
                     // The token of the sign-in the outbox chose the batch for, taken now: a
@@ -134,7 +139,7 @@ impl OutboxDriver {
                     });
                 }
                 Command::Return { id, issues } => {
-                    if let Some(record) = uploaded(id) {
+                    if let Some(record) = uploaded(id, Some(&issues)) {
                         self.on_returned.emit((record, issues));
                     }
                 }
@@ -164,24 +169,39 @@ impl OutboxDriver {
         }
     }
 
-    /// The records answered for that are queued on the device in another revision than the
-    /// one uploaded (reopened and completed again while it was on its way, with a write of the
-    /// reopening that failed and so told the outbox nothing), to put back in the outbox. Their
-    /// answer was about the earlier revision: this one has not reached the server yet.
-    async fn changed_since_upload(&self, answered: Vec<(String, Option<u32>)>) -> Vec<Event> {
-        let ids: Vec<String> = answered.iter().map(|(id, _)| id.clone()).collect();
+    /// Reads the records answered for again. Those the device holds in the revision uploaded
+    /// are told to the host (`synced`, or `rejected` with the server's issues), before the
+    /// upload is said to have settled. Those queued in another revision (reopened and completed
+    /// again while it was on its way, with a write of the reopening that failed and so told the
+    /// outbox nothing) are returned, to put back in the outbox: their answer was about the
+    /// earlier revision, and this one has not reached the server yet.
+    async fn changed_since_upload(&self, answered: Vec<Answered>) -> Vec<Event> {
+        let ids: Vec<String> = answered.iter().map(|(id, _, _)| id.clone()).collect();
         // Unreadable now: the device's queued records are all put back at the next start.
         let Ok(found) = self.store.get_many(&ids).await else {
             return Vec::new();
         };
+        let mut again = Vec::new();
+        let mut synced = Vec::new();
         // Read in the order asked for.
-        found
-            .iter()
-            .zip(&answered)
-            .filter_map(|(record, (_, revision))| record.as_ref().zip(Some(revision)))
-            .filter(|(r, revision)| r.status == Status::Queued && **revision != Some(r.revision))
-            .map(|(r, _)| queued(r))
-            .collect()
+        for (record, (id, revision, returned)) in found.iter().zip(&answered) {
+            let Some(record) = record else { continue };
+            if *revision == Some(record.revision) {
+                match returned {
+                    None => synced.push(id.as_str()),
+                    Some(issues) => host::emit(
+                        "rejected",
+                        serde_json::json!({ "recordId": id, "issues": issues }),
+                    ),
+                }
+            } else if record.status == Status::Queued {
+                again.push(queued(record));
+            }
+        }
+        if !synced.is_empty() {
+            host::emit("synced", serde_json::json!({ "recordIds": synced }));
+        }
+        again
     }
 
     /// Uploads the records of a batch that are still queued. A record reopened since it was

@@ -1063,10 +1063,15 @@ impl State {
                     .filter(|d| returned && d.id == uploaded.id && d.status == Status::Draft);
                 if let (Some(draft), Some(form)) = (in_hand, &self.form) {
                     // One made with a newer version than the device has is left as it is,
-                    // the server's issues shown: 完成 says why it cannot take it.
+                    // the server's issues shown at their questions, and the collector told at
+                    // once why it cannot be completed here (完成 says so again).
                     if draft.form_version != form.0.def.version {
-                        if let Ok(lost) = draft.migrate(&form.0, now) {
-                            self.not_carried = lost;
+                        match draft.migrate(&form.0, now) {
+                            Ok(lost) => self.not_carried = lost,
+                            Err(LifecycleError::OlderForm { record, .. }) => {
+                                self.notice = Some(Notice::NeedsNewerForm { version: record })
+                            }
+                            Err(_) => {}
                         }
                     }
                     let context = self.context(context);
@@ -1452,7 +1457,10 @@ mod tests {
         let state = loaded(vec![queued.clone()])
             .opened(&queued.id, 5)
             .returned(&queued, 6);
-        assert_eq!(state.notice, Some(Notice::Returned));
+        let told = Some(Notice::NeedsNewerForm {
+            version: "2".into(),
+        });
+        assert_eq!(state.notice, told);
         let state = state.apply(Action::Submit {
             now: 7,
             next_id: "n".into(),

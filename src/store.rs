@@ -243,6 +243,11 @@ impl DeviceStore {
     /// same transaction, the records delivered kept for the one before: they are about another
     /// roster.
     pub async fn put_session(&self, session: &Session) -> Result<(), StoreError> {
+        // Another copy of the app took the device over: this page, about to reload, writes
+        // nothing over what that copy keeps.
+        if crate::device_lock::lost() {
+            return Ok(());
+        }
         let value = to_js(session)?;
         let tx = self
             .db
@@ -304,6 +309,11 @@ impl DeviceStore {
         tag: Option<&str>,
         token: &str,
     ) -> Result<bool, StoreError> {
+        // Another copy of the app took the device over: this page, about to reload, keeps
+        // nothing over what that copy keeps.
+        if crate::device_lock::lost() {
+            return Ok(false);
+        }
         let (key, tag_key) = kind.keys();
         let value = js_sys::Uint8Array::from(body);
         let tx = self

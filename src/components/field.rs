@@ -332,9 +332,9 @@ pub fn field_view(props: &FieldProps) -> Html {
         </ul>
     };
     let aria_invalid = if has_error { "true" } else { "false" };
-    // An option carries its question's errors only: the group's hint and required note are
-    // read once, with the group, not again with each option.
-    let option_described = has_error.then(|| error_id.clone());
+    // An option carries its question's issues only (errors, and warnings to confirm): the
+    // group's hint and required note are read once, with the group, not again with each option.
+    let option_described = (!props.issues.is_empty()).then(|| error_id.clone());
     let options = |multiple: bool| {
         let chosen: Vec<String> = match &props.value {
             Some(Json::Array(items)) => items

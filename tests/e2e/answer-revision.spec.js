@@ -26,16 +26,21 @@ test("an answer about an earlier revision does not mark the corrected record sen
   await openSignedIn(page, "/?form=demo");
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
 
-  // The first upload reaches the server, and its answer is held back until released.
+  // The first upload reaches the server, and its answer is held back until released. Every
+  // upload of the record is noted, with the revision it carried and whether it came after.
   let release;
   const released = new Promise((resolve) => { release = resolve; });
-  let held = false;
+  let isReleased = false;
+  const uploads = [];
+  let firstAnswered;
   await page.route("**/api/v1/submissions", async (route) => {
-    if (held) return route.continue();
-    held = true;
+    const mine = route.request().postDataJSON().records.filter((r) => r.answers.name === name);
+    if (mine.length === 0) return route.continue();
+    uploads.push({ revision: mine[0].revision, age: mine[0].answers.age, afterRelease: isReleased });
+    if (uploads.length > 1) return route.continue();
     const response = await route.fetch();
     await released;
-    await route.fulfill({ response });
+    firstAnswered = route.fulfill({ response });
   });
   await page.getByLabel("姓名").fill(name);
   await page.getByRole("radio", { name: "是" }).check();
@@ -62,9 +67,15 @@ test("an answer about an earlier revision does not mark the corrected record sen
   await expect(page.locator(".storage-error")).toHaveCount(0);
   expect((await onDevice()).status).toBe("queued");
 
-  // The answer about the first revision arrives: the corrected one is uploaded after it.
+  // The answer about the first revision arrives (the app still waits for it: it was not
+  // abandoned and retried meanwhile): the corrected one is uploaded after it.
+  expect(uploads.map((u) => u.age)).toEqual([40]);
+  isReleased = true;
   release();
   await expect.poll(onServer, { timeout: 20_000 }).toEqual([41]);
+  await firstAnswered;
   await expect.poll(async () => (await onDevice()).status).toBe("sent");
   await expect(page.locator(".record", { hasText: name })).toContainText("已上传");
+  expect(uploads.map((u) => [u.age, u.afterRelease])).toEqual([[40, false], [41, true]]);
+  expect(uploads[1].revision).toBeGreaterThan(uploads[0].revision);
 });
