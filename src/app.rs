@@ -511,6 +511,13 @@ impl DeviceWrites {
             .iter()
             .map(|p| p.map(|(status, _)| status))
             .collect();
+        // The records whose revision the device held before this write was another one.
+        let revised_ids: HashSet<String> = records
+            .iter()
+            .zip(&previous)
+            .filter(|(r, p)| p.is_some_and(|(_, revision)| revision != r.revision))
+            .map(|(r, _)| r.id.clone())
+            .collect();
         // Every record changed by one action is written in one transaction.
         wasm_bindgen_futures::spawn_local(async move {
             match store.put_many(&records).await {
@@ -534,12 +541,18 @@ impl DeviceWrites {
                         performance.clear_marks_with_mark_name("doorstep-saved");
                         let _ = performance.mark("doorstep-saved");
                     }
+                    let revised = |r: &Record| revised_ids.contains(&r.id);
                     for (record, before) in records.iter().zip(&before) {
                         let about = host::describe(record);
                         match record.status {
                             Status::Draft => host::emit("draft-saved", about),
                             Status::Completed => host::emit("completed", about),
-                            Status::Queued if *before != Some(Status::Queued) => {
+                            // Newly queued, or queued again in another revision (completed
+                            // again after writes of the reopening and the completion were
+                            // refused): the host hears of the revision it now is.
+                            Status::Queued
+                                if *before != Some(Status::Queued) || revised(record) =>
+                            {
                                 if *before != Some(Status::Completed) {
                                     host::emit("completed", about.clone());
                                 }

@@ -23,6 +23,11 @@ test("an answer about an earlier revision does not mark the corrected record sen
   const [name, large] = [`修订${run}`, `过大${run}`];
   const onServer = () => storedRecords().filter((r) => r.answers.name === name).map((r) => r.answers.age);
   const onDevice = async () => (await deviceRecords(page)).find((r) => r.answers.name === name);
+  // What a WebView host hears (see embed.spec.js).
+  await page.addInitScript(() => {
+    window.__bridged = [];
+    window.DoorstepBridge = { postMessage: (json) => window.__bridged.push(JSON.parse(json)) };
+  });
   await openSignedIn(page, "/?form=demo");
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
 
@@ -78,4 +83,13 @@ test("an answer about an earlier revision does not mark the corrected record sen
   await expect(page.locator(".record", { hasText: name })).toContainText("已上传");
   expect(uploads.map((u) => [u.age, u.afterRelease])).toEqual([[40, false], [41, true]]);
   expect(uploads[1].revision).toBeGreaterThan(uploads[0].revision);
+
+  // The host heard of each revision queued, and of the server having the record once: for the
+  // corrected revision, not the answer about the first.
+  const id = (await onDevice()).id;
+  const heard = async (event) => (await page.evaluate(() => window.__bridged))
+    .filter((m) => m.event === event && (m.data.recordId === id || m.data.recordIds?.includes(id)));
+  expect((await heard("queued")).map((m) => m.data.revision)).toEqual(uploads.map((u) => u.revision));
+  await expect.poll(async () => (await heard("synced")).length).toBe(1);
+  expect(await heard("rejected")).toEqual([]);
 });
