@@ -3,6 +3,7 @@
 // may take the device over; a copy closed lets the waiting one go on by itself.
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
+const { seriousViolations } = require("./axe");
 
 const waiting = (page) => page.getByRole("heading", { name: "入户登记已在另一个窗口中打开" });
 
@@ -17,6 +18,7 @@ test("a second copy of the app waits for the first, may take over, and goes on o
   await second.goto("/?form=demo");
   await expect(waiting(second)).toBeVisible();
   await expect(second.getByLabel("姓名")).toHaveCount(0);
+  expect(await seriousViolations(second)).toEqual([]);
   await expect(first.getByLabel("姓名")).toHaveValue("第一个窗口");
 
   // Taken over: the second copy starts with what the first wrote; the first waits in turn.
