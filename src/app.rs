@@ -276,15 +276,21 @@ async fn load_forms(mode: &Mode) -> Result<(Vec<Rc<Form>>, Vec<String>), String>
 async fn start(dispatch: UseReducerDispatcher<DrawnState>, lock: DeviceLock) -> Option<Started> {
     // Nothing is read before this copy holds the device: another open copy may be writing.
     // If that takes a moment, the collector is told why the app waits.
+    let said = Rc::new(std::cell::Cell::new(false));
     let waiting = {
-        let dispatch = dispatch.clone();
+        let (dispatch, said) = (dispatch.clone(), said.clone());
         gloo_timers::callback::Timeout::new(device_lock::PATIENCE_MS as u32, move || {
+            said.set(true);
             dispatch.dispatch(Action::HeldElsewhere(true))
         })
     };
     lock.held().await;
     drop(waiting);
-    dispatch.dispatch(Action::HeldElsewhere(false));
+    // Only a wait the collector was told of is ended: a start that waited for nothing draws
+    // nothing more for it.
+    if said.get() {
+        dispatch.dispatch(Action::HeldElsewhere(false));
+    }
     let store = match DeviceStore::open(DATABASE).await {
         Ok(store) => store,
         Err(e) => {
@@ -511,13 +517,6 @@ impl DeviceWrites {
             .iter()
             .map(|p| p.map(|(status, _)| status))
             .collect();
-        // The records whose revision the device held before this write was another one.
-        let revised_ids: HashSet<String> = records
-            .iter()
-            .zip(&previous)
-            .filter(|(r, p)| p.is_some_and(|(_, revision)| revision != r.revision))
-            .map(|(r, _)| r.id.clone())
-            .collect();
         // Every record changed by one action is written in one transaction.
         wasm_bindgen_futures::spawn_local(async move {
             match store.put_many(&records).await {
@@ -541,8 +540,9 @@ impl DeviceWrites {
                         performance.clear_marks_with_mark_name("doorstep-saved");
                         let _ = performance.mark("doorstep-saved");
                     }
-                    let revised = |r: &Record| revised_ids.contains(&r.id);
-                    for (record, before) in records.iter().zip(&before) {
+                    for ((record, before), held) in records.iter().zip(&before).zip(&previous) {
+                        // The device held another revision of it before this write.
+                        let revised = held.is_some_and(|(_, revision)| revision != record.revision);
                         let about = host::describe(record);
                         match record.status {
                             Status::Draft => host::emit("draft-saved", about),
@@ -550,9 +550,7 @@ impl DeviceWrites {
                             // Newly queued, or queued again in another revision (completed
                             // again after writes of the reopening and the completion were
                             // refused): the host hears of the revision it now is.
-                            Status::Queued
-                                if *before != Some(Status::Queued) || revised(record) =>
-                            {
+                            Status::Queued if *before != Some(Status::Queued) || revised => {
                                 if *before != Some(Status::Completed) {
                                     host::emit("completed", about.clone());
                                 }
@@ -688,12 +686,9 @@ pub fn app() -> Html {
     };
     // The device's lock this copy holds or waits for: its collector may take it over.
     let device_lock = use_mut_ref(|| None::<DeviceLock>);
-    // The store as last drawn, for the flush when the page is hidden or left.
+    // The store, for the flush when the page is hidden or left: set by the start as soon as
+    // the records are read, before the store is handed to the rest of the app.
     let store_now = use_mut_ref(|| None::<DeviceStore>);
-    // Set early by the start, as soon as the records are read (see there); never unset.
-    if let Some(opened) = (*store).clone() {
-        *store_now.borrow_mut() = Some(opened);
-    }
 
     // The forms the server offers, for the switcher in the header of the one-form mode (the
     // service worker keeps the last list for offline use; without one, only the form on
@@ -1621,7 +1616,7 @@ pub fn app() -> Html {
                 </ContextProvider<AreaRef>>
                 if let Some(form_id) = free_form {
                     <RecordList records={RecordsRef(state.records.clone())} form_id={form_id} locale={locale} on_open={on_open}
-                        on_new={state.draft.as_ref().filter(|d| d.status != Status::Draft || crate::state::touched(d)).map(|_| on_new.clone())}
+                        on_new={state.draft.as_ref().filter(|d| crate::state::worth_keeping(d)).map(|_| on_new.clone())}
                         title_field={state.form.as_ref().and_then(|f| f.0.fields.iter()
                             .find(|field| field.def.field_type == doorstep_core::schema::FieldType::Text)
                             .map(|field| field.def.id.clone()))} />
@@ -1726,7 +1721,7 @@ fn record_list(props: &RecordListProps) -> Html {
         .0
         .iter()
         .filter(|r| r.form_id == props.form_id)
-        .filter(|r| r.status != Status::Draft || crate::state::touched(r))
+        .filter(|r| crate::state::worth_keeping(r))
         .collect();
     // The record in hand is not in the list: viewing the only one leaves the list empty, with
     // the way to a new record still there.

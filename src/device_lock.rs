@@ -57,9 +57,7 @@ impl DeviceLock {
             held,
             taking_over: Rc::new(Cell::new(false)),
         };
-        if !lock.request(false) {
-            lock.grant();
-        }
+        lock.request(false);
         lock
     }
 
@@ -75,9 +73,7 @@ impl DeviceLock {
         if self.granted.borrow().is_none() || self.taking_over.replace(true) {
             return;
         }
-        if !self.request(true) {
-            self.grant();
-        }
+        self.request(true);
     }
 
     fn grant(&self) {
@@ -86,8 +82,16 @@ impl DeviceLock {
         }
     }
 
-    /// Asks the browser for the lock (taking it over when `steal`); false without Web Locks.
-    fn request(&self, steal: bool) -> bool {
+    /// Asks the browser for the lock (taking it over when `steal`); without Web Locks, this
+    /// copy holds the device at once.
+    fn request(&self, steal: bool) {
+        if !self.ask_browser(steal) {
+            self.grant();
+        }
+    }
+
+    /// Asks the browser for the lock; false when it has no Web Locks to ask.
+    fn ask_browser(&self, steal: bool) -> bool {
         let Some(locks) = web_sys::window()
             .map(|w| w.navigator())
             .and_then(|n| Reflect::get(&n, &"locks".into()).ok())

@@ -289,11 +289,8 @@ impl Filter {
         let search = self.search.trim();
         // Only a search as long as the prefix can name a person by it: a name, or part of a
         // number, costs no comparison per line.
-        let by_prefix = person.filter(|d| {
-            d.key_prefix
-                .and_then(|n| n.checked_sub(1))
-                .is_some_and(|last| search.chars().nth(last).is_some())
-        });
+        let by_prefix =
+            person.filter(|d| d.key_prefix.is_some_and(|n| search.chars().count() >= n));
         let cert_matches = |cert: &str| {
             cert.as_bytes()
                 .windows(search.len())

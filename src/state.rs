@@ -480,10 +480,38 @@ fn new_draft(id: String, form: &Form, now: i64, context: &Context) -> Record {
     Record::start(id, form, context, None, Answers::new(), now)
 }
 
+/// Moves a draft made with another version of its form onto `form`, the one loaded: the
+/// answers that did not carry over. One made with a newer version than the device has stays as
+/// it is, with the notice saying why (`Err(Some(..))`); another refusal says nothing.
+fn onto_form(draft: &mut Record, form: &Form, now: i64) -> Result<Vec<String>, Option<Notice>> {
+    if draft.form_version == form.def.version {
+        return Ok(Vec::new());
+    }
+    draft.migrate(form, now).map_err(|e| match e {
+        LifecycleError::OlderForm { record, .. } => {
+            Some(Notice::NeedsNewerForm { version: record })
+        }
+        _ => None,
+    })
+}
+
+/// The notice for a record made with a newer version of its form than the device has.
+fn needs_newer_form(record: &Record) -> Notice {
+    Notice::NeedsNewerForm {
+        version: record.form_version.clone(),
+    }
+}
+
 /// Whether the collector has changed a draft at all; one that only holds its defaults is not
 /// worth keeping when another takes its place.
 pub fn touched(record: &Record) -> bool {
     record.revision > 0
+}
+
+/// Whether a record is worth keeping in the one-form mode's list when another takes its place:
+/// anything but a draft left as it started.
+pub fn worth_keeping(record: &Record) -> bool {
+    record.status != Status::Draft || touched(record)
 }
 
 /// Whether a record is of a person not on the roster and nothing was answered in it yet: it
@@ -582,9 +610,7 @@ impl State {
     fn put_away(&mut self) {
         if let Some(record) = self.draft.take() {
             let kept = !untouched_walk_in(&record)
-                && (self.mode == Mode::Roster
-                    || record.status != Status::Draft
-                    || touched(&record));
+                && (self.mode == Mode::Roster || worth_keeping(&record));
             if kept {
                 Rc::make_mut(&mut self.records).push(record);
             }
@@ -635,14 +661,13 @@ impl State {
         let mut record = self.records[at].clone();
         let mut not_carried = Vec::new();
         if record.status == Status::Draft {
-            if record.form_version != form.0.def.version {
-                match record.migrate(&form.0, now) {
-                    Ok(lost) => not_carried = lost,
-                    Err(LifecycleError::OlderForm { record, .. }) => {
-                        self.notice = Some(Notice::NeedsNewerForm { version: record });
-                        return false;
+            match onto_form(&mut record, &form.0, now) {
+                Ok(lost) => not_carried = lost,
+                Err(notice) => {
+                    if notice.is_some() {
+                        self.notice = notice;
                     }
-                    Err(_) => return false,
+                    return false;
                 }
             }
             if touched(&record) && record.take_up(now).is_err() {
@@ -963,10 +988,10 @@ impl State {
                     // by a server rolled back): it cannot be completed on this one, and the
                     // collector is told why instead of 完成 doing nothing.
                     Err(LifecycleError::WrongForm { .. }) => {
-                        if let Some(draft) = &self.draft {
-                            self.notice = Some(Notice::NeedsNewerForm {
-                                version: draft.form_version.clone(),
-                            });
+                        if let Some(draft) =
+                            self.draft.as_ref().filter(|d| d.made_with_newer(&form.0))
+                        {
+                            self.notice = Some(needs_newer_form(draft));
                         }
                     }
                     Err(_) => {}
@@ -977,15 +1002,8 @@ impl State {
                 if let (Some(form), Some(draft)) = (&self.form, &mut self.draft) {
                     // Made with a newer version of the form than the device has now: reopened,
                     // it could neither move onto this one nor be completed.
-                    if doorstep_core::schema::version_order(
-                        &form.0.def.version,
-                        &draft.form_version,
-                    )
-                    .is_lt()
-                    {
-                        self.notice = Some(Notice::NeedsNewerForm {
-                            version: draft.form_version.clone(),
-                        });
+                    if draft.made_with_newer(&form.0) {
+                        self.notice = Some(needs_newer_form(draft));
                         return self;
                     }
                     // One that waits to be re-confirmed, whether sent or not, is reopened for
@@ -1006,10 +1024,8 @@ impl State {
                     if reopened.is_ok() {
                         // Completed under an older version of the form: it moves onto the
                         // loaded one, so it can be completed again.
-                        if draft.form_version != form.0.def.version {
-                            if let Ok(lost) = draft.migrate(&form.0, now) {
-                                self.not_carried = lost;
-                            }
+                        if let Ok(lost) = onto_form(draft, &form.0, now) {
+                            self.not_carried = lost;
                         }
                         self.notice = None;
                         self.evaluation = evaluate(&self.form, &self.draft, context);
@@ -1065,14 +1081,10 @@ impl State {
                     // One made with a newer version than the device has is left as it is,
                     // the server's issues shown at their questions, and the collector told at
                     // once why it cannot be completed here (完成 says so again).
-                    if draft.form_version != form.0.def.version {
-                        match draft.migrate(&form.0, now) {
-                            Ok(lost) => self.not_carried = lost,
-                            Err(LifecycleError::OlderForm { record, .. }) => {
-                                self.notice = Some(Notice::NeedsNewerForm { version: record })
-                            }
-                            Err(_) => {}
-                        }
+                    match onto_form(draft, &form.0, now) {
+                        Ok(lost) => self.not_carried = lost,
+                        Err(Some(notice)) => self.notice = Some(notice),
+                        Err(None) => {}
                     }
                     let context = self.context(context);
                     self.evaluation = evaluate(&self.form, &self.draft, context);

@@ -492,6 +492,12 @@ impl Record {
         Ok(())
     }
 
+    /// Whether the record was made with a newer version of its form than `form` (see
+    /// [`crate::schema::version_order`]): it cannot move onto that one, nor be completed on it.
+    pub fn made_with_newer(&self, form: &Form) -> bool {
+        crate::schema::version_order(&form.def.version, &self.form_version).is_lt()
+    }
+
     /// Moves a draft made with another version of its form onto `form` (a newer version the
     /// device now has), so it can be opened and completed. Answers the new version cannot take
     /// (a question it no longer has, an answer of another type, an option code it lost) are
@@ -509,7 +515,7 @@ impl Record {
         }
         // A device served an older copy of the form (a stale cache, a server rolled back) keeps
         // the draft as it is, for when it has the newer one again.
-        if crate::schema::version_order(&form.def.version, &self.form_version).is_lt() {
+        if self.made_with_newer(form) {
             return Err(LifecycleError::OlderForm {
                 record: self.form_version.clone(),
                 form: form.def.version.clone(),
