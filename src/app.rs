@@ -23,7 +23,7 @@ use crate::components::roster::{LinesRef, RosterView, VillageLine};
 use crate::components::sign_in::SignInView;
 use crate::device_lock::{self, DeviceLock};
 use crate::i18n::{Locale, Text};
-use crate::outbox::OutboxDriver;
+use crate::outbox::{OutboxDriver, Persisted};
 use crate::roster::Progress;
 use crate::state::{
     Action, DrawnState, Mode, Notice, Phase, Screen, SecondRecord, State, StorageTrouble, Subject,
@@ -50,9 +50,6 @@ fn query_param(name: &str) -> Option<String> {
         })
         .map(str::to_string)
 }
-
-/// The last revision and status written to the device for each record.
-type Persisted = Rc<RefCell<HashMap<String, (Status, u32)>>>;
 
 /// What start-up leaves for the effects: the open store, the id, status and revision of every
 /// stored record, and the queued ones for the outbox.
@@ -730,8 +727,8 @@ pub fn app() -> Html {
                 };
                 let on_sent = {
                     let dispatch = dispatch.clone();
-                    // The host hears `synced` and `rejected` from the outbox driver, once it has
-                    // read the records again: only for the revision that was uploaded.
+                    // The host hears `synced` and `rejected` from the outbox driver: only for
+                    // the revision the device holds, the one that was uploaded.
                     Callback::from(move |sent: Vec<Uploaded>| dispatch.dispatch(Action::Sent(sent)))
                 };
                 let on_returned = {
@@ -764,6 +761,7 @@ pub fn app() -> Html {
                     on_returned,
                     on_status,
                     on_sign_in,
+                    persisted.clone(),
                 );
                 // Live at once, before anything is awaited: an `online` or `offline` event in
                 // an await below reaches it. (Stored after the reads below, such an event found

@@ -26,9 +26,22 @@ pub fn queued(record: &Record) -> Event {
     }
 }
 
-/// A record answered for: its id, the revision uploaded (when known), and the server's issues
-/// when it returned it.
-type Answered = (String, Option<u32>, Option<Vec<Issue>>);
+/// The status and revision last written to the device for each record, as the app's writes
+/// account for them (shared with `app::DeviceWrites`): what the device holds, without reading it.
+pub type Persisted = Rc<RefCell<HashMap<String, (Status, u32)>>>;
+
+/// A record as it was uploaded: its revision and the collector who completed it.
+type Upload = (u32, Option<String>);
+
+/// What an answer about a record comes to, against what the device holds of it.
+enum Answer {
+    /// The device holds the revision the answer is about.
+    Held(Uploaded),
+    /// The record is queued in another revision since its upload: the outbox takes it again.
+    Changed(Event),
+    /// Neither: it is no longer queued (reopened), or its upload is not known.
+    Gone,
+}
 
 /// The outbox and what it needs to act.
 #[derive(Clone)]
@@ -41,12 +54,11 @@ pub struct OutboxDriver {
     on_sign_in: Callback<()>,
     last_success: Rc<RefCell<Option<i64>>>,
     token: Rc<RefCell<Option<String>>>,
-    /// The revision of each record of the upload under way, as read from the device for it:
-    /// the server's answer is about that revision, not one completed again since.
-    uploading: Rc<RefCell<HashMap<String, u32>>>,
-    /// Answers whose records are being read again, to put back any changed since its upload:
-    /// until then the outbox is not said to have settled.
-    rechecking: Rc<std::cell::Cell<usize>>,
+    /// The revision and collector of each record of the upload under way, as read from the
+    /// device for it: the server's answer is about that revision, not one completed again since.
+    uploading: Rc<RefCell<HashMap<String, Upload>>>,
+    /// What the device holds of each record.
+    persisted: Persisted,
 }
 
 impl OutboxDriver {
@@ -57,6 +69,7 @@ impl OutboxDriver {
         on_returned: Callback<(Uploaded, Vec<Issue>)>,
         on_status: Callback<UploadStatus>,
         on_sign_in: Callback<()>,
+        persisted: Persisted,
     ) -> OutboxDriver {
         OutboxDriver {
             outbox: Rc::new(RefCell::new(Outbox::new(net::is_online()))),
@@ -68,7 +81,7 @@ impl OutboxDriver {
             last_success: Rc::new(RefCell::new(None)),
             token: Rc::new(RefCell::new(None)),
             uploading: Rc::new(RefCell::new(HashMap::new())),
-            rechecking: Rc::new(std::cell::Cell::new(0)),
+            persisted,
         }
     }
 
@@ -94,11 +107,28 @@ impl OutboxDriver {
             }
             commands.extend(self.outbox.borrow_mut().handle(event));
         }
-        let answers = commands
-            .iter()
-            .any(|c| matches!(c, Command::MarkSent(_) | Command::Return { .. }));
-        if answers {
-            self.rechecking.set(self.rechecking.get() + 1);
+        // The answers first, against what the device holds of each record: the revision
+        // uploaded is told to the host and the reducer; a record queued in another revision
+        // since goes back in the outbox before the status is told, so an upload is never said
+        // to have settled with it left out.
+        let mut sent = Vec::new();
+        let mut returned = Vec::new();
+        let mut rest = Vec::new();
+        for command in commands {
+            let (id, issues) = match command {
+                Command::MarkSent(id) => (id, None),
+                Command::Return { id, issues } => (id, Some(issues)),
+                other => {
+                    rest.push(other);
+                    continue;
+                }
+            };
+            match (self.answer_about(id), issues) {
+                (Answer::Held(record), None) => sent.push(record),
+                (Answer::Held(record), Some(issues)) => returned.push((record, issues)),
+                (Answer::Changed(again), _) => rest.extend(self.outbox.borrow_mut().handle(again)),
+                (Answer::Gone, _) => {}
+            }
         }
         let status = {
             let outbox = self.outbox.borrow();
@@ -106,28 +136,34 @@ impl OutboxDriver {
             UploadStatus {
                 done: progress.done,
                 total: progress.total,
-                uploading: outbox.is_uploading() || self.rechecking.get() > 0,
+                uploading: outbox.is_uploading(),
                 needs_sign_in: outbox.needs_sign_in(),
                 last_success: *self.last_success.borrow(),
                 held: progress.held,
             }
         };
-        self.on_status.emit(status);
+        // Told to the host before the status, which settles its `sync()`.
+        if !sent.is_empty() {
+            let ids: Vec<&str> = sent.iter().map(|u| u.id.as_str()).collect();
+            host::emit("synced", serde_json::json!({ "recordIds": ids }));
+        }
+        for (record, issues) in &returned {
+            host::emit(
+                "rejected",
+                serde_json::json!({ "recordId": record.id, "issues": issues }),
+            );
+        }
         // The records one answer delivered are reported together: one change of state (and
         // one write to the device) per upload, not one per record.
-        let mut sent = Vec::new();
-        // The records answered for, with the revision each answer is about (none when not
-        // known) and the issues of a record returned: any changed since its upload goes back
-        // in the outbox, the others are told to the host.
-        let mut answered = Vec::new();
-        let mut uploaded = |id: String, returned: Option<&Vec<Issue>>| {
-            let revision = self.uploading.borrow_mut().remove(&id);
-            answered.push((id.clone(), revision, returned.cloned()));
-            revision.map(|revision| Uploaded { id, revision })
-        };
-        for command in commands {
+        if !sent.is_empty() {
+            self.on_sent.emit(sent);
+        }
+        for returned in returned {
+            self.on_returned.emit(returned);
+        }
+        self.on_status.emit(status);
+        for command in rest {
             match command {
-                Command::MarkSent(id) => sent.extend(uploaded(id, None)),
                 Command::Upload(ids) => {
                     let this = self.clone();
                     // The token of the sign-in the outbox chose the batch for, taken now: a
@@ -138,11 +174,8 @@ impl OutboxDriver {
                         this.handle_all(events);
                     });
                 }
-                Command::Return { id, issues } => {
-                    if let Some(record) = uploaded(id, Some(&issues)) {
-                        self.on_returned.emit((record, issues));
-                    }
-                }
+                // Taken above.
+                Command::MarkSent(_) | Command::Return { .. } => {}
                 Command::SignIn => {
                     self.token.borrow_mut().take();
                     self.on_sign_in.emit(());
@@ -155,53 +188,24 @@ impl OutboxDriver {
                 }
             }
         }
-        if !sent.is_empty() {
-            self.on_sent.emit(sent);
-        }
-        if answers {
-            let this = self.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let again = this.changed_since_upload(answered).await;
-                this.rechecking.set(this.rechecking.get().saturating_sub(1));
-                // Told even when none changed: the status says the outbox settled.
-                this.handle_all(again);
-            });
-        }
     }
 
-    /// Reads the records answered for again. Those the device holds in the revision uploaded
-    /// are told to the host (`synced`, or `rejected` with the server's issues), before the
-    /// upload is said to have settled. Those queued in another revision (reopened and completed
-    /// again while it was on its way, with a write of the reopening that failed and so told the
-    /// outbox nothing) are returned, to put back in the outbox: their answer was about the
-    /// earlier revision, and this one has not reached the server yet.
-    async fn changed_since_upload(&self, answered: Vec<Answered>) -> Vec<Event> {
-        let ids: Vec<String> = answered.iter().map(|(id, _, _)| id.clone()).collect();
-        // Unreadable now: the device's queued records are all put back at the next start.
-        let Ok(found) = self.store.get_many(&ids).await else {
-            return Vec::new();
-        };
-        let mut again = Vec::new();
-        let mut synced = Vec::new();
-        // Read in the order asked for.
-        for (record, (id, revision, returned)) in found.iter().zip(&answered) {
-            let Some(record) = record else { continue };
-            if *revision == Some(record.revision) {
-                match returned {
-                    None => synced.push(id.as_str()),
-                    Some(issues) => host::emit(
-                        "rejected",
-                        serde_json::json!({ "recordId": id, "issues": issues }),
-                    ),
-                }
-            } else if record.status == Status::Queued {
-                again.push(queued(record));
+    /// What an answer about this record comes to: the revision uploaded held by the device, or
+    /// the record queued again since in another one (reopened and completed again while it was
+    /// on its way, with a write of the reopening that failed and so told the outbox nothing:
+    /// the answer was about the earlier revision, and this one has not reached the server yet).
+    fn answer_about(&self, id: String) -> Answer {
+        let uploaded = self.uploading.borrow_mut().remove(&id);
+        let held = self.persisted.borrow().get(&id).copied();
+        match (uploaded, held) {
+            (Some((revision, _)), Some((_, now))) if now == revision => {
+                Answer::Held(Uploaded { id, revision })
             }
+            (Some((_, collector)), Some((Status::Queued, _))) => {
+                Answer::Changed(Event::Queued { id, collector })
+            }
+            _ => Answer::Gone,
         }
-        if !synced.is_empty() {
-            host::emit("synced", serde_json::json!({ "recordIds": synced }));
-        }
-        again
     }
 
     /// Uploads the records of a batch that are still queued. A record reopened since it was
@@ -223,9 +227,10 @@ impl OutboxDriver {
         for (id, record) in ids.iter().zip(found) {
             match record {
                 Some(record) if record.status == Status::Queued => {
-                    self.uploading
-                        .borrow_mut()
-                        .insert(record.id.clone(), record.revision);
+                    self.uploading.borrow_mut().insert(
+                        record.id.clone(),
+                        (record.revision, record.meta.collector.clone()),
+                    );
                     records.push(record.to_submission())
                 }
                 // Reopened, or already marked sent: it leaves the outbox.
