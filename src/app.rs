@@ -489,11 +489,6 @@ impl DeviceWrites {
     /// Writes the records in one transaction, then tells the outbox and the host what the
     /// write changed; a failed write is told to the reducer and taken again with the next.
     fn write(&self, store: DeviceStore, records: Vec<Record>) {
-        // Another copy of the app took the device over and may have read these records: this
-        // copy, about to reload, must not write its own over them.
-        if device_lock::lost() {
-            return;
-        }
         let DeviceWrites {
             persisted,
             unwritten,
@@ -570,6 +565,8 @@ impl DeviceWrites {
                         }));
                     }
                 }
+                // Another copy took the device over: this one reloads, with nothing to tell.
+                Err(StoreError::HeldElsewhere) => {}
                 Err(e) => {
                     // Not stored: the device still holds what it held before, so the
                     // next write takes these again and tells what changed since then

@@ -58,6 +58,10 @@ pub enum StoreError {
     /// was stored before is intact.
     #[error("the device refused the write (its storage is probably full)")]
     NotWritten,
+    /// Another open copy of the app took the device over (see `device_lock`): this one, about
+    /// to reload, writes nothing over what that copy holds.
+    #[error("another open copy of the app holds the device: nothing is written here")]
+    HeldElsewhere,
 }
 
 /// A value of the session store read back; an unreadable one counts as none.
@@ -161,6 +165,15 @@ fn from_js(value: &JsValue) -> Result<Record, StoreError> {
 }
 
 impl DeviceStore {
+    /// A transaction to write to these stores: every write to the device starts here, so none
+    /// is made by a copy of the app that another copy took the device over from.
+    fn writing(&self, stores: &[&str]) -> Result<rexie::Transaction, StoreError> {
+        if crate::device_lock::lost() {
+            return Err(StoreError::HeldElsewhere);
+        }
+        Ok(self.db.transaction(stores, TransactionMode::ReadWrite)?)
+    }
+
     /// Opens (creating or upgrading when needed) the database with this name.
     pub async fn open(name: &str) -> Result<DeviceStore, StoreError> {
         // Version 2 added the session store; records written by version 1 stay as they are.
@@ -178,9 +191,7 @@ impl DeviceStore {
     /// Writes a record, replacing the stored copy with the same id; done when it is durable.
     pub async fn put(&self, record: &Record) -> Result<(), StoreError> {
         let value = to_js(record)?;
-        let tx = self
-            .db
-            .transaction(&[RECORDS], TransactionMode::ReadWrite)?;
+        let tx = self.writing(&[RECORDS])?;
         tx.store(RECORDS)?.put(&value, None).await?;
         finish(tx).await
     }
@@ -188,9 +199,7 @@ impl DeviceStore {
     /// Writes several records in one transaction: all of them are stored, or none.
     pub async fn put_many(&self, records: &[Record]) -> Result<(), StoreError> {
         let values = records.iter().map(to_js).collect::<Result<Vec<_>, _>>()?;
-        let tx = self
-            .db
-            .transaction(&[RECORDS], TransactionMode::ReadWrite)?;
+        let tx = self.writing(&[RECORDS])?;
         let store = tx.store(RECORDS)?;
         for value in &values {
             store.put(value, None).await?;
@@ -243,15 +252,8 @@ impl DeviceStore {
     /// same transaction, the records delivered kept for the one before: they are about another
     /// roster.
     pub async fn put_session(&self, session: &Session) -> Result<(), StoreError> {
-        // Another copy of the app took the device over: this page, about to reload, writes
-        // nothing over what that copy keeps.
-        if crate::device_lock::lost() {
-            return Ok(());
-        }
         let value = to_js(session)?;
-        let tx = self
-            .db
-            .transaction(&[SESSIONS], TransactionMode::ReadWrite)?;
+        let tx = self.writing(&[SESSIONS])?;
         let kept = tx.store(SESSIONS)?;
         let before = kept
             .get(JsValue::from_str(SESSION_KEY))
@@ -309,16 +311,9 @@ impl DeviceStore {
         tag: Option<&str>,
         token: &str,
     ) -> Result<bool, StoreError> {
-        // Another copy of the app took the device over: this page, about to reload, keeps
-        // nothing over what that copy keeps.
-        if crate::device_lock::lost() {
-            return Ok(false);
-        }
         let (key, tag_key) = kind.keys();
         let value = js_sys::Uint8Array::from(body);
-        let tx = self
-            .db
-            .transaction(&[SESSIONS], TransactionMode::ReadWrite)?;
+        let tx = self.writing(&[SESSIONS])?;
         let kept = tx.store(SESSIONS)?;
         // The token alone is read: a whole `Session` may not read back (a host's sign-in kept
         // by an earlier version expires at `i64::MAX`, which a JavaScript number does not hold).
