@@ -33,3 +33,33 @@ test("a second copy of the app waits for the first, may take over, and goes on o
   await expect(first.getByLabel("姓名")).toHaveValue("第二个窗口");
   await expect(waiting(first)).toHaveCount(0);
 });
+
+// A browser that has no Web Locks (an old WebView), or refuses the request (storage blocked, a
+// sandboxed frame), starts the app at once: it never waits, never reloads, and keeps what is
+// typed. Before, a refusal was taken for a take-over and the page reloaded forever.
+for (const [how, script] of [
+  ["has no Web Locks", () => {
+    Object.defineProperty(Navigator.prototype, "locks", { configurable: true, get: () => undefined });
+  }],
+  ["refuses the lock", () => {
+    const refuse = () => Promise.reject(new DOMException("The request was denied.", "SecurityError"));
+    Object.defineProperty(LockManager.prototype, "request", { configurable: true, value: refuse });
+  }],
+]) {
+  test(`a browser that ${how} starts the app at once and keeps what is typed`, async ({ context }) => {
+    await context.addInitScript(script);
+    const page = await context.newPage();
+    let loads = 0;
+    page.on("load", () => { loads += 1; });
+    await openSignedIn(page, "/?form=demo");
+    await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
+    const name = `无锁${Date.now().toString(36)}`;
+    await page.getByLabel("姓名").fill(name);
+    await page.waitForTimeout(2000);
+    await expect(waiting(page)).toHaveCount(0);
+    expect(loads).toBe(1);
+
+    await page.reload();
+    await expect(page.getByLabel("姓名")).toHaveValue(name);
+  });
+}
