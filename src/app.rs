@@ -19,7 +19,7 @@ use crate::components::form::FormView;
 use crate::components::header::HeaderBar;
 use crate::components::live::{RecordFeed, Snapshot};
 use crate::components::region::AreaRef;
-use crate::components::roster::{LinesRef, RosterView, VillageLine};
+use crate::components::roster::{KeptView, LinesRef, RosterView, VillageLine};
 use crate::components::sign_in::SignInView;
 use crate::device_lock::{self, DeviceLock};
 use crate::i18n::{Locale, Text};
@@ -672,6 +672,12 @@ pub fn app() -> Html {
     // and the message about it stays until all of them are stored.
     let unwritten = use_mut_ref(HashSet::<String>::new);
     let forms = use_state(Vec::<FormSummary>::new);
+    // The roster's search and filters while a record is open; another collector signed in on
+    // this device starts with none.
+    let kept_roster = (*use_memo(state.session.as_ref().map(|s| s.collector.clone()), |_| {
+        KeptView::default()
+    }))
+    .clone();
     let writes = DeviceWrites {
         persisted: persisted.clone(),
         unwritten: unwritten.clone(),
@@ -1427,7 +1433,7 @@ pub fn app() -> Html {
                 <RosterView lines={LinesRef(lines)} villages={villages} has_village_form={has_village_form}
                     window={state.window} person_form={state.form_for(RecordUnit::Person)}
                     locale={locale} on_person={on_person.clone()} on_record={on_open.clone()}
-                    on_add={on_add} on_village={on_village} />
+                    on_add={on_add} on_village={on_village} kept={kept_roster} />
             }
         }
         Phase::Ready => match (&state.form, &state.draft) {

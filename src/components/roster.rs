@@ -2,6 +2,7 @@
 //! counts against the targets, the villages with their community form, and a way to add a
 //! person who is not on the roster.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use doorstep_core::protocol::{AssignedVillage, RosterPerson};
@@ -89,6 +90,21 @@ pub struct RosterProps {
     pub on_add: Callback<Option<String>>,
     /// Opens (or starts) a village's community form.
     pub on_village: Callback<String>,
+    /// The search and filters as the collector left them, found again after a record.
+    #[prop_or_default]
+    pub kept: KeptView,
+}
+
+/// The roster's search, filters and how many lines were shown, kept by the app while a record
+/// is open: back on the roster, the collector goes on with the same village and status. At
+/// the service window the search is not kept: the next visitor is someone else.
+#[derive(Clone, Default)]
+pub struct KeptView(Rc<RefCell<(Filter, usize)>>);
+
+impl PartialEq for KeptView {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// The roster's lines compared by pointer: a new list is a new `Rc`.
@@ -125,8 +141,18 @@ fn village_name(villages: &[VillageLine], code: &str) -> String {
 pub fn roster_view(props: &RosterProps) -> Html {
     let locale = props.locale;
     let t = |text: Text| text.get(locale);
-    let filter = use_state(Filter::default);
-    let shown_max = use_state(|| PAGE);
+    let filter = use_state(|| {
+        let kept = props.kept.0.borrow().0.clone();
+        match props.window {
+            true => Filter {
+                search: String::new(),
+                ..kept
+            },
+            false => kept,
+        }
+    });
+    let shown_max = use_state(|| props.kept.0.borrow().1.max(PAGE));
+    *props.kept.0.borrow_mut() = ((*filter).clone(), *shown_max);
     // The counts depend on the lines only, not on the search.
     let counts = *use_memo(props.lines.clone(), |lines| Counts::of(&lines.0));
     // Records waiting to be re-confirmed, the community forms' with the persons'.

@@ -236,6 +236,34 @@ test("a record opens at its top, and the roster comes back at the row it was ope
   expect(await page.evaluate(() => window.scrollY)).toBeLessThan(300);
 });
 
+// The collector works through one village: back from a record, the roster has the same
+// village, status and search, not the whole county again. At the service window the search is
+// cleared for the next visitor, and the village kept.
+test("the roster's search and filters are found again after a record", async ({ page }) => {
+  await openSignedIn(page, "/");
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await page.getByLabel("村（社区）").selectOption({ value: "330110005001" });
+  await page.getByLabel("搜索").fill("李");
+  await expect(page.locator(".persons .person")).toHaveCount(1);
+  await person(page, "李四").getByRole("button").click();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await page.getByRole("button", { name: "返回名册" }).click();
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await expect(page.getByLabel("村（社区）")).toHaveValue("330110005001");
+  await expect(page.getByLabel("搜索")).toHaveValue("李");
+  await expect(page.locator(".persons .person")).toHaveCount(1);
+
+  await page.goto("/?mode=window");
+  await page.getByLabel("村（社区）").selectOption({ value: "330110005001" });
+  await page.getByLabel("搜索").fill(CERT);
+  await page.getByLabel("搜索").press("Enter");
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await page.getByRole("button", { name: "返回名册" }).click();
+  await expect(page.getByLabel("搜索")).toHaveValue("");
+  await expect(page.getByLabel("搜索")).toBeFocused();
+  await expect(page.getByLabel("村（社区）")).toHaveValue("330110005001");
+});
+
 // Someone added at the door who is on the roster after all is visited through their line:
 // a record added for them would count them twice.
 test("a person added at the door whose number is on the roster is sent to their line", async ({ page }) => {
