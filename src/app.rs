@@ -1134,7 +1134,10 @@ pub fn app() -> Html {
         });
     }
 
-    // The address names the record in hand, so a reload opens it again.
+    // The address names the record in hand, so a reload opens it again. A record opened from
+    // the roster is a new entry of the browser's history, so that the back button (a tablet's
+    // too, or an Android host's) leads back to the roster; leaving it within the app goes back
+    // over that entry.
     {
         let open = (state.screen == Screen::Record)
             .then(|| state.draft.as_ref().map(|d| d.id.clone()))
@@ -1142,16 +1145,49 @@ pub fn app() -> Html {
         // In free mode the address names the form, and stays.
         let ready = state.phase == Phase::Ready && state.mode == Mode::Roster;
         let window = state.window;
-        use_effect_with((ready, open, window), |(ready, open, window)| {
-            if *ready {
-                let window = if *window { "mode=window" } else { "" };
-                match open {
-                    Some(id) if window.is_empty() => device::show_address(&format!("?record={id}")),
-                    Some(id) => device::show_address(&format!("?{window}&record={id}")),
-                    None if window.is_empty() => device::show_address(""),
-                    None => device::show_address(&format!("?{window}")),
-                }
+        // The record the address named last; `None` until the app is ready.
+        let shown = use_mut_ref(|| None::<Option<String>>);
+        use_effect_with((ready, open, window), move |(ready, open, window)| {
+            if !*ready {
+                return;
             }
+            let window = if *window { "mode=window" } else { "" };
+            let address = match open {
+                Some(id) if window.is_empty() => format!("?record={id}"),
+                Some(id) => format!("?{window}&record={id}"),
+                None if window.is_empty() => String::new(),
+                None => format!("?{window}"),
+            };
+            let before = shown.borrow_mut().replace(open.clone());
+            if device::at_address(&address) {
+                return;
+            }
+            match (before, open) {
+                (Some(None), Some(_)) => device::push_address(&address),
+                (Some(Some(_)), None) => device::leave_address(&address),
+                _ => device::show_address(&address),
+            }
+        });
+    }
+    // The back (or forward) button: the record the address now names is the one in hand. Back
+    // from a record closes it as 返回名册 does; forward opens the record again.
+    {
+        let dispatch = state.dispatcher();
+        let ready = state.phase == Phase::Ready && state.mode == Mode::Roster;
+        use_effect_with(ready, move |ready| {
+            let listener = (*ready).then(web_sys::window).flatten().map(|window| {
+                EventListener::new(&window, "popstate", move |_| {
+                    dispatch.dispatch(match query_param("record") {
+                        Some(id) => Action::OpenRecord {
+                            id,
+                            now: device::now_millis(),
+                            context: device::context(),
+                        },
+                        None => Action::Close,
+                    })
+                })
+            });
+            move || drop(listener)
         });
     }
 

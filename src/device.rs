@@ -95,12 +95,54 @@ pub fn request_position(done: impl FnOnce(doorstep_core::record::Position) + 'st
     );
 }
 
+/// What the history entry of a record opened from the roster holds, so that the app knows the
+/// entry is its own to go back over.
+const OPENED: &str = "doorstep-record";
+
+fn history() -> Option<web_sys::History> {
+    web_sys::window().and_then(|w| w.history().ok())
+}
+
 /// Puts the app's address in the location bar without loading anything, so a reload opens
-/// the same record.
+/// the same record. The history entry stays the one it was.
 pub fn show_address(search: &str) {
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+    if let Some(history) = history() {
         let url = if search.is_empty() { "/" } else { search };
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+        let kept = history.state().unwrap_or(wasm_bindgen::JsValue::NULL);
+        let _ = history.replace_state_with_url(&kept, "", Some(url));
+    }
+}
+
+/// Whether the location bar shows `search` already: the back or forward button got there
+/// first, and the history stays as it is.
+pub fn at_address(search: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_some_and(|shown| shown == search)
+}
+
+/// Puts the address of a record opened from the roster in a new history entry: the browser's
+/// back button, or a tablet's, leads back to the roster instead of out of the app.
+pub fn push_address(search: &str) {
+    if let Some(history) = history() {
+        // The app puts each screen where it starts itself (the roster at the row just left);
+        // the browser restoring the scroll of the entry gone back to would undo that.
+        let _ = js_sys::Reflect::set(&history, &"scrollRestoration".into(), &"manual".into());
+        let _ = history.push_state_with_url(&OPENED.into(), "", Some(search));
+    }
+}
+
+/// Leaves a record for the roster at `search`: back over the record's history entry when the
+/// app made it, so that leaving records piles up no entries for the back button to wade
+/// through; otherwise (a record opened by a reload or a link) the address is replaced.
+pub fn leave_address(search: &str) {
+    let Some(history) = history() else {
+        return;
+    };
+    if history.state().ok().and_then(|s| s.as_string()).as_deref() == Some(OPENED) {
+        let _ = history.back();
+    } else {
+        show_address(search);
     }
 }
 

@@ -82,6 +82,10 @@ test("a record completed before the reference date is re-confirmed once that dat
   await reported.fill("2026-10-08");
   await page.getByRole("button", { name: "完成" }).click();
   await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  // The roster comes back with its filter, which the record re-confirmed has left.
+  await expect(page.getByLabel("状态")).toHaveValue("reconfirm");
+  await expect(page.locator(".persons .person")).toHaveCount(0);
+  await page.getByLabel("状态").selectOption({ label: "全部状态" });
   await expect(line).toContainText("已上传", { timeout: 20_000 });
   await expect(line).not.toContainText("待重新确认");
   await expect(page.locator("#count-reconfirm")).toHaveCount(0);

@@ -264,6 +264,46 @@ test("the roster's search and filters are found again after a record", async ({ 
   await expect(page.getByLabel("村（社区）")).toHaveValue("330110005001");
 });
 
+// A tablet's back button (or the browser's) leads from a record back to the roster, not out
+// of the app; forward opens it again. Records left with 返回名册 pile up no history entries,
+// so that the back button never has to wade through them.
+test("the back button leads from a record to the roster, and leaving records piles up no history", async ({ page }) => {
+  await openSignedIn(page, "/");
+  const roster = page.getByRole("heading", { name: "调查名册" });
+  const record = page.getByRole("heading", { name: "个人登记表" });
+  await expect(roster).toBeVisible();
+  const entries = await page.evaluate(() => history.length);
+
+  await person(page, "李四").getByRole("button").click();
+  await expect(record).toBeVisible();
+  await expect(page).toHaveURL(/record=/);
+  await page.goBack();
+  await expect(roster).toBeVisible();
+  await expect(page).not.toHaveURL(/record=/);
+  await page.goForward();
+  await expect(record).toBeVisible();
+  await expect(page).toHaveURL(/record=/);
+
+  for (let visit = 0; visit < 3; visit++) {
+    await page.getByRole("button", { name: "返回名册" }).click();
+    await expect(roster).toBeVisible();
+    await expect(page).not.toHaveURL(/record=/);
+    await person(page, visit % 2 ? "李四" : "赵六").getByRole("button").click();
+    await expect(record).toBeVisible();
+  }
+  expect(await page.evaluate(() => history.length)).toBe(entries + 1);
+  await page.getByRole("button", { name: "返回名册" }).click();
+  await expect(roster).toBeVisible();
+
+  // Reloaded in a record, then back: the roster again.
+  await person(page, "李四").getByRole("button").click();
+  await expect(record).toBeVisible();
+  await page.reload();
+  await expect(record).toBeVisible();
+  await page.goBack();
+  await expect(roster).toBeVisible();
+});
+
 // Someone added at the door who is on the roster after all is visited through their line:
 // a record added for them would count them twice.
 test("a person added at the door whose number is on the roster is sent to their line", async ({ page }) => {
