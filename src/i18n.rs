@@ -130,6 +130,8 @@ pub enum Text {
     Town,
     /// The empty choice of the town list.
     ChooseTown,
+    /// The empty entry of a drop-down list of options.
+    Choose,
     /// The empty choice of the village list.
     ChooseVillage,
     /// A person not yet visited.
@@ -334,6 +336,7 @@ impl Text {
             ),
             Text::Town => ("乡镇（街道）", "Town or street"),
             Text::ChooseTown => ("请选择乡镇（街道）", "Choose the town"),
+            Text::Choose => ("请选择", "Choose"),
             Text::ChooseVillage => ("请选择村（社区）", "Choose the village"),
             Text::NotStarted => ("未开始", "Not started"),
             Text::StatusCompleted => ("已完成", "Completed"),

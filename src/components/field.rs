@@ -7,7 +7,7 @@ use doorstep_core::keypad::Keypad;
 use doorstep_core::schema::FieldType;
 use doorstep_core::{Issue, Severity};
 use serde_json::Value as Json;
-use web_sys::HtmlInputElement;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::components::form::focus;
@@ -123,6 +123,10 @@ fn calculated_text(
         .map_or(text, |o| o.label.get(locale).to_string())
 }
 
+/// A single choice of more options than this is a drop-down list instead of a column of
+/// buttons: the 58 ethnic groups as buttons would make a page 3,000 px long on a tablet.
+pub const LONG_CHOICE: usize = 12;
+
 /// One question.
 #[function_component(FieldView)]
 pub fn field_view(props: &FieldProps) -> Html {
@@ -196,6 +200,21 @@ pub fn field_view(props: &FieldProps) -> Html {
             on_change.emit((id.clone(), Json::String(input.value())));
         })
     };
+    let on_select = {
+        let on_change = props.on_change.clone();
+        let id = id.clone();
+        use_callback((id, on_change), move |e: Event, (id, on_change)| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            let code = select.value();
+            let answer = if code.is_empty() {
+                Json::Null
+            } else {
+                Json::String(code)
+            };
+            on_change.emit((id.clone(), answer));
+        })
+    };
+    let dropdown = field_type == FieldType::SingleChoice && field.options.len() > LONG_CHOICE;
     // Choices by their codes: digits typed on a choice question pick the option with that code
     // (codes of several digits are typed within a second, as 0 then 1 for 01).
     // What was typed, when, and the answer before a code that longer codes begin with was
@@ -276,8 +295,11 @@ pub fn field_view(props: &FieldProps) -> Html {
             };
             on_change.emit((id.clone(), answer));
             // The focus follows the option chosen, so Enter moves on from there. Options are
-            // named by the question's path, which inside a repeat group is not its id.
-            focus(&format!("{}-{n}", input_id(&path)));
+            // named by the question's path, which inside a repeat group is not its id. A
+            // drop-down list keeps the focus.
+            if !dropdown {
+                focus(&format!("{}-{n}", input_id(&path)));
+            }
         })
     };
     if !props.relevant {
@@ -379,6 +401,36 @@ pub fn field_view(props: &FieldProps) -> Html {
             </fieldset>
         }
     };
+    // A long list is one control, named `-options` as a group of options is, so that the
+    // error summary's link and the focus find it alike.
+    let select = || {
+        let chosen = props.value.as_ref().and_then(Json::as_str);
+        let select_id = format!("{input_id}-options");
+        html! {
+            <>
+                <label for={select_id.clone()}>{ label }{ required_mark.clone() }</label>
+                { required_note.clone() }
+                <select id={select_id} aria-invalid={aria_invalid}
+                    aria-describedby={described.clone()}
+                    onchange={on_select.clone()} onkeydown={on_code.clone()}>
+                    <option value="" selected={chosen.is_none()}>{ Text::Choose.get(props.locale) }</option>
+                    { for field.options.iter().enumerate().map(|(n, option)| {
+                        let offered = props.offered.as_ref().is_none_or(|o| o.get(n).copied().unwrap_or(true));
+                        let selected = chosen == Some(option.code.as_str());
+                        // As among buttons: an option no longer offered stays only while chosen.
+                        if !offered && !selected {
+                            return html! {};
+                        }
+                        html! {
+                            <option value={option.code.clone()} selected={selected}>
+                                { option.label.get(locale) }
+                            </option>
+                        }
+                    }) }
+                </select>
+            </>
+        }
+    };
     // The village of a community form of the roster is shown as the roster gave it, not asked.
     let locked_text = props
         .locked
@@ -406,6 +458,7 @@ pub fn field_view(props: &FieldProps) -> Html {
             </>
         },
         (None, field_type) => match field_type {
+            FieldType::SingleChoice if dropdown => select(),
             FieldType::SingleChoice => options(false),
             FieldType::MultipleChoice => options(true),
             // A repeat group is drawn by its own component, never as a single question.

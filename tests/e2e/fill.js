@@ -15,6 +15,14 @@ function optionLabel(form, field, code) {
   return option.label["zh-CN"];
 }
 
+/// A single choice of more options than this is a drop-down list in the app (`LONG_CHOICE` in
+/// src/components/field.rs).
+const LONG_CHOICE = 12;
+
+function optionCount(form, field) {
+  return (field.options || form.choices[field.choices] || []).length;
+}
+
 /// Shows a section's page through the jump list.
 async function showSection(page, title) {
   const jump = page.getByRole("navigation", { name: "章节" });
@@ -40,7 +48,10 @@ async function fillByLabels(page, formId, answers) {
     for (const field of fields) {
       const label = field.label["zh-CN"];
       const value = answers[field.id];
-      if (field.type === "single_choice") {
+      if (field.type === "single_choice" && optionCount(form, field) > LONG_CHOICE) {
+        await page.getByRole("combobox", { name: label, exact: true })
+          .selectOption({ label: optionLabel(form, field, value) });
+      } else if (field.type === "single_choice") {
         await page.getByRole("group", { name: label, exact: true })
           .getByRole("radio", { name: optionLabel(form, field, value), exact: true }).check();
       } else if (field.type === "multiple_choice") {

@@ -304,6 +304,28 @@ test("the back button leads from a record to the roster, and leaving records pil
   await expect(roster).toBeVisible();
 });
 
+// A long list of options (民族, 58 of them) is one drop-down list, not a page of buttons: it is
+// named by its question, chosen by label or by typing its code, and the page stays short.
+test("a long list of options is a drop-down list, chosen by label or by code", async ({ page }) => {
+  await openSignedIn(page, "/");
+  await person(page, "赵六").getByRole("button").click();
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await showSection(page, "基本信息");
+  const ethnicity = page.getByRole("combobox", { name: "民族", exact: true });
+  await expect(ethnicity.locator("option")).toHaveCount(59);
+  await expect(page.getByRole("radio", { name: "汉族" })).toHaveCount(0);
+  expect(await page.evaluate(() => document.body.scrollHeight)).toBeLessThan(3000);
+
+  await ethnicity.selectOption({ label: "蒙古族" });
+  await expect(ethnicity).toHaveValue("02");
+  await ethnicity.focus();
+  await page.keyboard.type("03");
+  await expect(ethnicity).toHaveValue("03");
+  await expect(ethnicity).toBeFocused();
+  await expect.poll(async () => (await deviceRecords(page))
+    .some((r) => r.meta.subject === ZHAO_CERT && r.answers.ethnicity === "03")).toBe(true);
+});
+
 // Someone added at the door who is on the roster after all is visited through their line:
 // a record added for them would count them twice.
 test("a person added at the door whose number is on the roster is sent to their line", async ({ page }) => {
