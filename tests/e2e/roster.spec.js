@@ -316,7 +316,15 @@ test("a long list of options is a drop-down list, chosen by label or by code", a
   await expect(page.getByRole("radio", { name: "汉族" })).toHaveCount(0);
   expect(await page.evaluate(() => document.body.scrollHeight)).toBeLessThan(3000);
 
+  // Unanswered at 完成: the summary's link leads to the list, which tells its error.
+  await page.getByRole("button", { name: "完成" }).click();
+  await page.locator("#error-summary").getByRole("link", { name: /^民族/ }).click();
+  await expect(ethnicity).toBeFocused();
+  await expect(ethnicity).toHaveAttribute("aria-invalid", "true");
+  await expect(ethnicity).toHaveAccessibleDescription(/此项必填/);
+
   await ethnicity.selectOption({ label: "蒙古族" });
+  await expect(ethnicity).toHaveAttribute("aria-invalid", "false");
   await expect(ethnicity).toHaveValue("02");
   await ethnicity.focus();
   await page.keyboard.type("03");
