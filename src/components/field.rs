@@ -432,9 +432,11 @@ pub fn field_view(props: &FieldProps) -> Html {
         }
     };
     // The village of a community form of the roster is shown as the roster gave it, not asked.
-    let locked_text = props
-        .locked
-        .then(|| match (field_type, &area, &props.value) {
+    // So is an answer that comes from the configuration (调查年度), once it has come.
+    let from_configuration =
+        field.def.read_only && props.value.as_ref().is_some_and(|v| !v.is_null());
+    let locked_text =
+        (props.locked || from_configuration).then(|| match (field_type, &area, &props.value) {
             (FieldType::Region, Some(area), Some(Json::String(code))) => area
                 .village(code)
                 .map(|(town, village)| {

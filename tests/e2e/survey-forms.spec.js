@@ -14,8 +14,11 @@ test("the individual form: sections, defaults, region picker, derived fields", a
   // 文化体育 wait for the age and the living situation.
   await expect.poll(() => pages(page)).toEqual(["调查信息", "基本信息", "社会保障", "基本医疗与康复", "无障碍", "签署"]);
 
-  // Defaults: the survey year from the form's reference date, the method 入户调查, today.
+  // Defaults: the survey year from the form's reference date, the method 入户调查, today. The
+  // survey year is the configuration's, not the collector's to change: it moves the reference
+  // date, and with it every age and which pages are asked.
   await expect(page.getByLabel("调查年度")).toHaveValue("2026");
+  await expect(page.getByLabel("调查年度")).not.toBeEditable();
   await expect(page.getByLabel("标准时点")).toHaveValue("2026-09-30");
   await expect(page.getByRole("radio", { name: "入户调查" })).toBeChecked();
 
@@ -71,6 +74,7 @@ test("the community form renders with its region picker", async ({ page }) => {
   await openSignedIn(page, "/?form=community");
   await expect(page.getByRole("heading", { name: "社区登记表" })).toBeVisible();
   await expect(page.getByLabel("调查年度")).toHaveValue("2026");
+  await expect(page.getByLabel("调查年度")).not.toBeEditable();
   await page.getByLabel("乡镇（街道）").selectOption({ label: "五常街道" });
   await page.getByRole("combobox", { name: "村(社区)", exact: true }).selectOption({ label: "沿山河社区 002" });
   await showSection(page, "基本情况");

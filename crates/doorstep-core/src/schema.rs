@@ -344,6 +344,12 @@ pub struct FieldDefinition {
     /// check character X may be typed as x ([`FieldDefinition::normalised`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub upper_case: bool,
+    /// The answer comes from the `default` (the configuration: 调查年度 from the reference
+    /// date), and the app shows it without letting the collector change it, unless the default
+    /// came to nothing. Only a field with a default may say so. Checking a record does not
+    /// look at it: a record checked or imported keeps its own answer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
 }
 
 impl FieldDefinition {
@@ -650,6 +656,7 @@ impl Form {
                         default: None,
                         constraints: Vec::new(),
                         upper_case: false,
+                        read_only: false,
                     });
                     field_sections.push(section_index);
                     repeat_of.push(None);
@@ -727,6 +734,12 @@ impl Form {
                 }
                 if field.upper_case && field.field_type != FieldType::Text {
                     return Err(invalid(place, "only a text field can be `upper_case`"));
+                }
+                if field.read_only && field.default.is_none() {
+                    return Err(invalid(
+                        place,
+                        "a `read_only` field needs a `default`: its answer comes from nowhere else",
+                    ));
                 }
                 ids.push(field.id.clone());
                 types.push(input_type(field.field_type));

@@ -392,3 +392,21 @@ fn a_key_prefix_is_refused_when_it_names_nothing() {
         "record.key_prefix"
     );
 }
+
+#[test]
+fn a_read_only_question_needs_a_default() {
+    let form = Form::from_json(&minimal(serde_json::json!([
+        {"id": "year", "type": "integer", "label": {"zh-CN": "调查年度"},
+            "default": "year(reference_date())", "read_only": true},
+        {"id": "name", "type": "text", "label": {"zh-CN": "姓名"}}
+    ])))
+    .expect("loads");
+    assert!(form.field_by_id("year").is_some_and(|f| f.def.read_only));
+    assert!(form.field_by_id("name").is_some_and(|f| !f.def.read_only));
+    match Form::from_json(&minimal(serde_json::json!([
+        {"id": "year", "type": "integer", "label": {"zh-CN": "调查年度"}, "read_only": true}
+    ]))) {
+        Err(e) => assert!(e.to_string().contains("read_only"), "{e}"),
+        Ok(_) => panic!("a read-only field without a default was allowed"),
+    }
+}
