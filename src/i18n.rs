@@ -150,6 +150,8 @@ pub enum Text {
     HomeVisitTarget,
     /// Marks a person added who is not on the roster.
     Unlisted,
+    /// The roster's count of persons added at the door whose record is completed.
+    UnlistedDone,
     /// Label of the roster's search box.
     Search,
     /// Placeholder of the roster's search box.
@@ -343,9 +345,10 @@ impl Text {
             Text::StatusReturned => ("被退回", "Returned"),
             Text::Roster => ("调查名册", "Roster"),
             Text::DoneOfAssigned => ("已完成 / 应调查", "Done / assigned"),
-            Text::HomeVisits => ("入户 / 已完成", "Home visits / completed"),
+            Text::HomeVisits => ("入户 / 已完成（含名册外）", "Home visits / completed (with those added)"),
             Text::HomeVisitTarget => ("入户调查比例应不低于 90%。", "At least 90% of persons should be visited at home."),
             Text::Unlisted => ("名册外", "Not on the roster"),
+            Text::UnlistedDone => ("名册外已完成", "Added, completed"),
             Text::Search => ("搜索", "Search"),
             Text::SearchHint => ("姓名或残疾人证号", "Name or certificate number"),
             Text::Village => ("村（社区）", "Village"),

@@ -341,7 +341,8 @@ pub struct Counts {
     pub assigned: usize,
     /// Of those, persons whose record is completed.
     pub done: usize,
-    /// Persons added at the door.
+    /// Persons added at the door whose record is completed; a draft of one added may yet turn
+    /// out to be someone on the roster.
     pub unlisted: usize,
     /// Completed records, of the roster and added.
     pub completed: usize,
@@ -357,7 +358,7 @@ impl Counts {
         let mut counts = Counts::default();
         for line in lines {
             if line.unlisted {
-                counts.unlisted += 1;
+                counts.unlisted += usize::from(line.progress.is_done());
             } else {
                 counts.assigned += 1;
                 counts.done += usize::from(line.progress.is_done());
@@ -638,6 +639,8 @@ mod tests {
             returned,
             untouched,
             record("r5", None, Status::Completed, "1"),
+            // Added at the door, not completed: not counted among those added yet.
+            record("r6", None, Status::Draft, "1"),
         ];
         let refs: Vec<&Record> = records.iter().collect();
         let before = lines(
@@ -658,7 +661,7 @@ mod tests {
             doorstep_core::expr::parse_date("2026-10-08"),
         );
         let waiting: Vec<bool> = lines.iter().map(|l| l.reconfirm).collect();
-        assert_eq!(waiting, [false, true, false, false, false]);
+        assert_eq!(waiting, [false, true, false, false, false, false]);
         let progress: Vec<Progress> = lines.iter().map(|l| l.progress).collect();
         assert_eq!(
             progress,
@@ -667,6 +670,7 @@ mod tests {
                 Progress::Sent,
                 Progress::Returned,
                 Progress::NotStarted,
+                Progress::Draft,
                 Progress::Completed
             ]
         );

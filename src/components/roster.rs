@@ -279,7 +279,7 @@ pub fn roster_view(props: &RosterProps) -> Html {
                 }
                 if counts.unlisted > 0 {
                     <div class="count">
-                        <dt>{ t(Text::Unlisted) }</dt>
+                        <dt>{ t(Text::UnlistedDone) }</dt>
                         <dd>{ counts.unlisted }</dd>
                     </div>
                 }
