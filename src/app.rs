@@ -6,10 +6,10 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use doorstep_core::protocol::{Delivered, FormSummary, Session};
+use doorstep_core::protocol::{Delivered, FormSummary, RosterPerson, Session};
 use doorstep_core::schema::RecordUnit;
 use doorstep_core::sync::Event;
-use doorstep_core::{Area, Form, Record, Status};
+use doorstep_core::{Area, Form, Issue, Record, Status};
 use gloo_events::EventListener;
 use serde_json::Value as Json;
 use wasm_bindgen::JsCast;
@@ -433,7 +433,14 @@ fn storage_text(trouble: &StorageTrouble, locale: Locale) -> String {
 }
 
 /// Publishes the record in hand, if there is one, to the form's questions.
-fn publish(feed: &RecordFeed, state: &State) {
+/// The error at the number of a person added at the door who is `listed` on the roster.
+fn on_roster_issue(state: &State, listed: Option<&RosterPerson>) -> Option<Issue> {
+    let (form, draft, person) = (state.form.as_ref()?, state.draft.as_ref()?, listed?);
+    let (field, _) = doorstep_core::record::off_roster_key(&form.0, &draft.answers, &draft.meta)?;
+    Some(doorstep_core::record::on_roster_issue(field, &person.name))
+}
+
+fn publish(feed: &RecordFeed, state: &State, on_roster: Option<Issue>) {
     if let (Some(form), Some(draft), Some(evaluation)) =
         (&state.form, &state.draft, &state.evaluation)
     {
@@ -443,6 +450,7 @@ fn publish(feed: &RecordFeed, state: &State) {
             evaluation.clone(),
             state.attempted,
             device::today(),
+            on_roster,
         ));
     }
 }
@@ -1217,8 +1225,11 @@ pub fn app() -> Html {
                 now: device::now_millis(),
                 context: device::context(),
             });
-            // A fresh handle reads the state just made, and keeps no history of its own.
-            publish(&feed, &state.clone());
+            // A fresh handle reads the state just made, and keeps no history of its own. The
+            // roster is searched for a number typed once the app is drawn again, after this
+            // task: until then the error at the number stays as it was.
+            let on_roster = feed.current().and_then(|s| s.on_roster.clone());
+            publish(&feed, &state.clone(), on_roster);
             later.ask();
         })
     };
@@ -1432,7 +1443,6 @@ pub fn app() -> Html {
         })
     };
 
-    publish(&feed, &state);
     let locale = state.locale;
     let t = |text: Text| text.get(locale);
     let main = match &state.phase {
@@ -1506,6 +1516,11 @@ pub fn app() -> Html {
             move |_| state.listed_walk_in().cloned(),
         )
     };
+    publish(
+        &feed,
+        &state,
+        on_roster_issue(&state, on_roster.as_ref().as_ref()),
+    );
     let on_roster = (*on_roster).clone().map(|person| {
         let text = format!(
             "{}{}{}",

@@ -46,6 +46,9 @@ pub struct Snapshot {
     /// The index of the field a record of a roster line may not change: the village of a
     /// community form, once it holds the roster's (`doorstep_core::record::locked_field`).
     pub locked: Option<usize>,
+    /// A person added at the door whose number is on the roster: the error at that number,
+    /// where the collector is typing (`doorstep_core::record::on_roster_issue`).
+    pub on_roster: Option<Issue>,
     /// The record as a whole, worked out once, when first asked for.
     overview: OnceCell<Overview>,
 }
@@ -122,6 +125,7 @@ impl Snapshot {
         evaluation: Rc<Evaluation>,
         attempted: bool,
         today: Option<Date>,
+        on_roster: Option<Issue>,
     ) -> Snapshot {
         let reconfirm_due = form
             .0
@@ -144,6 +148,7 @@ impl Snapshot {
             reconfirm_due,
             attempted,
             locked,
+            on_roster,
             overview: OnceCell::new(),
         }
     }
@@ -157,6 +162,7 @@ impl Snapshot {
             || self.attempted != before.attempted
             || self.returned != before.returned
             || self.locked != before.locked
+            || self.on_roster != before.on_roster
         {
             return None;
         }
@@ -177,6 +183,7 @@ impl Snapshot {
             && self.reconfirm == before.reconfirm
             && self.reconfirm_due == before.reconfirm_due
             && self.attempted == before.attempted
+            && self.on_roster == before.on_roster
     }
 
     /// Whether a warning was confirmed.
@@ -322,6 +329,7 @@ fn shown_issues(snapshot: &Snapshot, index: usize, id: &str) -> Vec<Issue> {
         })
         .unwrap_or_default();
     issues.extend(snapshot.returned.for_field(id).cloned());
+    issues.extend(snapshot.on_roster.iter().filter(|i| i.field == id).cloned());
     issues
 }
 

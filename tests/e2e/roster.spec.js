@@ -346,8 +346,12 @@ test("a person added at the door whose number is on the roster is sent to their 
   // Her number reissued since the roster was made (another level): the same ID, so her.
   await cert.fill(`${LI_SI.cert.slice(0, 18)}41`);
   await expect(notice).toContainText("李四");
+  // Said at the number too, where the collector is typing, far below the notice on a tablet.
+  await expect(cert).toHaveAttribute("aria-invalid", "true");
+  await expect(cert).toHaveAccessibleDescription(/名册中已有此人（李四）/);
   await cert.fill("33011019800515003642");
   await expect(notice).toHaveCount(0);
+  await expect(cert).not.toHaveAccessibleDescription(/名册中已有此人/);
   await cert.fill(LI_SI.cert);
   await expect(notice).toContainText("名册中已有此人");
   await expect(notice).toContainText("李四");
