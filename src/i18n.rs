@@ -60,6 +60,8 @@ pub enum Text {
     Offline,
     /// Heading of the error summary.
     FixErrors,
+    /// The error summary's title when only warnings to confirm stop the record.
+    ConfirmFirst,
     /// Marks a required question.
     Required,
     /// Heading of the list of records on this device.
@@ -271,6 +273,7 @@ impl Text {
             Text::Offline => ("离线", "Offline"),
             Text::LabelSeparator => ("：", ": "),
             Text::FixErrors => ("请先修改以下问题：", "Please fix these first:"),
+            Text::ConfirmFirst => ("请先逐条核实以下提示：", "Please confirm these warnings first:"),
             Text::Required => ("必填", "required"),
             Text::RecordsOnDevice => ("本机记录", "Records on this device"),
             Text::StatusQueued => ("待上传", "Waiting to upload"),

@@ -301,7 +301,9 @@ pub fn error_summary(props: &OverviewProps) -> Html {
     html! {
         <div id={SUMMARY_ID} class="error-summary" role="region" aria-labelledby={SUMMARY_TITLE_ID}
             tabindex="-1">
-            <h2 id={SUMMARY_TITLE_ID}>{ Text::FixErrors.get(locale) }</h2>
+            <h2 id={SUMMARY_TITLE_ID}>
+                { if part.errors.is_empty() { Text::ConfirmFirst.get(locale) } else { Text::FixErrors.get(locale) } }
+            </h2>
             <ul>
                 { for part.errors.iter().map(|issue| {
                     let message = issue.message.get(tag);

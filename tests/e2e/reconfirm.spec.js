@@ -42,6 +42,8 @@ test("a record completed before the reference date is re-confirmed once that dat
   await page.getByRole("button", { name: "完成" }).click();
   const warnings = page.locator(".warnings");
   await expect(warnings).toContainText("标准时点（9月30日）前采集的记录须在标准时点后重新确认");
+  // Nothing to fix, only warnings to confirm: the summary says so.
+  await expect(page.getByRole("region", { name: "请先逐条核实以下提示：" })).toBeFocused();
   for (const box of await warnings.getByRole("checkbox", { name: "已核实无误" }).all()) await box.check();
   await page.getByRole("button", { name: "完成" }).click();
   await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
