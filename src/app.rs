@@ -432,7 +432,6 @@ fn storage_text(trouble: &StorageTrouble, locale: Locale) -> String {
     }
 }
 
-/// Publishes the record in hand, if there is one, to the form's questions.
 /// The error at the number of a person added at the door who is `listed` on the roster.
 fn on_roster_issue(state: &State, listed: Option<&RosterPerson>) -> Option<Issue> {
     let (form, draft, person) = (state.form.as_ref()?, state.draft.as_ref()?, listed?);
@@ -440,6 +439,8 @@ fn on_roster_issue(state: &State, listed: Option<&RosterPerson>) -> Option<Issue
     Some(doorstep_core::record::on_roster_issue(field, &person.name))
 }
 
+/// Publishes the record in hand, if there is one, to the form's questions, with the error at
+/// the number of a person added at the door who is on the roster.
 fn publish(feed: &RecordFeed, state: &State, on_roster: Option<Issue>) {
     if let (Some(form), Some(draft), Some(evaluation)) =
         (&state.form, &state.draft, &state.evaluation)
@@ -1155,43 +1156,46 @@ pub fn app() -> Html {
         let window = state.window;
         // The record the address named last; `None` until the app is ready.
         let shown = use_mut_ref(|| None::<Option<String>>);
-        use_effect_with((ready, open, window), move |(ready, open, window)| {
-            if !*ready {
-                return;
-            }
-            let window = if *window { "mode=window" } else { "" };
-            let address = match open {
-                Some(id) if window.is_empty() => format!("?record={id}"),
-                Some(id) => format!("?{window}&record={id}"),
-                None if window.is_empty() => String::new(),
-                None => format!("?{window}"),
-            };
-            let before = shown.borrow_mut().replace(open.clone());
-            if device::at_address(&address) {
-                return;
-            }
-            match (before, open) {
-                (Some(None), Some(_)) => device::push_address(&address),
-                (Some(Some(_)), None) => device::leave_address(&address),
-                _ => device::show_address(&address),
-            }
-        });
+        let navigations = state.navigations;
+        use_effect_with(
+            (ready, open, window, navigations),
+            move |(ready, open, window, _)| {
+                if !*ready {
+                    return;
+                }
+                let window = if *window { "mode=window" } else { "" };
+                let address = match open {
+                    Some(id) if window.is_empty() => format!("?record={id}"),
+                    Some(id) => format!("?{window}&record={id}"),
+                    None if window.is_empty() => String::new(),
+                    None => format!("?{window}"),
+                };
+                let before = shown.borrow_mut().replace(open.clone());
+                if device::at_address(&address) {
+                    return;
+                }
+                match (before, open) {
+                    (Some(None), Some(_)) => device::push_address(&address),
+                    (Some(Some(_)), None) => device::leave_address(&address),
+                    _ => device::show_address(&address),
+                }
+            },
+        );
     }
     // The back (or forward) button: the record the address now names is the one in hand. Back
-    // from a record closes it as 返回名册 does; forward opens the record again.
+    // from a record closes it as 返回名册 does; forward opens the record again. The app's own
+    // going back changes nothing shown (a host may have opened the next record meanwhile).
     {
         let dispatch = state.dispatcher();
         let ready = state.phase == Phase::Ready && state.mode == Mode::Roster;
         use_effect_with(ready, move |ready| {
             let listener = (*ready).then(web_sys::window).flatten().map(|window| {
                 EventListener::new(&window, "popstate", move |_| {
-                    dispatch.dispatch(match query_param("record") {
-                        Some(id) => Action::OpenRecord {
-                            id,
-                            now: device::now_millis(),
-                            context: device::context(),
-                        },
-                        None => Action::Close,
+                    dispatch.dispatch(Action::Navigated {
+                        record: query_param("record"),
+                        follow: !device::own_going_back(),
+                        now: device::now_millis(),
+                        context: device::context(),
                     })
                 })
             });

@@ -121,9 +121,40 @@ pub fn at_address(search: &str) -> bool {
         .is_some_and(|shown| shown == search)
 }
 
+thread_local! {
+    /// How many of the app's own goings back over a record's entry are yet to arrive as
+    /// `popstate` events.
+    static GOING_BACK: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether a `popstate` event is the app's own going back over a record's entry (counted
+/// off), rather than the collector's back or forward button.
+pub fn own_going_back() -> bool {
+    GOING_BACK.with(|n| {
+        let pending = n.get();
+        n.set(pending.saturating_sub(1));
+        pending > 0
+    })
+}
+
+/// Whether the app is shown in a frame of another page, whose history it shares.
+fn in_frame() -> bool {
+    web_sys::window().is_some_and(|w| {
+        w.top()
+            .ok()
+            .flatten()
+            .is_some_and(|top| !js_sys::Object::is(&top, &w))
+    })
+}
+
 /// Puts the address of a record opened from the roster in a new history entry: the browser's
-/// back button, or a tablet's, leads back to the roster instead of out of the app.
+/// back button, or a tablet's, leads back to the roster instead of out of the app. In a frame
+/// of a host page the address is replaced instead: that history is the host's.
 pub fn push_address(search: &str) {
+    if in_frame() {
+        show_address(search);
+        return;
+    }
     if let Some(history) = history() {
         // The app puts each screen where it starts itself (the roster at the row just left);
         // the browser restoring the scroll of the entry gone back to would undo that.
@@ -140,7 +171,9 @@ pub fn leave_address(search: &str) {
         return;
     };
     if history.state().ok().and_then(|s| s.as_string()).as_deref() == Some(OPENED) {
-        let _ = history.back();
+        if history.back().is_ok() {
+            GOING_BACK.with(|n| n.set(n.get() + 1));
+        }
     } else {
         show_address(search);
     }

@@ -175,6 +175,9 @@ pub struct State {
     /// How many times 完成 was refused for errors or unconfirmed warnings since the record in
     /// hand was opened: each refusal moves the focus to the summary of what stops it.
     pub refused: u32,
+    /// How many times the browser's address changed under the app ([`Action::Navigated`]): each
+    /// time, the app makes the address name what is shown again.
+    pub navigations: u32,
 }
 
 /// Completing a record of a subject the server holds a record of from elsewhere, which would
@@ -239,6 +242,7 @@ impl Default for State {
             second_record: None,
             refused_on_roster: None,
             refused: 0,
+            navigations: 0,
         }
     }
 }
@@ -365,6 +369,21 @@ pub enum Action {
     },
     /// Put the record in hand away and show the roster.
     Close,
+    /// The browser's address changed under the app: its back or forward button (`follow`), or
+    /// the app's own going back over the entry of a record it left. Followed, the record the
+    /// address names is opened, or without one the record in hand is put away; either way the
+    /// address is then made to name what is shown (a record that cannot open leaves the
+    /// roster, and an address that names it no longer).
+    Navigated {
+        /// The record the address names.
+        record: Option<String>,
+        /// Whether the collector went there: not when the app went back itself.
+        follow: bool,
+        /// The time.
+        now: i64,
+        /// Today's date and the reference date, for the rules.
+        context: Context,
+    },
     /// In the one-form mode: put the record in hand away and start a new one of its form.
     NewRecord {
         /// The new record's id.
@@ -811,6 +830,27 @@ impl State {
                 self.evaluation = evaluate(&self.form, &self.draft, context);
                 self.screen = Screen::Record;
                 self.notice = None;
+            }
+            Action::Navigated {
+                record,
+                follow,
+                now,
+                context,
+            } => {
+                self.navigations = self.navigations.wrapping_add(1);
+                if !follow {
+                    return self;
+                }
+                let shown = (self.screen == Screen::Record)
+                    .then(|| self.draft.as_ref().map(|d| d.id.clone()))
+                    .flatten();
+                if shown == record {
+                    return self;
+                }
+                return match record {
+                    Some(id) => self.apply(Action::OpenRecord { id, now, context }),
+                    None => self.apply(Action::Close),
+                };
             }
             Action::Close => {
                 if self.mode == Mode::Roster {
@@ -1782,6 +1822,42 @@ mod tests {
             now: 5,
             context: Context::default(),
         })
+    }
+
+    #[test]
+    fn the_back_and_forward_buttons_follow_the_address_and_the_apps_own_going_back_does_not() {
+        let navigated = |state: State, record: Option<&str>, follow: bool| {
+            state.apply(Action::Navigated {
+                record: record.map(str::to_string),
+                follow,
+                now: 6,
+                context: Context::default(),
+            })
+        };
+        let state = answer(
+            start(with_roster(roster_state()), Subject::Person(person()), "p1"),
+            "count",
+            json!(4),
+        );
+        // Back: the record is put away, as 返回名册 does.
+        let state = navigated(state, None, true);
+        assert_eq!((state.screen, state.navigations), (Screen::Home, 1));
+        assert!(state.draft.is_none());
+        // Forward: it is in hand again, as it was left.
+        let state = navigated(state, Some("p1"), true);
+        assert_eq!(state.screen, Screen::Record);
+        assert_eq!(
+            state.draft.as_ref().map(|d| d.answers.get("count")),
+            Some(Some(&json!(4)))
+        );
+        // The app's own going back, arriving once a host opened the record: nothing changes
+        // but the count, so the address is made to name the record again.
+        let state = navigated(state, None, false);
+        assert_eq!((state.screen, state.navigations), (Screen::Record, 3));
+        // A record that is gone does not open; the roster stays, and the count moves.
+        let state = navigated(navigated(state, None, true), Some("gone"), true);
+        assert_eq!((state.screen, state.navigations), (Screen::Home, 5));
+        assert!(state.draft.is_none());
     }
 
     #[test]

@@ -302,6 +302,26 @@ pub fn field_view(props: &FieldProps) -> Html {
             }
         })
     };
+    // A drop-down list shows the answer held: the `selected` attribute alone is not enough
+    // once the collector has picked an option in it (the browser then goes by its own choice),
+    // so the list's value is set whenever the answer changes.
+    let select_ref = use_node_ref();
+    {
+        let select_ref = select_ref.clone();
+        let code = props
+            .value
+            .as_ref()
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string();
+        use_effect_with(code, move |code| {
+            if let Some(select) = select_ref.cast::<HtmlSelectElement>() {
+                if select.value() != *code {
+                    select.set_value(code);
+                }
+            }
+        });
+    }
     if !props.relevant {
         // Hidden questions stay mounted and render nothing, so the list keeps its shape.
         return html! {};
@@ -410,7 +430,7 @@ pub fn field_view(props: &FieldProps) -> Html {
             <>
                 <label for={select_id.clone()}>{ label }{ required_mark.clone() }</label>
                 { required_note.clone() }
-                <select id={select_id} aria-invalid={aria_invalid}
+                <select id={select_id} ref={select_ref.clone()} aria-invalid={aria_invalid}
                     aria-describedby={described.clone()}
                     onchange={on_select.clone()} onkeydown={on_code.clone()}>
                     <option value="" selected={chosen.is_none()}>{ Text::Choose.get(props.locale) }</option>
@@ -432,9 +452,11 @@ pub fn field_view(props: &FieldProps) -> Html {
         }
     };
     // The village of a community form of the roster is shown as the roster gave it, not asked.
-    // So is an answer that comes from the configuration (调查年度), once it has come.
+    // So is an answer that comes from the configuration (调查年度), while it stands without an
+    // error: one missing, out of range or returned by the server is the collector's to put
+    // right, and is shown read-only again once it is right.
     let from_configuration =
-        field.def.read_only && props.value.as_ref().is_some_and(|v| !v.is_null());
+        field.def.read_only && props.value.as_ref().is_some_and(|v| !v.is_null()) && !has_error;
     let locked_text =
         (props.locked || from_configuration).then(|| match (field_type, &area, &props.value) {
             (FieldType::Region, Some(area), Some(Json::String(code))) => area
@@ -447,6 +469,8 @@ pub fn field_view(props: &FieldProps) -> Html {
                     )
                 })
                 .unwrap_or_else(|| code.clone()),
+            // A code is shown by its option's label.
+            _ if !field.options.is_empty() => calculated_text(&field.options, &props.value, locale),
             _ => shown_text.clone(),
         });
     let body = match (locked_text, field_type) {

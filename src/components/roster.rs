@@ -97,7 +97,7 @@ pub struct RosterProps {
 
 /// The roster's search, filters and how many lines were shown, kept by the app while a record
 /// is open: back on the roster, the collector goes on with the same village and status. At
-/// the service window the search is not kept: the next visitor is someone else.
+/// the service window nothing is kept: the next visitor is someone else, of any village.
 #[derive(Clone, Default)]
 pub struct KeptView(Rc<RefCell<(Filter, usize)>>);
 
@@ -141,15 +141,9 @@ fn village_name(villages: &[VillageLine], code: &str) -> String {
 pub fn roster_view(props: &RosterProps) -> Html {
     let locale = props.locale;
     let t = |text: Text| text.get(locale);
-    let filter = use_state(|| {
-        let kept = props.kept.0.borrow().0.clone();
-        match props.window {
-            true => Filter {
-                search: String::new(),
-                ..kept
-            },
-            false => kept,
-        }
+    let filter = use_state(|| match props.window {
+        true => Filter::default(),
+        false => props.kept.0.borrow().0.clone(),
     });
     let shown_max = use_state(|| props.kept.0.borrow().1.max(PAGE));
     *props.kept.0.borrow_mut() = ((*filter).clone(), *shown_max);

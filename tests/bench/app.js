@@ -81,8 +81,9 @@ function percentile(values, p) {
 
 const fmt = (t) => `p50 ${percentile(t, 50).toFixed(1)} ms, p95 ${percentile(t, 95).toFixed(1)} ms, max ${Math.max(...t).toFixed(1)} ms`;
 
-/// Times from a change of the survey year (alternately 2027 and 2028) to the app's
-/// `doorstep-saved` mark, that is to the change being in IndexedDB.
+/// Times from a change of the survey method (alternately 电话 and 入户, the first page's first
+/// question the collector answers) to the app's `doorstep-saved` mark, that is to the change
+/// being in IndexedDB.
 async function measureSaves(page, count) {
   const times = [];
   for (let k = 0; k < count; k++) {
@@ -96,10 +97,9 @@ async function measureSaves(page, count) {
         }
       });
       observer.observe({ type: "mark" });
-      const input = document.getElementById("f-survey_year");
-      input.value = String(2027 + (k % 2));
+      const input = document.getElementById(`f-method-${(k + 1) % 2}`);
       const t0 = performance.now();
-      input.dispatchEvent(new InputEvent("input", { bubbles: true }));
+      input.click();
     }), k));
   }
   return times;
@@ -190,7 +190,7 @@ async function waitForServer(server) {
         await page.goto(`${base}/?form=individual`);
         // Usable: there and enabled.
         await page.waitForFunction(() => {
-          const field = document.getElementById("f-survey_year");
+          const field = document.getElementById("f-method-0");
           return field && !field.disabled;
         });
         firstField.push(await page.evaluate(() => performance.now()));
@@ -213,7 +213,7 @@ async function waitForServer(server) {
           for (let k = 0; k < 3; k++) {
             await page.goto(`${base}/?form=individual`);
             await page.waitForFunction(() => {
-              const field = document.getElementById("f-survey_year");
+              const field = document.getElementById("f-method-0");
               return field && !field.disabled;
             }, null, { timeout: 120000 });
             times.push(await page.evaluate(() => performance.now()));
@@ -347,7 +347,7 @@ async function waitForServer(server) {
       // A change in a person's form with the 20,000 roster loaded: the roster is not worked out
       // again on a keystroke.
       await page.locator(".persons .person").first().getByRole("button").click();
-      await page.locator("#f-survey_year").waitFor();
+      await page.locator("#f-method-0").waitFor();
       const rosterSaves = await measureSaves(page, 30);
       console.log(`person's form with the roster of ${ROSTER} loaded, change to saved (30 changes): ${fmt(rosterSaves)}`);
       // What the app holds, not the garbage of the changes above that is yet to be collected.

@@ -237,8 +237,8 @@ test("a record opens at its top, and the roster comes back at the row it was ope
 });
 
 // The collector works through one village: back from a record, the roster has the same
-// village, status and search, not the whole county again. At the service window the search is
-// cleared for the next visitor, and the village kept.
+// village, status and search, not the whole county again. At the service window they are
+// cleared: the next visitor is someone else, of any village.
 test("the roster's search and filters are found again after a record", async ({ page }) => {
   await openSignedIn(page, "/");
   await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
@@ -261,7 +261,7 @@ test("the roster's search and filters are found again after a record", async ({ 
   await page.getByRole("button", { name: "返回名册" }).click();
   await expect(page.getByLabel("搜索")).toHaveValue("");
   await expect(page.getByLabel("搜索")).toBeFocused();
-  await expect(page.getByLabel("村（社区）")).toHaveValue("330110005001");
+  await expect(page.getByLabel("村（社区）")).toHaveValue("");
 });
 
 // A tablet's back button (or the browser's) leads from a record back to the roster, not out
@@ -294,6 +294,18 @@ test("the back button leads from a record to the roster, and leaving records pil
   expect(await page.evaluate(() => history.length)).toBe(entries + 1);
   await page.getByRole("button", { name: "返回名册" }).click();
   await expect(roster).toBeVisible();
+
+  // A person added by mistake and left untouched is dropped: forward to its entry finds no
+  // record, and the address says so rather than naming it over the roster.
+  await page.getByRole("button", { name: "添加名册外人员" }).click();
+  await expect(record).toBeVisible();
+  await page.goBack();
+  await expect(roster).toBeVisible();
+  await page.goForward();
+  // Forward has landed on the dropped record's entry (the app's own entries hold this mark).
+  await expect.poll(() => page.evaluate(() => history.state)).toBe("doorstep-record");
+  await expect(roster).toBeVisible();
+  await expect(page).not.toHaveURL(/record=/);
 
   // Reloaded in a record, then back: the roster again.
   await person(page, "李四").getByRole("button").click();
@@ -330,6 +342,13 @@ test("a long list of options is a drop-down list, chosen by label or by code", a
   await page.keyboard.type("03");
   await expect(ethnicity).toHaveValue("03");
   await expect(ethnicity).toBeFocused();
+  // Back to an option picked in the list before: the list shows the answer, not its own pick.
+  await page.waitForTimeout(1100);
+  await page.keyboard.type("02");
+  await expect(ethnicity).toHaveValue("02");
+  await page.waitForTimeout(1100);
+  await page.keyboard.type("03");
+  await expect(ethnicity).toHaveValue("03");
   await expect.poll(async () => (await deviceRecords(page))
     .some((r) => r.meta.subject === ZHAO_CERT && r.answers.ethnicity === "03")).toBe(true);
 });

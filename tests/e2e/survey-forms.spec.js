@@ -17,8 +17,17 @@ test("the individual form: sections, defaults, region picker, derived fields", a
   // Defaults: the survey year from the form's reference date, the method 入户调查, today. The
   // survey year is the configuration's, not the collector's to change: it moves the reference
   // date, and with it every age and which pages are asked.
-  await expect(page.getByLabel("调查年度")).toHaveValue("2026");
-  await expect(page.getByLabel("调查年度")).not.toBeEditable();
+  const year = page.getByLabel("调查年度");
+  await expect(year).toHaveValue("2026");
+  await expect(year).not.toBeEditable();
+  // One out of range (here from a host) is the collector's to put right, and read-only again
+  // once it is right.
+  await page.evaluate(() => window.doorstep.prefill({ survey_year: 2019 }));
+  await expect(year).toBeEditable();
+  await expect(year).toHaveAttribute("aria-invalid", "true");
+  await year.fill("2026");
+  await expect(year).not.toBeEditable();
+  await expect(year).toHaveValue("2026");
   await expect(page.getByLabel("标准时点")).toHaveValue("2026-09-30");
   await expect(page.getByRole("radio", { name: "入户调查" })).toBeChecked();
 
