@@ -1613,6 +1613,7 @@ pub fn app() -> Html {
             Notice::Sent => (t(Text::SubmittedSent).to_string(), "notice sent"),
             Notice::Returned => (t(Text::Returned).to_string(), "notice returned"),
             Notice::Reopened => (t(Text::ReopenedDraft).to_string(), "notice returned"),
+            Notice::TakenOntoRoster => (t(Text::TakenOntoRoster).to_string(), "notice sent"),
             Notice::Saved => (t(Text::Saved).to_string(), "notice sent"),
             Notice::NeedsNewerForm { version } => (
                 crate::i18n::needs_newer_form(locale, version),

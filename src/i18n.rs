@@ -192,6 +192,8 @@ pub enum Text {
     DeliveredElsewhere,
     /// A record reopened with 修改 was left a draft.
     ReopenedDraft,
+    /// A person added at the door is on the roster: the record became their line's.
+    TakenOntoRoster,
     /// Shows more lines of the roster.
     ShowMore,
     /// Heading of the villages' community forms.
@@ -369,6 +371,10 @@ impl Text {
                 "The record you changed is a draft again: it is uploaded only once completed again",
             ),
             Text::OpenOnRoster => ("打开名册中的此人", "Open this person from the roster"),
+            Text::TakenOntoRoster => (
+                "此人在名册中：本记录已转为名册中此人的记录，已填写的内容均保留",
+                "This person is on the roster: this record is now their line's record, with everything typed kept",
+            ),
             Text::OnRosterRefused => (
                 "本记录未完成：名册中的人员须从名册中登记，否则会被重复统计、其名册记录仍显示未走访。",
                 "This record is not completed: a person on the roster is recorded through the roster, or they would be counted twice and their line would still show as not visited.",

@@ -90,6 +90,9 @@ pub enum Notice {
     /// A record completed, reopened with 修改 and left a draft: it is not uploaded until it
     /// is completed again.
     Reopened,
+    /// A person added at the door turned out to be on the roster, and the record in hand
+    /// became their line's record, with what was typed kept.
+    TakenOntoRoster,
     /// A record was made with a newer version of its form than the device has now (a stale
     /// copy served): it is kept as it is, and opens once the device has that version again.
     NeedsNewerForm {
@@ -814,6 +817,34 @@ impl State {
                 if let Some(id) = existing {
                     self.take_in_hand(&id, now, context);
                     return self;
+                }
+                // The person added at the door in hand is this person of the roster after all,
+                // and their line has no record yet: the draft becomes the line's record, with
+                // what was typed kept and what the roster knows for the rest, rather than a
+                // second record beside one left unfinished for good.
+                if let Subject::Person(person) = &subject {
+                    let listed = self
+                        .listed_walk_in()
+                        .is_some_and(|p| p.cert_no == person.cert_no);
+                    let draft = self
+                        .draft
+                        .as_mut()
+                        .filter(|d| listed && d.form_id == form_id);
+                    if let Some(draft) = draft {
+                        if draft.take_onto_roster(person.cert_no.clone(), now).is_ok() {
+                            for (field, value) in known_answers(&form.0, &subject) {
+                                if !draft.answers.contains_key(&field) {
+                                    let value = form.0.normalised(&field, value);
+                                    let _ = draft.set_answer(&field, value, now);
+                                }
+                            }
+                            self.refused_on_roster = None;
+                            self.notice = Some(Notice::TakenOntoRoster);
+                            self.evaluation = evaluate(&self.form, &self.draft, context);
+                            self.screen = Screen::Record;
+                            return self;
+                        }
+                    }
                 }
                 let mut known = known_answers(&form.0, &subject);
                 // At the service window the method is the window's.
@@ -1822,6 +1853,54 @@ mod tests {
             now: 5,
             context: Context::default(),
         })
+    }
+
+    #[test]
+    fn a_person_added_at_the_door_who_is_on_the_roster_becomes_their_lines_record() {
+        let state = start(
+            with_roster(roster_state()),
+            Subject::Unlisted(Some("330110005001".into())),
+            "w1",
+        );
+        let state = answer(
+            answer(state, "count", json!(5)),
+            "cert",
+            json!(person().cert_no),
+        );
+        assert_eq!(
+            state.listed_walk_in().map(|p| p.name.clone()),
+            Some("张三".into())
+        );
+        // 打开名册中的此人: the same record, now the line's, with what was typed kept and
+        // what the roster knows for the rest.
+        let state = start(state, Subject::Person(person()), "p1");
+        let draft = state.draft.clone().expect("in hand");
+        assert_eq!(draft.id, "w1");
+        assert!(!draft.meta.off_roster);
+        assert_eq!(
+            draft.meta.subject.as_deref(),
+            Some(person().cert_no.as_str())
+        );
+        assert_eq!(draft.answers.get("count"), Some(&json!(5)), "typed, kept");
+        assert_eq!(
+            draft.answers.get("name"),
+            Some(&json!("张三")),
+            "from the roster"
+        );
+        assert_eq!(state.notice, Some(Notice::TakenOntoRoster));
+        assert!(state.listed_walk_in().is_none());
+        // Put away, it is the line's record: opening the person takes it up again.
+        let state = start(state.apply(Action::Close), Subject::Person(person()), "p2");
+        assert_eq!(state.draft.as_ref().map(|d| d.id.as_str()), Some("w1"));
+
+        // When the line has a record already, the one added at the door is left as it is and
+        // the line's is opened.
+        let state = start(state.apply(Action::Close), Subject::Unlisted(None), "w2");
+        let state = answer(state, "cert", json!(person().cert_no));
+        let state = start(state, Subject::Person(person()), "p3");
+        assert_eq!(state.draft.as_ref().map(|d| d.id.as_str()), Some("w1"));
+        let left = state.records.iter().find(|r| r.id == "w2").expect("kept");
+        assert!(left.meta.off_roster);
     }
 
     #[test]

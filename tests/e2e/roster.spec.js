@@ -374,11 +374,23 @@ test("a person added at the door whose number is on the roster is sent to their 
   await cert.fill(LI_SI.cert);
   await expect(notice).toContainText("名册中已有此人");
   await expect(notice).toContainText("李四");
+  await page.getByRole("textbox", { name: "手机号码", exact: true }).fill("13812345678");
+  // Her line has no record on this device yet: the record typed becomes it, with what was
+  // typed kept and her name from the roster, and no record added at the door is left behind.
   await notice.getByRole("button", { name: "打开名册中的此人" }).click();
+  await expect(page.locator(".notices")).toContainText("本记录已转为名册中此人的记录");
   await showSection(page, "基本信息");
   await expect(page.getByLabel("姓名")).toHaveValue("李四");
   await expect(cert).toHaveValue(LI_SI.cert);
+  await expect(page.getByRole("textbox", { name: "手机号码", exact: true })).toHaveValue("13812345678");
   await expect(page.locator(".notice.on-roster")).toHaveCount(0);
+  await expect.poll(async () => (await deviceRecords(page))
+    .filter((r) => r.answers.cert_no === LI_SI.cert)
+    .map((r) => [r.meta.off_roster === true, r.meta.subject]))
+    .toEqual([[false, LI_SI.cert]]);
+  await page.getByRole("button", { name: "返回名册" }).click();
+  await expect(page.getByRole("heading", { name: "调查名册" })).toBeVisible();
+  await expect(page.locator(".persons .person", { hasText: "名册外" })).toHaveCount(0);
 });
 
 // Completed all the same, such a record is refused: the way to the person's line takes the

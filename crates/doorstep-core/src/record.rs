@@ -238,6 +238,12 @@ pub enum LifecycleError {
     /// [`Record::awaits_reconfirmation`]).
     #[error("the record does not wait to be re-confirmed")]
     NotAwaitingReconfirmation,
+    /// Only a draft of a person added at the door, never completed, can become the record of
+    /// a line of the roster (see [`Record::take_onto_roster`]).
+    #[error(
+        "only a draft added at the door and never completed can become a roster line's record"
+    )]
+    NotAddedAtTheDoor,
 }
 
 /// One record of one form.
@@ -481,6 +487,21 @@ impl Record {
                 }
             });
         }
+        Ok(())
+    }
+
+    /// Makes a draft of a person added at the door the record of their line of the roster,
+    /// `subject` (the line's key), when they turn out to be on it: what was typed stays, and
+    /// the record is no longer one added at the door. Refused for a record ever completed:
+    /// that one was counted, and may have been sent, as added at the door.
+    pub fn take_onto_roster(&mut self, subject: String, now: Millis) -> Result<(), LifecycleError> {
+        self.expect(Status::Draft)?;
+        if !self.meta.off_roster || self.completed_at.is_some() {
+            return Err(LifecycleError::NotAddedAtTheDoor);
+        }
+        self.meta.off_roster = false;
+        self.meta.subject = Some(subject);
+        self.touch(now);
         Ok(())
     }
 
@@ -757,6 +778,36 @@ mod tests {
 
     fn demo() -> Form {
         Form::from_json(include_str!("../../../schemas/demo.json")).expect("demo loads")
+    }
+
+    #[test]
+    fn a_draft_added_at_the_door_becomes_the_roster_lines_record_until_it_is_completed() {
+        let form = demo();
+        let mut draft = Record::new("d".into(), &form, 1);
+        draft.meta.off_roster = true;
+        draft.set_answer("name", json!("张三"), 2).expect("draft");
+        let revision = draft.revision;
+        draft
+            .take_onto_roster("33011019800101001X11".into(), 3)
+            .expect("taken onto the roster");
+        assert!(!draft.meta.off_roster);
+        assert_eq!(draft.meta.subject.as_deref(), Some("33011019800101001X11"));
+        assert_eq!(draft.answers.get("name"), Some(&json!("张三")));
+        // A new revision, so the device writes what changed.
+        assert!(draft.revision > revision);
+        assert_eq!(draft.updated_at, 3);
+        // Once a line's record, or once completed, it is refused.
+        assert_eq!(
+            draft.take_onto_roster("X".into(), 4),
+            Err(LifecycleError::NotAddedAtTheDoor)
+        );
+        let mut completed_once = Record::new("e".into(), &form, 1);
+        completed_once.meta.off_roster = true;
+        completed_once.completed_at = Some(2);
+        assert_eq!(
+            completed_once.take_onto_roster("X".into(), 4),
+            Err(LifecycleError::NotAddedAtTheDoor)
+        );
     }
 
     #[test]
