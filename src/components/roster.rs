@@ -220,19 +220,31 @@ pub fn roster_view(props: &RosterProps) -> Html {
         Callback::from(move |_| on_add.emit((!village.is_empty()).then(|| village.clone())))
     };
     let percent = counts.home_visit_percent();
-    // Enter in the search box opens the first person it finds.
-    let first_match = matching
-        .first()
-        .map(|line| (line.person.clone(), line.record.clone()));
+    // Enter in the search box opens the first person it finds: by what the box holds then,
+    // not by the list last drawn, which a scanner (a number and Enter, typed at once) or a
+    // fast typist on a slow tablet outruns.
     let on_search_key = {
         let (on_person, on_record) = (props.on_person.clone(), props.on_record.clone());
-        let nobody = nobody.clone();
+        let (nobody, lines, filter) = (nobody.clone(), props.lines.clone(), (*filter).clone());
+        let person_form = props.person_form.clone();
         Callback::from(move |e: KeyboardEvent| {
             if e.key() != "Enter" || e.is_composing() || e.key_code() == 229 {
                 return;
             }
             e.prevent_default();
-            match first_match.clone() {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let typed = Filter {
+                search: input.value(),
+                ..filter.clone()
+            };
+            let person = person_form
+                .as_ref()
+                .and_then(|form| form.0.def.record.as_ref());
+            let first = typed
+                .apply(&lines.0, person)
+                .first()
+                .map(|line| (line.person.clone(), line.record.clone()));
+            match first {
                 Some((Some(person), _)) => on_person.emit(person),
                 Some((None, Some(id))) => on_record.emit(id),
                 _ => nobody.set(true),

@@ -4,7 +4,8 @@
 // for the note.
 const { test, expect } = require("@playwright/test");
 const { goOffline, goOnline } = require("./network");
-const { COLLECTOR } = require("./session");
+const { COLLECTOR, signIn } = require("./session");
+const { showSection } = require("./fill");
 const { storedRecords } = require("./server");
 const { deviceRecords } = require("./device");
 const { LI_SI, LI_SI_ANSWERS } = require("./people");
@@ -107,4 +108,26 @@ test("an individual form completed at the service window with the keyboard alone
   expect(mine[0].answers.ethnicity).toBe("01");
   expect(mine[0].answers.marital_status).toBe("20");
   expect(mine[0].answers.home_mod_need).toEqual(["1", "2"]);
+});
+
+// A scanner types the certificate number and Enter at once, faster than the list is drawn:
+// Enter goes by what the box holds, not by the list drawn before the number arrived.
+test("Enter at the service window opens what the search box holds, however fast it came", async ({ page }) => {
+  await page.goto("/?mode=window");
+  await signIn(page);
+  const search = page.getByLabel("搜索");
+  await expect(search).toBeFocused();
+  const scan = (text) => page.evaluate((text) => {
+    const box = document.getElementById("roster-search");
+    box.value = text;
+    box.dispatchEvent(new InputEvent("input", { bubbles: true }));
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true }));
+  }, text);
+  await scan("110101190001010000");
+  await expect(page.getByRole("alert")).toContainText("名册中没有找到此人");
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toHaveCount(0);
+  await scan("33011019900101001211");
+  await expect(page.getByRole("heading", { name: "个人登记表" })).toBeVisible();
+  await showSection(page, "基本信息");
+  await expect(page.getByLabel("姓名")).toHaveValue("赵六");
 });
