@@ -831,13 +831,9 @@ impl State {
                         .as_mut()
                         .filter(|d| listed && d.form_id == form_id);
                     if let Some(draft) = draft {
-                        if draft.take_onto_roster(person.cert_no.clone(), now).is_ok() {
-                            for (field, value) in known_answers(&form.0, &subject) {
-                                if !draft.answers.contains_key(&field) {
-                                    let value = form.0.normalised(&field, value);
-                                    let _ = draft.set_answer(&field, value, now);
-                                }
-                            }
+                        let known = known_answers(&form.0, &subject);
+                        let key = person.cert_no.clone();
+                        if draft.take_onto_roster(&form.0, key, known, now).is_ok() {
                             self.refused_on_roster = None;
                             self.notice = Some(Notice::TakenOntoRoster);
                             self.evaluation = evaluate(&self.form, &self.draft, context);

@@ -246,6 +246,18 @@ pub enum LifecycleError {
     NotAddedAtTheDoor,
 }
 
+/// The answers given from outside a record (a roster's line, a host), as a record keeps them:
+/// none left empty, each as its question keeps it ([`Form::normalised`]).
+fn known_given(form: &Form, known: Answers) -> impl Iterator<Item = (String, Json)> + '_ {
+    known
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| {
+            let v = form.normalised(&k, v);
+            (k, v)
+        })
+}
+
 /// One record of one form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -337,15 +349,7 @@ impl Record {
     ) -> Record {
         let mut record = Record::new(id, form, now);
         record.answers = form.defaults(context);
-        record.answers.extend(
-            known
-                .into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| {
-                    let v = form.normalised(&k, v);
-                    (k, v)
-                }),
-        );
+        record.answers.extend(known_given(form, known));
         record.meta.subject = subject;
         record
     }
@@ -491,13 +495,23 @@ impl Record {
     }
 
     /// Makes a draft of a person added at the door the record of their line of the roster,
-    /// `subject` (the line's key), when they turn out to be on it: what was typed stays, and
-    /// the record is no longer one added at the door. Refused for a record ever completed:
-    /// that one was counted, and may have been sent, as added at the door.
-    pub fn take_onto_roster(&mut self, subject: String, now: Millis) -> Result<(), LifecycleError> {
+    /// `subject` (the line's key), when they turn out to be on it: what was typed stays, what
+    /// the roster knows (`known`, as for [`Record::start`]) answers the rest, and the record is
+    /// no longer one added at the door. Refused for a record ever completed: that one was
+    /// counted, and may have been sent, as added at the door.
+    pub fn take_onto_roster(
+        &mut self,
+        form: &Form,
+        subject: String,
+        known: Answers,
+        now: Millis,
+    ) -> Result<(), LifecycleError> {
         self.expect(Status::Draft)?;
         if !self.meta.off_roster || self.completed_at.is_some() {
             return Err(LifecycleError::NotAddedAtTheDoor);
+        }
+        for (field, value) in known_given(form, known) {
+            self.answers.entry(field).or_insert(value);
         }
         self.meta.off_roster = false;
         self.meta.subject = Some(subject);
@@ -787,25 +801,31 @@ mod tests {
         draft.meta.off_roster = true;
         draft.set_answer("name", json!("张三"), 2).expect("draft");
         let revision = draft.revision;
+        let known: Answers =
+            serde_json::from_value(json!({"name": "张叁", "age": 40, "consent": null}))
+                .expect("answers");
         draft
-            .take_onto_roster("33011019800101001X11".into(), 3)
+            .take_onto_roster(&form, "33011019800101001X11".into(), known.clone(), 3)
             .expect("taken onto the roster");
         assert!(!draft.meta.off_roster);
         assert_eq!(draft.meta.subject.as_deref(), Some("33011019800101001X11"));
+        // What was typed stays; the roster answers the rest, leaving nothing empty.
         assert_eq!(draft.answers.get("name"), Some(&json!("张三")));
+        assert_eq!(draft.answers.get("age"), Some(&json!(40)));
+        assert!(!draft.answers.contains_key("consent"));
         // A new revision, so the device writes what changed.
         assert!(draft.revision > revision);
         assert_eq!(draft.updated_at, 3);
         // Once a line's record, or once completed, it is refused.
         assert_eq!(
-            draft.take_onto_roster("X".into(), 4),
+            draft.take_onto_roster(&form, "X".into(), known.clone(), 4),
             Err(LifecycleError::NotAddedAtTheDoor)
         );
         let mut completed_once = Record::new("e".into(), &form, 1);
         completed_once.meta.off_roster = true;
         completed_once.completed_at = Some(2);
         assert_eq!(
-            completed_once.take_onto_roster("X".into(), 4),
+            completed_once.take_onto_roster(&form, "X".into(), known, 4),
             Err(LifecycleError::NotAddedAtTheDoor)
         );
     }
