@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use doorstep_core::protocol::{Delivered, FormSummary, RosterPerson, Session};
+use doorstep_core::protocol::{Delivered, FormSummary, Session};
 use doorstep_core::schema::RecordUnit;
 use doorstep_core::sync::Event;
 use doorstep_core::{Area, Form, Issue, Record, Status};
@@ -430,13 +430,6 @@ fn storage_text(trouble: &StorageTrouble, locale: Locale) -> String {
             format!("{}: {message}", Text::StorageFailed.get(locale))
         }
     }
-}
-
-/// The error at the number of a person added at the door who is `listed` on the roster.
-fn on_roster_issue(state: &State, listed: Option<&RosterPerson>) -> Option<Issue> {
-    let (form, draft, person) = (state.form.as_ref()?, state.draft.as_ref()?, listed?);
-    let (field, _) = doorstep_core::record::off_roster_key(&form.0, &draft.answers, &draft.meta)?;
-    Some(doorstep_core::record::on_roster_issue(field, &person.name))
 }
 
 /// Publishes the record in hand, if there is one, to the form's questions, with the error at
@@ -1508,24 +1501,31 @@ pub fn app() -> Html {
     // A person added at the door whose certificate number is on the roster: they are visited
     // through their line of the roster (a record added for them would count them twice).
     // Looked up again only when the number or the roster changes, not at every redraw.
+    // With the person, the error shown at the number.
     let typed_cert = state.draft.as_ref().and_then(|draft| {
         let form = &state.form.as_ref()?.0;
-        let (_, key) = doorstep_core::record::off_roster_key(form, &draft.answers, &draft.meta)?;
-        Some((draft.status, key.to_string()))
+        let (field, key) =
+            doorstep_core::record::off_roster_key(form, &draft.answers, &draft.meta)?;
+        Some((draft.status, field.to_string(), key.to_string()))
     });
     let on_roster = {
         let state = state.clone();
         use_memo(
             (typed_cert, Rc::as_ptr(&state.roster) as usize),
-            move |_| state.listed_walk_in().cloned(),
+            move |(typed, _)| {
+                let field = &typed.as_ref()?.1;
+                let person = state.listed_walk_in()?.clone();
+                let issue = doorstep_core::record::on_roster_issue(field, &person.name);
+                Some((person, issue))
+            },
         )
     };
     publish(
         &feed,
         &state,
-        on_roster_issue(&state, on_roster.as_ref().as_ref()),
+        on_roster.as_ref().as_ref().map(|(_, issue)| issue.clone()),
     );
-    let on_roster = (*on_roster).clone().map(|person| {
+    let on_roster = (*on_roster).clone().map(|(person, _)| {
         let text = format!(
             "{}{}{}",
             t(Text::OnRoster),
