@@ -1140,12 +1140,11 @@ pub fn app() -> Html {
     // the roster is a new entry of the browser's history, so that the back button (a tablet's
     // too, or an Android host's) leads back to the roster; leaving it within the app goes back
     // over that entry.
+    // In free mode the address names the form, and stays.
+    let roster_ready = state.phase == Phase::Ready && state.mode == Mode::Roster;
     {
-        let open = (state.screen == Screen::Record)
-            .then(|| state.draft.as_ref().map(|d| d.id.clone()))
-            .flatten();
-        // In free mode the address names the form, and stays.
-        let ready = state.phase == Phase::Ready && state.mode == Mode::Roster;
+        let open = state.record_shown().map(str::to_string);
+        let ready = roster_ready;
         let window = state.window;
         // The record the address named last; `None` until the app is ready.
         let shown = use_mut_ref(|| None::<Option<String>>);
@@ -1180,8 +1179,7 @@ pub fn app() -> Html {
     // going back changes nothing shown (a host may have opened the next record meanwhile).
     {
         let dispatch = state.dispatcher();
-        let ready = state.phase == Phase::Ready && state.mode == Mode::Roster;
-        use_effect_with(ready, move |ready| {
+        use_effect_with(roster_ready, move |ready| {
             let listener = (*ready).then(web_sys::window).flatten().map(|window| {
                 EventListener::new(&window, "popstate", move |_| {
                     dispatch.dispatch(Action::Navigated {

@@ -510,9 +510,7 @@ fn onto_form(draft: &mut Record, form: &Form, now: i64) -> Result<Vec<String>, O
         return Ok(Vec::new());
     }
     draft.migrate(form, now).map_err(|e| match e {
-        LifecycleError::OlderForm { record, .. } => {
-            Some(Notice::NeedsNewerForm { version: record })
-        }
+        LifecycleError::OlderForm { .. } => Some(needs_newer_form(draft)),
         _ => None,
     })
 }
@@ -645,6 +643,15 @@ impl State {
         self.second_record = None;
         self.refused_on_roster = None;
         self.refused = 0;
+    }
+
+    /// The id of the record on screen: the one in hand, while the record's screen shows.
+    pub fn record_shown(&self) -> Option<&str> {
+        let draft = self
+            .draft
+            .as_ref()
+            .filter(|_| self.screen == Screen::Record)?;
+        Some(&draft.id)
     }
 
     /// The roster's person whose certificate number the record in hand holds, when it is a
@@ -868,10 +875,7 @@ impl State {
                 if !follow {
                     return self;
                 }
-                let shown = (self.screen == Screen::Record)
-                    .then(|| self.draft.as_ref().map(|d| d.id.clone()))
-                    .flatten();
-                if shown == record {
+                if self.record_shown() == record.as_deref() {
                     return self;
                 }
                 return match record {
