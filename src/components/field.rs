@@ -304,18 +304,21 @@ pub fn field_view(props: &FieldProps) -> Html {
     };
     // A drop-down list shows the answer held: the `selected` attribute alone is not enough
     // once the collector has picked an option in it (the browser then goes by its own choice),
-    // so the list's value is set whenever the answer changes.
+    // so the list's value is set whenever the answer changes. Other questions key the effect
+    // on nothing, so it never runs again for them.
     let select_ref = use_node_ref();
     {
         let select_ref = select_ref.clone();
-        let code = props
-            .value
-            .as_ref()
-            .and_then(Json::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let code = dropdown.then(|| {
+            props
+                .value
+                .as_ref()
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string()
+        });
         use_effect_with(code, move |code| {
-            if let Some(select) = select_ref.cast::<HtmlSelectElement>() {
+            if let (Some(select), Some(code)) = (select_ref.cast::<HtmlSelectElement>(), code) {
                 if select.value() != *code {
                     select.set_value(code);
                 }
