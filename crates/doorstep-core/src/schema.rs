@@ -345,9 +345,10 @@ pub struct FieldDefinition {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub upper_case: bool,
     /// The answer comes from the `default` (the configuration: 调查年度 from the reference
-    /// date), and the app shows it without letting the collector change it, unless the default
-    /// came to nothing. Only a field with a default may say so. Checking a record does not
-    /// look at it: a record checked or imported keeps its own answer.
+    /// date), and the app shows it without letting the collector change it while it stands
+    /// without an error; one missing or wrong is the collector's to put right. Only a field
+    /// with a default may say so. Checking a record does not look at it: a record checked or
+    /// imported keeps its own answer.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub read_only: bool,
 }
