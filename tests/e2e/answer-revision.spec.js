@@ -10,6 +10,7 @@
 // write fails with it, until that record is made small again.
 const { test, expect } = require("@playwright/test");
 const { openSignedIn } = require("./session");
+const { fillDemo } = require("./fill");
 const { storedRecords } = require("./server");
 const { deviceRecords } = require("./device");
 
@@ -47,9 +48,7 @@ test("an answer about an earlier revision does not mark the corrected record sen
     await released;
     firstAnswered = route.fulfill({ response });
   });
-  await page.getByLabel("姓名").fill(name);
-  await page.getByRole("radio", { name: "是" }).check();
-  await page.getByLabel("年龄").fill("40");
+  await fillDemo(page, { name, age: 40 });
   await page.getByRole("button", { name: "完成" }).click();
   await expect.poll(onServer).toEqual([40]);
 

@@ -3,6 +3,7 @@
 const { test, expect } = require("@playwright/test");
 const { goOffline, goOnline } = require("./network");
 const { openSignedIn } = require("./session");
+const { fillDemo } = require("./fill");
 const { deviceRecords } = require("./device");
 
 test("a page closed 300 ms after typing reopens with the last change", async ({ context }) => {
@@ -69,9 +70,7 @@ test("a record completed right after an answer is written when the app draws aga
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
   await page.waitForTimeout(1000);
   const name = `先画${Date.now().toString(36)}`;
-  await page.getByLabel("姓名").fill(name);
-  await page.getByRole("radio", { name: "是" }).check();
-  await page.getByLabel("年龄").fill("50");
+  await fillDemo(page, { name, age: 50 });
   await expect.poll(async () => (await deviceRecords(page))
     .some((r) => r.status === "draft" && r.answers.name === name)).toBe(true);
   // Offline, so the record stays in the outbox (queued) and the check below sees it there.

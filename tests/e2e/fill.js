@@ -71,4 +71,12 @@ async function fillByLabels(page, formId, answers) {
   return given;
 }
 
-module.exports = { fillByLabels, showSection, loadForm, pages };
+/// Answers the demo form (`schemas/demo.json`) as a record complete but for 完成: the name, 是
+/// for the home visit, and the age.
+async function fillDemo(page, { name, age }) {
+  await page.getByLabel("姓名").fill(name);
+  await page.getByRole("radio", { name: "是" }).check();
+  await page.getByLabel("年龄").fill(String(age));
+}
+
+module.exports = { fillByLabels, fillDemo, showSection, loadForm, pages };

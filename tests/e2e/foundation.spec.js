@@ -3,6 +3,7 @@
 const { test, expect } = require("@playwright/test");
 const { goOffline, goOnline } = require("./network");
 const { openSignedIn } = require("./session");
+const { fillDemo } = require("./fill");
 const { storedRecords } = require("./server");
 
 test("fill, reload, submit offline, reload offline, sync once online", async ({ page, context }) => {
@@ -58,9 +59,7 @@ test("a completed record is viewed from the list and edited until it is sent", a
   await openSignedIn(page, "/?form=demo");
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
   await goOffline(context);
-  await page.getByLabel("姓名").fill(name);
-  await page.getByRole("radio", { name: "是" }).check();
-  await page.getByLabel("年龄").fill("50");
+  await fillDemo(page, { name, age: 50 });
   await page.getByRole("button", { name: "完成" }).click();
   const listed = page.locator(".record", { hasText: name });
   await expect(listed).toContainText("待上传");

@@ -4,6 +4,7 @@
 const { test, expect } = require("@playwright/test");
 const { goOffline, goOnline } = require("./network");
 const { openSignedIn, signIn } = require("./session");
+const { fillDemo } = require("./fill");
 const { forgetSession } = require("./device");
 const { storedRecords } = require("./server");
 
@@ -22,9 +23,7 @@ test("records one collector left queued wait for them while another is signed in
   // to wait.
   await goOffline(context);
   await expect(page.getByRole("banner").getByRole("status")).toHaveText("离线");
-  await page.getByLabel("姓名").fill(name);
-  await page.getByRole("radio", { name: "是" }).check();
-  await page.getByLabel("年龄").fill("40");
+  await fillDemo(page, { name, age: 40 });
   await page.getByRole("button", { name: "完成" }).click();
   const line = page.locator(".record", { hasText: name });
   await expect(line).toContainText("待上传");

@@ -3,6 +3,7 @@
 const { test, expect } = require("@playwright/test");
 const { goOffline, goOnline } = require("./network");
 const { COLLECTOR, openSignedIn, signIn } = require("./session");
+const { fillDemo } = require("./fill");
 const { seedQueued, deviceRecords, setToken } = require("./device");
 const { storedRecords } = require("./server");
 
@@ -62,9 +63,7 @@ test("a wrong password is told; an expired sign-in keeps the queue until the col
   await page.reload();
   await expect(page.getByRole("heading", { name: "演示登记表" })).toBeVisible();
   const name = `过期${Date.now().toString(36)}`;
-  await page.getByLabel("姓名").fill(name);
-  await page.getByRole("radio", { name: "是" }).check();
-  await page.getByLabel("年龄").fill("50");
+  await fillDemo(page, { name, age: 50 });
   await page.getByRole("button", { name: "完成" }).click();
 
   // The upload is refused with 401: the app asks for a new sign-in and keeps the record.
