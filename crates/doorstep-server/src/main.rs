@@ -464,6 +464,8 @@ fn export(data: &std::path::Path) -> ExitCode {
             "revision": r.revision,
             "answers": r.answers,
             "meta": r.meta,
+            "sent_by": r.sent_by,
+            "received_at": r.received_at,
         });
         if writeln!(out, "{line}").is_err() {
             return ExitCode::FAILURE;

@@ -92,6 +92,11 @@ pub struct StoredRecord {
     pub answers: serde_json::Value,
     /// What the app recorded besides answers.
     pub meta: doorstep_core::record::Metadata,
+    /// The account whose sign-in sent the stored answers, if one did (records stored without a
+    /// sign-in name none). A later revision with the same answers does not change it.
+    pub sent_by: Option<String>,
+    /// When the server received the stored answers (milliseconds since the epoch).
+    pub received_at: i64,
 }
 
 /// What storing one record of a batch does, given the copy already stored, if any (its

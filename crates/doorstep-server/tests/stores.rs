@@ -76,15 +76,27 @@ fn exercise(store: &mut Store) {
     // The same answers with a newer revision: a duplicate, and its metadata is kept.
     visited.revision = 3;
     visited.meta.confirmed[0].note = "本人电话确认".into();
-    let outcome = store.insert(&[&visited], Some("王五"), 14).expect("insert");
+    let outcome = store.insert(&[&visited], Some("赵六"), 14).expect("insert");
     assert_eq!(outcome, vec![Outcome::Duplicate]);
     let stored = store
         .records()
         .expect("records")
         .into_iter()
         .find(|r| r.id == "r3")
-        .map(|r| (r.revision, r.meta.confirmed[0].note.clone()));
-    assert_eq!(stored, Some((3, "本人电话确认".to_string())));
+        .map(|r| {
+            (
+                r.revision,
+                r.meta.confirmed[0].note.clone(),
+                r.sent_by,
+                r.received_at,
+            )
+        });
+    // Who sent the stored answers, and when: the revision that changed them (at 13), not the
+    // later one with the same answers.
+    assert_eq!(
+        stored,
+        Some((3, "本人电话确认".to_string(), Some("王五".to_string()), 13))
+    );
     let records: Vec<_> = store
         .records()
         .expect("records")
@@ -100,6 +112,14 @@ fn exercise(store: &mut Store) {
         vec![("r1", 1), ("r2", 2)]
     );
     assert_eq!(records[1].answers["age"], 51);
+    // r1 as 王五 sent it; r2 replaced by a batch sent without a sign-in, later.
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| (r.sent_by.as_deref(), r.received_at))
+            .collect::<Vec<_>>(),
+        vec![(Some("王五"), 10), (None, 11)]
+    );
     let stored = store.stored_answers(&["r1", "nope"]).expect("stored");
     assert_eq!(stored.len(), 1);
     assert_eq!(

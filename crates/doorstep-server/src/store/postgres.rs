@@ -337,7 +337,8 @@ impl Backend for Postgres {
     fn records(&mut self) -> Result<Vec<StoredRecord>, StoreError> {
         self.client
             .query(
-                "SELECT id, form_id, form_version, revision, answers, meta FROM submissions ORDER BY id",
+                "SELECT id, form_id, form_version, revision, answers, meta, collector, received_at
+                 FROM submissions ORDER BY id",
                 &[],
             )?
             .iter()
@@ -351,6 +352,8 @@ impl Backend for Postgres {
                     revision: revision(row.get(3))?,
                     answers: serde_json::from_str(&answers)?,
                     meta: serde_json::from_str(&meta)?,
+                    sent_by: row.get(6),
+                    received_at: row.get(7),
                 })
             })
             .collect()

@@ -307,7 +307,8 @@ impl Backend for Sqlite {
     /// Every stored record, oldest id first.
     fn records(&mut self) -> Result<Vec<StoredRecord>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, form_id, form_version, revision, answers, meta FROM submissions ORDER BY id",
+            "SELECT id, form_id, form_version, revision, answers, meta, collector, received_at
+             FROM submissions ORDER BY id",
         )?;
         let rows = stmt.query_map([], |row| {
             Ok((
@@ -317,11 +318,13 @@ impl Backend for Sqlite {
                 row.get::<_, u32>(3)?,
                 row.get::<_, String>(4)?,
                 row.get::<_, String>(5)?,
+                row.get::<_, Option<String>>(6)?,
+                row.get::<_, i64>(7)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, form_id, form_version, revision, answers, meta) = row?;
+            let (id, form_id, form_version, revision, answers, meta, sent_by, received_at) = row?;
             out.push(StoredRecord {
                 id,
                 form_id,
@@ -329,6 +332,8 @@ impl Backend for Sqlite {
                 revision,
                 answers: serde_json::from_str(&answers)?,
                 meta: serde_json::from_str(&meta)?,
+                sent_by,
+                received_at,
             });
         }
         Ok(out)
