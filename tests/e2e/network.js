@@ -8,29 +8,37 @@
 // offline, its requests to the API are also refused here, as a real lost network would refuse
 // them; the app's forms and its shell come from the service worker's cache, as on a tablet.
 //
-// Each page also notes the `online` and `offline` events the browser fires. An `online` event
-// while the test has the tablet offline is not the app's doing; it is reported, so that a
-// failure it causes can be told from the app's own.
+// Each page also tells the `online` and `offline` events the browser fires (on its console,
+// so that a page reloaded since still counts). An `online` event while the test has the tablet
+// offline is not the app's doing; it is reported, so that a failure it causes can be told from
+// the app's own.
 
 const API = /\/api\//;
 const refuse = (route) => route.abort("internetdisconnected");
+const MARK = "network.js: heard ";
 
-// Notes the page's `online` and `offline` events in `window.__networkEvents`.
+// Tells the page's `online` and `offline` events on its console.
 function listen() {
-  if (window.__networkEvents) return;
-  window.__networkEvents = [];
+  if (window.__networkEventsTold) return;
+  window.__networkEventsTold = true;
   for (const type of ["online", "offline"]) {
-    window.addEventListener(type, () => window.__networkEvents.push({ type, at: Date.now() }));
+    window.addEventListener(type, () => console.debug(`network.js: heard ${type}`));
   }
 }
 
-const noting = new WeakSet();
+/// The `online` events each context's pages told, with when the test heard them.
+const heardOnline = new WeakMap();
 
-/// Begins noting the browser's `online` and `offline` events in each page of `context`, those
-/// open now and those loaded later (a reload while offline among them).
+/// Begins noting the browser's `online` events in each page of `context`, those open now and
+/// those loaded later (a reload while offline among them).
 async function noteNetworkEvents(context) {
-  if (!noting.has(context)) {
-    noting.add(context);
+  if (!heardOnline.has(context)) {
+    heardOnline.set(context, []);
+    context.on("console", (message) => {
+      if (message.text() === `${MARK}online`) {
+        heardOnline.get(context).push({ page: message.page()?.url(), at: Date.now() });
+      }
+    });
     await context.addInitScript(listen);
   }
   for (const page of context.pages()) {
@@ -38,17 +46,14 @@ async function noteNetworkEvents(context) {
   }
 }
 
-/// Reports any `online` event a page heard since `since` (a time in ms).
-async function reportStrayOnline(context, since) {
-  for (const page of context.pages()) {
-    const events = await page.evaluate(() => window.__networkEvents || []).catch(() => []);
-    const stray = events.filter((e) => e.type === "online" && e.at >= since);
-    if (stray.length > 0) {
-      console.warn(
-        `network.js: ${page.url()} heard "online" ${stray.length} time(s) while the test had it offline, ` +
-          `${stray.map((e) => e.at - since).join(", ")} ms after going offline`,
-      );
-    }
+/// Reports any `online` event a page of `context` told since `since` (a time in ms).
+function reportStrayOnline(context, since) {
+  const stray = (heardOnline.get(context) || []).filter((e) => e.at >= since);
+  if (stray.length > 0) {
+    console.warn(
+      `network.js: heard "online" ${stray.length} time(s) while the test had the tablet offline, ` +
+        stray.map((e) => `${e.at - since} ms after going offline (${e.page})`).join(", "),
+    );
   }
 }
 
@@ -66,7 +71,7 @@ async function goOffline(context) {
 async function goOnline(context) {
   const since = offlineSince.get(context);
   if (since !== undefined) {
-    await reportStrayOnline(context, since);
+    reportStrayOnline(context, since);
     offlineSince.delete(context);
   }
   await context.unroute(API, refuse);
