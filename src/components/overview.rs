@@ -122,8 +122,30 @@ struct JumpListProps {
 #[function_component(JumpList)]
 fn jump_list(props: &JumpListProps) -> Html {
     let tag = props.locale.tag();
+    // Where the list is one line scrolled sideways (a narrow screen), the page shown is
+    // brought into it. Only the list scrolls: the page stays where it is.
+    let list = use_node_ref();
+    {
+        let list = list.clone();
+        use_effect_with(props.page, move |_| {
+            let Some(list) = list.cast::<web_sys::HtmlElement>() else {
+                return;
+            };
+            let current = list
+                .query_selector("[aria-current]")
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(current) = current {
+                // The list is positioned (style.css): the button's offset is from its edge.
+                let centred =
+                    current.offset_left() - (list.client_width() - current.offset_width()) / 2;
+                list.set_scroll_left(centred.max(0));
+            }
+        });
+    }
     html! {
-        <ol>
+        <ol ref={list}>
             { for props.sections.iter().map(|&(s, errors)| {
                 let section = &props.form.0.def.sections[s];
                 let on_page = props.on_page.clone();

@@ -518,6 +518,25 @@ test("readable at 200% zoom, with targets for a finger", async ({ page }) => {
   expect(await layoutProblems(page)).toEqual([]);
   await showSection(page, "基本信息");
   expect(await layoutProblems(page)).toEqual([]);
+  // The pages to jump to keep to one line, scrolled sideways (wrapped, they took 430 px of a
+  // phone's 740): each page turned to with 下一页 is brought into that line.
+  const jump = page.getByRole("navigation", { name: "章节" });
+  const line = jump.locator("ol");
+  expect((await jump.boundingBox()).height).toBeLessThan(140);
+  expect(await line.evaluate((ol) => ol.scrollWidth > ol.clientWidth)).toBe(true);
+  const next = page.getByRole("button", { name: "下一页" });
+  let turned = 0;
+  while (await next.isEnabled()) {
+    await next.click();
+    turned += 1;
+    const shown = jump.locator("[aria-current]");
+    await expect(shown).toHaveCount(1);
+    const [inLine, box] = [await line.boundingBox(), await shown.boundingBox()];
+    expect(box.x).toBeGreaterThanOrEqual(inLine.x - 1);
+    expect(box.x + box.width).toBeLessThanOrEqual(inLine.x + inLine.width + 1);
+  }
+  expect(turned).toBeGreaterThan(3);
+  await expect(jump.getByRole("button").last()).toHaveAttribute("aria-current", "step");
   // The error summary's links, once the collector tried to complete.
   await page.getByRole("button", { name: "完成" }).click();
   await expect(page.locator(".error-summary a").first()).toBeVisible();
