@@ -13,6 +13,7 @@
 mod chunked;
 pub mod expr;
 pub mod keypad;
+pub mod message;
 pub mod protocol;
 pub mod record;
 pub mod region;

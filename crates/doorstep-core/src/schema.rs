@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use crate::expr::{self, Allowed, Expr, ExprError, Scope, Type, Value};
 use crate::keypad::{self, Keypad};
+use crate::message::{self, Part, Piece, Template};
 
 /// A text in several languages, keyed by BCP 47 tag (`zh-CN`, `en`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -285,7 +286,9 @@ pub struct ConstraintDefinition {
     pub expr: String,
     /// A stable code for the check, reported with the issue.
     pub code: String,
-    /// What the collector is told when the check fails.
+    /// What the collector is told when the check fails. It may name values: an expression
+    /// in braces, read as the check reads (`.` is the answer), is shown as it stands, such as
+    /// `与花名册人数（{roster_count(region_code)}）不一致`; `{{` and `}}` are braces.
     pub message: Localized,
     /// Error or warning; error when not given.
     #[serde(default = "default_severity")]
@@ -429,6 +432,9 @@ pub struct Field {
     pub choice_filter: Option<Expr>,
     /// The field's checks, in the order written.
     pub constraints: Vec<Expr>,
+    /// For each check, its message when it names values (`{expression}`); `None` when the
+    /// message is shown as written.
+    pub constraint_messages: Vec<Option<Template>>,
     /// The answer a new record starts with; it reads no field.
     pub default: Option<Expr>,
     /// Every field any of these expressions reads.
@@ -852,18 +858,30 @@ impl Form {
                 .enumerate()
                 .map(|(n, c)| condition(&scope, id, &format!("constraints[{n}]"), &c.expr, current))
                 .collect::<Result<Vec<_>, _>>()?;
+            let constraint_messages = field
+                .constraints
+                .iter()
+                .enumerate()
+                .map(|(n, c)| template(&scope, id, n, &c.message, current))
+                .collect::<Result<Vec<_>, _>>()?;
             let default = field
                 .default
                 .as_deref()
                 .map(|src| default_value(&scope, field, types[i], &options[i], src))
                 .transpose()?;
             let calculate = calculations[i].take();
+            let message_values: Vec<&Expr> = constraint_messages
+                .iter()
+                .flatten()
+                .flat_map(Template::expressions)
+                .collect();
             let properties = relevant
                 .iter()
                 .map(|e| ("relevant", e))
                 .chain(required_when.iter().map(|e| ("required", e)))
                 .chain(choice_filter.iter().map(|e| ("choice_filter", e)))
-                .chain(constraints.iter().map(|e| ("constraints", e)));
+                .chain(constraints.iter().map(|e| ("constraints", e)))
+                .chain(message_values.iter().map(|&e| ("message", e)));
             for (property, expr) in properties {
                 check_visibility(&ids, &repeat_of, i, property, expr)?;
             }
@@ -873,6 +891,7 @@ impl Form {
                 .chain(&calculate)
                 .chain(&choice_filter)
                 .chain(&constraints)
+                .chain(message_values)
                 .flat_map(|e| e.depends_on.iter().copied())
                 .filter(|&d| d != i)
                 .collect();
@@ -898,6 +917,7 @@ impl Form {
                 calculate,
                 choice_filter,
                 constraints,
+                constraint_messages,
                 default,
                 depends_on,
                 repeat: repeat_of[i],
@@ -1169,6 +1189,45 @@ fn condition<S: Scope>(
         ));
     }
     Ok(compiled)
+}
+
+/// Compiles the values a constraint's message names (`{expression}`, see [`crate::message`]),
+/// as the constraint's own expression is compiled (`.` is the answer); `None` when it names
+/// none.
+fn template<S: Scope>(
+    scope: &S,
+    owner: &str,
+    n: usize,
+    message: &Localized,
+    allowed: Allowed<'_>,
+) -> Result<Option<Template>, SchemaError> {
+    let mut texts = Vec::with_capacity(message.0.len());
+    let mut named = false;
+    for (locale, text) in &message.0 {
+        let property = format!("constraints[{n}].message.{locale}");
+        let pieces = message::split(text)
+            .map_err(|e| invalid(format!("field `{owner}`, {property}"), e.to_string()))?;
+        let mut parts = Vec::with_capacity(pieces.len());
+        for piece in pieces {
+            parts.push(match piece {
+                Piece::Text(text) => Part::Text(text),
+                Piece::Value(source) => {
+                    named = true;
+                    let compiled = expr::compile(source, scope, allowed).map_err(|error| {
+                        SchemaError::Expression {
+                            field: owner.to_string(),
+                            property: property.clone(),
+                            expr: source.to_string(),
+                            error,
+                        }
+                    })?;
+                    Part::Value(compiled)
+                }
+            });
+        }
+        texts.push((locale.clone(), parts));
+    }
+    Ok(named.then_some(Template { texts }))
 }
 
 /// Orders fields so each comes after every field it reads (form order among equals), and

@@ -646,11 +646,22 @@ impl Evaluation {
         } else if let Some(problem) = self.option_issue(field, raw, offered.as_deref()) {
             issues.push(problem);
         } else {
-            for (expr, def) in field.constraints.iter().zip(&field.def.constraints) {
-                match expr.test(&self.env(&values, &value), budget) {
+            let checks = field
+                .constraints
+                .iter()
+                .zip(&field.def.constraints)
+                .zip(&field.constraint_messages);
+            for ((expr, def), template) in checks {
+                let env = self.env(&values, &value);
+                match expr.test(&env, budget) {
                     Ok(true) => {}
                     Ok(false) => {
-                        issues.push(issue(field, def.severity, &def.code, def.message.clone()))
+                        // The message with the values it names, as the answers stand.
+                        let message = match template {
+                            Some(template) => template.render(&env, budget),
+                            None => def.message.clone(),
+                        };
+                        issues.push(issue(field, def.severity, &def.code, message))
                     }
                     Err(_) => issues.push(budget_issue(field)),
                 }

@@ -410,3 +410,37 @@ fn a_read_only_question_needs_a_default() {
         Ok(_) => panic!("a read-only field without a default was allowed"),
     }
 }
+
+#[test]
+fn a_messages_values_are_checked_with_the_form() {
+    let with_message = |zh: &str| {
+        let mut count = field("count", "integer");
+        count["constraints"] = serde_json::json!([
+            {"expr": ". <= 10", "code": "over", "message": {"zh-CN": zh, "en": "over"}}
+        ]);
+        Form::from_json(&minimal(serde_json::json!([
+            field("limit", "integer"),
+            count
+        ])))
+    };
+    let form = with_message("超过上限 {limit}").expect("a message naming a field loads");
+    let count = &form.fields[1];
+    assert!(count.constraint_messages[0].is_some());
+    assert_eq!(count.depends_on, vec![0], "the message reads `limit`");
+    // A message with no braces is shown as written, with nothing to evaluate.
+    let plain = with_message("超过上限").expect("loads");
+    assert_eq!(plain.fields[1].constraint_messages, vec![None]);
+    assert!(plain.fields[1].depends_on.is_empty());
+
+    let err = with_message("超过上限 {limt}").expect_err("an unknown field");
+    assert!(
+        matches!(&err, SchemaError::Expression { field, property, expr, .. }
+            if field == "count" && property == "constraints[0].message.zh-CN" && expr == "limt"),
+        "{err:?}"
+    );
+    let err = with_message("超过上限 {limit").expect_err("an unclosed brace");
+    assert_eq!(
+        err.to_string(),
+        "field `count`, constraints[0].message.zh-CN: the `{` at character 6 is not closed (write `{{` for a brace)"
+    );
+}

@@ -485,3 +485,48 @@ mod differential {
         }
     }
 }
+
+#[test]
+fn a_message_names_the_values_it_holds_as_the_answers_stand() {
+    let form = Form::from_json(
+        &json!({
+            "id": "m", "version": "1", "title": {"zh-CN": "测试"},
+            "sections": [{"id": "s", "title": {"zh-CN": "节"}, "fields": [
+                {"id": "limit", "type": "integer", "label": {"zh-CN": "上限"}},
+                {"id": "count", "type": "integer", "label": {"zh-CN": "人数"},
+                 "constraints": [{"expr": ". <= 10", "code": "over",
+                                  "message": {"zh-CN": "{.} 超过 10（上限 {limit}），{{请核实}}",
+                                              "en": "{.} is over 10 (limit {limit})"}}]}
+            ]}]
+        })
+        .to_string(),
+    )
+    .expect("the form loads");
+    let message = |eval: &Evaluation, locale: &str| -> Vec<String> {
+        eval.report(&form)
+            .issues
+            .iter()
+            .map(|i| i.message.get(locale).to_string())
+            .collect()
+    };
+    let mut eval = Evaluation::new(&form, &answers(json!({"count": 12})), Context::default());
+    assert_eq!(
+        message(&eval, "zh-CN"),
+        vec!["12 超过 10（上限 —），{请核实}"]
+    );
+    assert_eq!(message(&eval, "en"), vec!["12 is over 10 (limit —)"]);
+    // The message reads `limit`, which the check does not: a change to it is a change to
+    // the message, incrementally as afresh.
+    let changes = eval.set(&form, "limit", json!(20)).expect("known field");
+    assert!(changes
+        .iter()
+        .any(|c| form.fields[c.field].def.id == "count" && c.issues));
+    assert_eq!(
+        message(&eval, "zh-CN"),
+        vec!["12 超过 10（上限 20），{请核实}"]
+    );
+    let all = answers(json!({"count": 12, "limit": 20}));
+    assert_eq!(eval, Evaluation::new(&form, &all, Context::default()));
+    eval.set(&form, "count", json!(15)).expect("known field");
+    assert_eq!(message(&eval, "en"), vec!["15 is over 10 (limit 20)"]);
+}
