@@ -1,8 +1,9 @@
 //! Messages that name values. A constraint's message may hold expressions in braces, evaluated
 //! when the check fails, so that the collector reads the figure to compare with, not only that
 //! something differs: `与花名册人数（{roster_count(region_code)} 人）不一致`. `{{` and `}}` are
-//! braces. A message is split here once, when the form is compiled; its expressions are
-//! compiled with the form's other expressions, and they are evaluated by the same engine.
+//! braces outside an expression's quoted strings. A message is split here once, when the form
+//! is compiled; its expressions are compiled with the form's other expressions, and they are
+//! evaluated by the same engine. A choice shows its codes, a decimal six places at most.
 
 use thiserror::Error;
 
@@ -50,11 +51,17 @@ pub fn split(text: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
             '}' => return Err(TemplateError::Unopened(position + 1)),
             '{' => {
                 let start = at + 1;
+                // The expression ends at the first `}` outside its quoted strings, which may
+                // hold braces as the expression language reads them: `{matches(., '[0-9]{9}')}`.
+                let mut quote = None;
                 let end = loop {
-                    match chars.next() {
-                        Some((_, (end, '}'))) => break end,
-                        Some(_) => {}
-                        None => return Err(TemplateError::Unclosed(position + 1)),
+                    match (chars.next(), quote) {
+                        (Some((_, (_, c))), Some(q)) if c == q => quote = None,
+                        (Some(_), Some(_)) => {}
+                        (Some((_, (_, c @ ('\'' | '"')))), None) => quote = Some(c),
+                        (Some((_, (end, '}'))), None) => break end,
+                        (Some(_), None) => {}
+                        (None, _) => return Err(TemplateError::Unclosed(position + 1)),
                     }
                 };
                 let source = text[start..end].trim();
@@ -92,16 +99,6 @@ pub struct Template {
 }
 
 impl Template {
-    /// Every expression of the message, in every language.
-    pub fn expressions(&self) -> impl Iterator<Item = &Expr> {
-        self.texts.iter().flat_map(|(_, parts)| {
-            parts.iter().filter_map(|part| match part {
-                Part::Value(expr) => Some(expr),
-                Part::Text(_) => None,
-            })
-        })
-    }
-
     /// The message with its values, as the answers stand. A value that cannot be worked out
     /// (no answer, or too long to evaluate) is shown as a dash.
     pub fn render(&self, env: &Env<'_>, budget: u32) -> Localized {
@@ -137,7 +134,15 @@ fn shown(value: &Value, locale: &str) -> String {
         Value::Bool(true) => if english { "yes" } else { "是" }.to_string(),
         Value::Bool(false) => if english { "no" } else { "否" }.to_string(),
         Value::Integer(n) => n.to_string(),
-        Value::Decimal(n) => n.to_string(),
+        // Six decimals at most, without trailing zeros: 0.1 + 0.2 shows as 0.3.
+        Value::Decimal(n) => {
+            let text = format!("{n:.6}");
+            let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+            match trimmed {
+                "-0" => "0".to_string(),
+                _ => trimmed.to_string(),
+            }
+        }
         Value::Text(text) => text.clone(),
         Value::Date(date) => date.to_string(),
         Value::List(codes) => codes.join(if english { ", " } else { "、" }),
@@ -161,6 +166,17 @@ mod tests {
         assert_eq!(split("{ . }"), Ok(vec![Piece::Value(".")]));
         assert_eq!(split("a {{b}} c"), Ok(vec![Piece::Text("a {b} c".into())]));
         assert_eq!(split("plain"), Ok(vec![Piece::Text("plain".into())]));
+        // A brace in a quoted string belongs to the expression.
+        assert_eq!(
+            split("应为 {matches(., '[0-9]{9}')} 位"),
+            Ok(vec![
+                Piece::Text("应为 ".into()),
+                Piece::Value("matches(., '[0-9]{9}')"),
+                Piece::Text(" 位".into()),
+            ])
+        );
+        assert_eq!(split("{\"}\"}"), Ok(vec![Piece::Value("\"}\"")]));
+        assert_eq!(split("{'}"), Err(TemplateError::Unclosed(1)));
         assert_eq!(split(""), Ok(vec![]));
     }
 
@@ -179,6 +195,9 @@ mod tests {
     fn values_are_shown_in_the_messages_language() {
         assert_eq!(shown(&Value::Integer(12), "zh-CN"), "12");
         assert_eq!(shown(&Value::Decimal(1.5), "en"), "1.5");
+        assert_eq!(shown(&Value::Decimal(0.1 + 0.2), "en"), "0.3");
+        assert_eq!(shown(&Value::Decimal(2.0), "en"), "2");
+        assert_eq!(shown(&Value::Decimal(-0.0000001), "en"), "0");
         assert_eq!(shown(&Value::Null, "zh-CN"), "—");
         assert_eq!(shown(&Value::Bool(true), "zh-CN"), "是");
         assert_eq!(shown(&Value::Bool(false), "en"), "no");

@@ -388,7 +388,8 @@ pub enum SchemaError {
     Expression {
         /// The id of the field (or section) the expression belongs to.
         field: String,
-        /// `relevant`, `required`, `calculate`, `choice_filter` or `constraints[N]`.
+        /// `relevant`, `required`, `calculate`, `choice_filter`, `constraints[N]`, or
+        /// `constraints[N].message.<locale>` for a value a check's message names.
         property: String,
         /// The expression as written.
         expr: String,
@@ -396,7 +397,7 @@ pub enum SchemaError {
         error: ExprError,
     },
     /// Fields depend on each other in a circle.
-    #[error("these fields depend on each other in a cycle, or on such a cycle: {}", .fields.join(", "))]
+    #[error("these fields depend on each other in a cycle (through their rules, calculations, checks or the values their checks' messages name), or on such a cycle: {}", .fields.join(", "))]
     Cycle {
         /// The fields in the cycle.
         fields: Vec<String>,
@@ -870,10 +871,20 @@ impl Form {
                 .map(|src| default_value(&scope, field, types[i], &options[i], src))
                 .transpose()?;
             let calculate = calculations[i].take();
-            let message_values: Vec<&Expr> = constraint_messages
+            let message_values: Vec<(String, &Expr)> = constraint_messages
                 .iter()
-                .flatten()
-                .flat_map(Template::expressions)
+                .enumerate()
+                .filter_map(|(n, template)| Some((n, template.as_ref()?)))
+                .flat_map(|(n, template)| {
+                    template.texts.iter().flat_map(move |(locale, parts)| {
+                        parts.iter().filter_map(move |part| match part {
+                            Part::Value(e) => {
+                                Some((format!("constraints[{n}].message.{locale}"), e))
+                            }
+                            Part::Text(_) => None,
+                        })
+                    })
+                })
                 .collect();
             let properties = relevant
                 .iter()
@@ -881,7 +892,11 @@ impl Form {
                 .chain(required_when.iter().map(|e| ("required", e)))
                 .chain(choice_filter.iter().map(|e| ("choice_filter", e)))
                 .chain(constraints.iter().map(|e| ("constraints", e)))
-                .chain(message_values.iter().map(|&e| ("message", e)));
+                .chain(
+                    message_values
+                        .iter()
+                        .map(|(property, e)| (property.as_str(), *e)),
+                );
             for (property, expr) in properties {
                 check_visibility(&ids, &repeat_of, i, property, expr)?;
             }
@@ -891,7 +906,7 @@ impl Form {
                 .chain(&calculate)
                 .chain(&choice_filter)
                 .chain(&constraints)
-                .chain(message_values)
+                .chain(message_values.iter().map(|(_, e)| *e))
                 .flat_map(|e| e.depends_on.iter().copied())
                 .filter(|&d| d != i)
                 .collect();

@@ -438,6 +438,28 @@ fn a_messages_values_are_checked_with_the_form() {
             if field == "count" && property == "constraints[0].message.zh-CN" && expr == "limt"),
         "{err:?}"
     );
+    // A message naming a value worked out from its own field is a cycle, refused as such.
+    let mut count = field("count", "integer");
+    count["constraints"] = serde_json::json!([
+        {"expr": ". <= 10", "code": "over", "message": {"zh-CN": "两倍为 {double}"}}
+    ]);
+    let mut double = field("double", "calculated");
+    double["calculate"] = "count * 2".into();
+    let err = Form::from_json(&minimal(serde_json::json!([count, double])))
+        .expect_err("a cycle through a message");
+    assert!(matches!(&err, SchemaError::Cycle { fields } if fields.contains(&"count".to_string())));
+    assert!(
+        err.to_string()
+            .contains("the values their checks' messages name"),
+        "{err}"
+    );
+    let err = with_message("超过 {count}").expect_err("its own field by name");
+    assert!(
+        err.to_string().starts_with(
+            "field `count`, constraints[0].message.zh-CN `count`: refers to its own field"
+        ),
+        "{err}"
+    );
     let err = with_message("超过上限 {limit").expect_err("an unclosed brace");
     assert_eq!(
         err.to_string(),

@@ -426,13 +426,15 @@ fn tricky() -> Form {
             "sections": [
                 {"id": "s", "title": {"zh-CN": "s"}, "fields": [
                     {"id": "name", "type": "text", "label": {"zh-CN": "n"}, "required": true},
-                    {"id": "named", "type": "text", "label": {"zh-CN": "d"}, "relevant": "name != null", "required": true},
+                    {"id": "named", "type": "text", "label": {"zh-CN": "d"}, "relevant": "name != null", "required": true,
+                     "constraints": [{"expr": ". = 'y'", "code": "y", "message": {"zh-CN": "{picked} {picks}"}}]},
                     {"id": "picks", "type": "multiple_choice", "label": {"zh-CN": "p"},
                      "options": [{"code": "1", "label": {"zh-CN": "1"}}, {"code": "2", "label": {"zh-CN": "2"}}]},
                     {"id": "picked", "type": "calculated", "label": {"zh-CN": "c"}, "calculate": "picks != null"}
                 ]},
                 {"id": "members", "title": {"zh-CN": "m"}, "repeat": {"max": 3}, "fields": [
-                    {"id": "m_name", "type": "text", "label": {"zh-CN": "m"}, "required": true},
+                    {"id": "m_name", "type": "text", "label": {"zh-CN": "m"}, "required": true,
+                     "constraints": [{"expr": ". != 'a'", "code": "not_a", "message": {"zh-CN": "{name}：{.}"}}]},
                     {"id": "m_more", "type": "text", "label": {"zh-CN": "x"}, "relevant": "members >= 2", "required": true}
                 ]}
             ]
