@@ -155,13 +155,17 @@ mod tests {
 
     #[test]
     fn a_message_splits_into_text_and_values() {
+        // Text, one value, text.
+        let around = |before: &str, value, after: &str| {
+            Ok(vec![
+                Piece::Text(before.into()),
+                Piece::Value(value),
+                Piece::Text(after.into()),
+            ])
+        };
         assert_eq!(
             split("与花名册人数（{roster_count(region_code)} 人）不一致"),
-            Ok(vec![
-                Piece::Text("与花名册人数（".into()),
-                Piece::Value("roster_count(region_code)"),
-                Piece::Text(" 人）不一致".into()),
-            ])
+            around("与花名册人数（", "roster_count(region_code)", " 人）不一致")
         );
         assert_eq!(split("{ . }"), Ok(vec![Piece::Value(".")]));
         assert_eq!(split("a {{b}} c"), Ok(vec![Piece::Text("a {b} c".into())]));
@@ -169,11 +173,7 @@ mod tests {
         // A brace in a quoted string belongs to the expression.
         assert_eq!(
             split("应为 {matches(., '[0-9]{9}')} 位"),
-            Ok(vec![
-                Piece::Text("应为 ".into()),
-                Piece::Value("matches(., '[0-9]{9}')"),
-                Piece::Text(" 位".into()),
-            ])
+            around("应为 ", "matches(., '[0-9]{9}')", " 位")
         );
         assert_eq!(split("{\"}\"}"), Ok(vec![Piece::Value("\"}\"")]));
         assert_eq!(split("{'}"), Err(TemplateError::Unclosed(1)));
