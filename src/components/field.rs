@@ -109,6 +109,12 @@ fn display_value(value: &Option<Json>) -> String {
     }
 }
 
+/// Whether the option at `n` is offered, by a choice filter's list (`FieldProps::offered`):
+/// every option is when the field has no filter.
+fn is_offered(offered: Option<&[bool]>, n: usize) -> bool {
+    offered.is_none_or(|o| o.get(n).copied().unwrap_or(true))
+}
+
 /// A calculated value as shown: the label of its code when the field lists options (such as
 /// 女 for `2`), else the value itself.
 fn calculated_text(
@@ -248,11 +254,7 @@ pub fn field_view(props: &FieldProps) -> Html {
             }
             typed.0.push_str(&key);
             typed.1 = now;
-            let offered_at = |n: usize| {
-                offered
-                    .as_ref()
-                    .is_none_or(|o| o.get(n).copied().unwrap_or(true))
-            };
+            let offered_at = |n: usize| is_offered(offered.as_deref(), n);
             let candidates = |prefix: &str| {
                 codes
                     .iter()
@@ -396,7 +398,7 @@ pub fn field_view(props: &FieldProps) -> Html {
                 <legend>{ label }{ required_mark.clone() }</legend>
                 { required_note.clone() }
                 { for field.options.iter().enumerate().map(|(n, option)| {
-                    let offered = props.offered.as_ref().is_none_or(|o| o.get(n).copied().unwrap_or(true));
+                    let offered = is_offered(props.offered.as_deref(), n);
                     let option_id = format!("{input_id}-{n}");
                     let checked = chosen.contains(&option.code);
                     // An option that is not offered is hidden, unless it was chosen before the
@@ -438,7 +440,7 @@ pub fn field_view(props: &FieldProps) -> Html {
                     onchange={on_select.clone()} onkeydown={on_code.clone()}>
                     <option value="" selected={chosen.is_none()}>{ Text::Choose.get(props.locale) }</option>
                     { for field.options.iter().enumerate().map(|(n, option)| {
-                        let offered = props.offered.as_ref().is_none_or(|o| o.get(n).copied().unwrap_or(true));
+                        let offered = is_offered(props.offered.as_deref(), n);
                         let selected = chosen == Some(option.code.as_str());
                         // As among buttons: an option no longer offered stays only while chosen.
                         if !offered && !selected {
