@@ -651,8 +651,9 @@ impl Evaluation {
                 .iter()
                 .zip(&field.def.constraints)
                 .zip(&field.constraint_messages);
+            // Every check reads the same answers: one environment for them all.
+            let env = self.env(&values, &value);
             for ((expr, def), template) in checks {
-                let env = self.env(&values, &value);
                 match expr.test(&env, budget) {
                     Ok(true) => {}
                     Ok(false) => {
